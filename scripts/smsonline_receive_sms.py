@@ -180,9 +180,15 @@ class Log:
             self.notice(text)
 
 
+LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}  # json.dumps leaves these raw
+
+
 def json_line(command, ok, body, redact):
-    line = {"ok": ok, "command": command, **body}
-    return redact(json.dumps(line, ensure_ascii=False, default=str))
+    """The run's one line: UTF-8, not ASCII-escaped, with nothing a reader could take for a line break."""
+    text = json.dumps({"ok": ok, "command": command, **body}, ensure_ascii=False, default=str)
+    for raw, escaped in LINE_BREAKS.items():
+        text = text.replace(raw, escaped)
+    return redact(text)
 
 
 # ----------------------------------------------------------------------------- HTTP + fallback
@@ -268,6 +274,9 @@ class Api:
                 return read_answer(response), base
             except Failure as failure:
                 failure.attempts = attempts + [{"host": urlsplit(base).netloc, "error": failure.message}]
+                if endpoint == "buy-service" and response.status_code >= 500:  # the server may have sold it
+                    failure.data["uncertain"] = True
+                    failure.message += "; an order may exist: check the website's orders page before buying again."
                 raise
         raise Failure("network", "no base URL could be reached; check the network or set --proxy / SMSONLINE_PROXY.",
                       attempts=attempts)
@@ -386,7 +395,10 @@ class Answer:
 
 def read_answer(response):
     """HTTP answer -> Answer, or a Failure whose kind says what went wrong."""
-    text = response.text or ""
+    try:
+        text = response.content.decode("utf-8")  # JSON is UTF-8 even when the server names no charset
+    except UnicodeDecodeError:
+        text = response.text
     try:
         decoded = json.loads(text)
     except ValueError:
@@ -498,6 +510,7 @@ def read_sms(answer, code_regex=None):
 CODE_KEYWORDS = re.compile(r"验证码|校验码|动态码|确认码|激活码|安全码|code|otp|passcode|verification|verify|pin|код",
                            re.IGNORECASE)
 CODE_CANDIDATES = re.compile(r"(?<![\d+])(\d{3}[- ]\d{3}|\d{4,8})(?!\d)")
+DECOY_BEFORE = re.compile(r"(order|ref|no\.?|#|订单号?|尾号|客服|卡号|账号|заказ)\s*[:：]?\s*$", re.IGNORECASE)
 KEYWORD_REACH = 30
 
 
@@ -514,6 +527,7 @@ def extract_code(text, pattern=None):
         gaps = [start - k_end for _, k_end in keywords if 0 <= start - k_end <= KEYWORD_REACH]
         gaps += [k_start - end + 10 for k_start, _ in keywords if 0 <= k_start - end <= KEYWORD_REACH]
         score = (min(gaps) if gaps else 1000) + (0 if len(match.group(1).replace("-", "").replace(" ", "")) == 6 else 1)
+        score += 500 if DECOY_BEFORE.search(text[max(0, start - 12):start]) else 0
         if best is None or score < best[0]:
             best = (score, re.sub(r"[- ]", "", match.group(1)))
     return best[1] if best else None
@@ -1056,7 +1070,7 @@ def cmd_change_status(status):
             cancel_or_fail(ctx, order)
         else:
             change_status(ctx, order, status)
-        return {"status": DONE_STATE[status], **public_order(order)}
+        return {"status": order["state"], **public_order(order)}
     return run
 
 

@@ -1,0 +1,351 @@
+"""The CLI over mocked HTTP: configuration, names and their cache, buying, rule 3, fallback, redaction."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+from responses import registries
+
+import fakes
+from conftest import BACKUP, KEY, PRIMARY, sms
+
+activate = responses.activate(assert_all_requests_are_fired=True)
+ordered = responses.activate(assert_all_requests_are_fired=True, registry=registries.OrderedRegistry)
+
+
+def dead_pid():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+# --- configuration and usage ------------------------------------------------------------------------
+
+@activate
+def test_missing_key_is_a_config_error_before_any_request(cli, env):
+    del env["SMSONLINE_API_KEY"]
+    run = cli("receive", "--country", "China", "--service", "Soul")
+    assert (run.code, run.kind, run.line["ok"]) == (2, "config", False)
+    assert "SMSONLINE_API_KEY" in run.line["error"]["message"]
+    assert len(responses.calls) == 0
+
+
+@activate
+def test_key_comes_from_the_env_file_and_the_environment_wins(cli, env, tmp_path):
+    env_file = tmp_path / "skill.env"
+    env_file.write_text(f"SMSONLINE_API_KEY={KEY}\nSMSONLINE_BASE_URLS={BACKUP}\n")
+    env["SMSONLINE_ENV_FILE"] = str(env_file)
+    del env["SMSONLINE_API_KEY"]
+    fakes.add("get-countries", fakes.COUNTRIES, base=PRIMARY)  # the environment's base list wins over the file's
+    assert cli("countries").code == 0
+    env["SMSONLINE_API_KEY"] = "test-key-from-environment"
+    env_file.write_text("SMSONLINE_API_KEY=test-key-from-file\n")
+    responses.get(fakes.url("get-countries"), json=fakes.COUNTRIES,
+                  match=[responses.matchers.query_param_matcher({"apiKey": "test-key-from-environment"})])
+    assert cli("countries", "--refresh").code == 0
+
+
+def test_no_upward_search_for_stray_env_files(cli, env, tmp_path, monkeypatch):
+    monkeypatch.setattr(sms, "SKILL_DIR", tmp_path / "skill")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("SMSONLINE_API_KEY=test-key-stray\n")
+    del env["SMSONLINE_API_KEY"], env["SMSONLINE_ENV_FILE"]
+    run = cli("countries")
+    assert (run.code, run.kind) == (2, "config")
+
+
+def test_a_named_env_file_that_is_missing_is_a_config_error(cli, env, tmp_path):
+    env["SMSONLINE_ENV_FILE"] = str(tmp_path / "nope.env")
+    run = cli("countries")
+    assert (run.code, run.kind) == (2, "config")
+
+
+@pytest.mark.parametrize("argv", [
+    ["wait", "--timeout", "0"], ["wait", "--interval", "-1"], ["buy", "--country", "1", "--service", "1", "--hold", "0"],
+    ["receive", "--country", "1"], ["fly"], [], ["check"], ["wait", "--code-regex", "(unclosed"],
+    ["--connect-timeout", "soon", "countries"], ["--base-url", "ftp://x", "countries"], ["wait", "--timeout", "abc"],
+])
+@activate
+def test_bad_input_is_a_usage_error_with_one_json_line_and_no_request(cli, argv):
+    run = cli(*argv)
+    assert run.code == 2 and run.kind in ("usage", "config") and not run.line["ok"]
+    assert len(responses.calls) == 0
+
+
+def test_help_is_the_one_exception_to_the_json_line(env, capsys):
+    assert sms.main(["--help"], environ=env) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage:") and "Usage:" in out and "receive --sandbox" in out
+
+
+@activate
+def test_global_options_before_or_after_the_command(cli, env):
+    del env["SMSONLINE_BASE_URLS"]
+    fakes.add("get-services", fakes.SERVICES, base=BACKUP)
+    run = cli("--base-url", BACKUP, "services", "--verbose")
+    assert run.code == 0 and run.line["count"] == 5
+    assert "get-services" in run.err  # -v after the command took effect
+
+
+# --- names and the cache ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("country, service, ids", [
+    ("中国", "soul", (1, 101)), ("CN", "SOUL", (1, 101)), ("china", "Soul", (1, 101)), ("美国", "微信", (2, 104)),
+    ("US", "WeChat", (2, 104)), ("UK", "B站", (3, 102)), ("GB", "whats", (3, 106)), ("United K", "bili", (3, 102)),
+    ("1", "101", (1, 101)),
+])
+@activate
+def test_names_resolve_by_alias_case_prefix_or_id(cli, country, service, ids):
+    if not (country.isdigit() and service.isdigit()):
+        fakes.catalogue()
+    fakes.products(*ids)
+    run = cli("products", "--country", country, "--service", service)
+    assert run.code == 0, run.line
+    assert (run.line["country_id"], run.line["service_id"]) == tuple(map(str, ids))
+
+
+@activate
+def test_ids_need_no_list_requests(cli):
+    fakes.products(1, 101)
+    assert cli("products", "--country", "1", "--service", "101").code == 0
+    assert fakes.hosts_called() == ["premium.example.test"]
+
+
+@activate
+def test_lists_are_cached_for_a_day_and_refresh_bypasses_the_cache(cli):
+    countries = fakes.add("get-countries", fakes.COUNTRIES)
+    fakes.add("get-services", fakes.SERVICES)
+    fakes.products(1, 101)
+    for _ in range(3):
+        assert cli("products", "--country", "China", "--service", "Soul").code == 0
+    assert countries.call_count == 1
+    assert cli("countries", "--refresh").code == 0
+    assert countries.call_count == 2
+
+
+@activate
+def test_ambiguous_name_is_a_usage_error_listing_candidates_and_nothing_is_bought(cli):
+    fakes.catalogue()
+    run = cli("buy", "--country", "China", "--service", "WeCh")
+    assert (run.code, run.kind) == (2, "usage")
+    assert {c["name"] for c in run.line["candidates"]} == {"WeChat", "WeChat Pay"}
+    assert not fakes.calls_to("buy-service")
+
+
+@activate
+def test_unknown_name_suggests_close_matches(cli):
+    fakes.add("get-countries", fakes.COUNTRIES)
+    run = cli("receive", "--country", "Chna", "--service", "Soul")
+    assert (run.code, run.kind) == (2, "usage")
+    assert "china" in run.line["candidates"]
+
+
+@activate
+def test_search_filters_the_list(cli):
+    fakes.add("get-countries", fakes.COUNTRIES)
+    run = cli("countries", "--search", "united")
+    assert [i["name"] for i in run.line["items"]] == ["United States", "United Kingdom"]
+    assert [i["id"] for i in cli("countries", "--search", "中国").line["items"]] == ["1"]
+
+
+# --- buying -------------------------------------------------------------------------------------------
+
+@ordered
+def test_buy_picks_the_cheapest_operator_in_stock_and_records_the_order(cli, store):
+    fakes.catalogue()
+    fakes.products()
+    fakes.buy(operator=13)
+    run = cli("buy", "--country", "中国", "--service", "Soul")
+    assert run.code == 0
+    assert run.line["status"] == "waiting" and run.line["order_id"] == fakes.ORDER_ID
+    assert (run.line["number"], run.line["price"], run.line["operator_id"]) == (fakes.NUMBER, 0.3, "13")
+    assert fakes.NUMBER in run.err  # the number is announced on stderr too
+    order = store.order(fakes.ORDER_ID)
+    assert (order["state"], order["base_url"], order["pid"]) == ("waiting", PRIMARY, os.getpid())
+
+
+@activate
+def test_max_price_that_nothing_meets_is_no_numbers(cli):
+    fakes.products()
+    run = cli("buy", "--country", "1", "--service", "101", "--max-price", "0.25")
+    assert (run.code, run.kind) == (3, "no_numbers")
+    assert not fakes.calls_to("buy-service")
+
+
+@activate
+def test_explicit_operator_skips_the_products_call_and_test_adds_test_1(cli):
+    fakes.buy(operator=11, test=1)
+    run = cli("buy", "--country", "1", "--service", "101", "--operator", "11", "--test")
+    assert run.code == 0 and run.line["test"] is True
+    assert not fakes.calls_to("get-products")
+
+
+@activate
+def test_the_order_is_in_the_ledger_while_buy_service_is_answering(cli, env):
+    seen = []
+
+    def answer(request):
+        ledger = sms.Store(Path(env["SMSONLINE_STATE_DIR"]))
+        seen.append([o["state"] for o in ledger.orders()])
+        return 200, {}, '{"status": 1, "data": {"orderId": 500001, "number": "+1"}}'
+    responses.add_callback(responses.GET, fakes.url("buy-service"), callback=answer)
+    assert cli("buy", "--country", "1", "--service", "1", "--operator", "1").code == 0
+    assert seen == [["buying"]]
+
+
+@activate
+def test_a_second_buy_is_refused_while_an_order_waits(cli, store):
+    fakes.buy(1, 101, 13)
+    assert cli("buy", "--country", "1", "--service", "101", "--operator", "13").code == 0
+    run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
+    assert (run.code, run.kind) == (5, "open_order")
+    assert run.line["open_orders"][0]["order_id"] == fakes.ORDER_ID
+    assert len(fakes.calls_to("buy-service")) == 1
+
+
+@ordered
+def test_replace_cancels_the_open_order_then_buys(cli, store):
+    fakes.buy(1, 101, 13)
+    fakes.status(4)
+    fakes.buy(1, 101, 13, body={"status": 1, "data": {"orderId": 500002, "number": "+8613800000002"}})
+    assert cli("buy", "--country", "1", "--service", "101", "--operator", "13").code == 0
+    run = cli("buy", "--country", "1", "--service", "101", "--operator", "13", "--replace")
+    assert run.code == 0 and run.line["order_id"] == "500002"
+    assert store.order(fakes.ORDER_ID)["state"] == "cancelled"
+
+
+@ordered
+def test_an_orphan_past_its_hold_is_cancelled_at_the_next_buy(cli, store):
+    fakes.buy(1, 101, 13)
+    fakes.status(4)
+    fakes.buy(1, 101, 13, body={"status": 1, "data": {"orderId": 500002, "number": "+8613800000002"}})
+    assert cli("buy", "--country", "1", "--service", "101", "--operator", "13", "--hold", "60").code == 0
+    order = store.order(fakes.ORDER_ID)
+    store.update(order, pid=dead_pid(), created_at=order["created_at"] - 61)
+    run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
+    assert run.code == 0 and run.line["order_id"] == "500002"
+    assert store.order(fakes.ORDER_ID)["state"] == "cancelled"
+
+
+@activate
+def test_an_orphan_within_its_hold_still_blocks(cli, store):
+    fakes.buy(1, 101, 13)
+    assert cli("buy", "--country", "1", "--service", "101", "--operator", "13", "--hold", "60").code == 0
+    store.update(store.order(fakes.ORDER_ID), pid=dead_pid())
+    assert cli("buy", "--country", "1", "--service", "101", "--operator", "13").code == 5
+
+
+@activate
+def test_buy_is_never_retried_or_moved_after_a_read_timeout(cli, store):
+    call = fakes.buy(1, 101, 13, body=requests.exceptions.ReadTimeout("read timed out"))
+    run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
+    assert (run.code, run.kind) == (4, "network")
+    assert call.call_count == 1 and fakes.hosts_called() == ["premium.example.test"]  # not sent to the backup
+    assert "website" in run.line["error"]["message"]
+    assert [o["state"] for o in store.orders()] == ["unknown"]  # kept for the record, never blocking
+
+
+@activate
+def test_buy_answered_with_5xx_is_uncertain_and_not_retried(cli, store):
+    call = fakes.buy(1, 101, 13, body="<html>502</html>", status=502)
+    run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
+    assert (run.code, run.kind) == (3, "api")
+    assert call.call_count == 1
+    assert [o["state"] for o in store.orders()] == ["unknown"]
+
+
+@activate
+def test_buy_moves_to_the_next_base_when_nothing_was_sent(cli, store):
+    fakes.buy(1, 101, 13, body=requests.exceptions.ConnectTimeout("connect timed out"))
+    fakes.buy(1, 101, 13, base=BACKUP)
+    run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
+    assert run.code == 0 and run.line["base_url"] == BACKUP
+    assert store.order(fakes.ORDER_ID)["base_url"] == BACKUP
+
+
+@activate
+def test_a_refused_buy_leaves_nothing_in_the_ledger(cli, store):
+    fakes.buy(1, 101, 13, body={"status": -1, "message": "Insufficient balance"})
+    run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
+    assert (run.code, run.kind) == (3, "balance")
+    assert store.orders() == []
+
+
+# --- base URL fallback --------------------------------------------------------------------------------
+
+@activate
+def test_fallback_then_the_dead_base_is_tried_last_for_ten_minutes(cli, store, monkeypatch):
+    fakes.add("get-countries", requests.exceptions.ConnectTimeout("connect timed out"))
+    fakes.add("get-countries", fakes.COUNTRIES, base=BACKUP)
+    assert cli("countries").code == 0
+    assert fakes.hosts_called() == ["premium.example.test", "backup.example.test"]
+    responses.calls.reset()
+    fakes.add("get-services", fakes.SERVICES, base=BACKUP)
+    assert cli("services").code == 0
+    assert fakes.hosts_called() == ["backup.example.test"]  # the dead one costs nothing this time
+    later = store.now() + sms.FAILED_BASE_TTL_S + 1
+    assert sms.Store(Path(store.db.execute("PRAGMA database_list").fetchone()[2]).parent,
+                     now=lambda: later).recently_failed_bases() == {}
+
+
+@activate
+def test_no_base_reachable_is_a_network_error_naming_every_attempt(cli):
+    fakes.add("get-countries", requests.exceptions.ConnectionError("Connection refused"))
+    fakes.add("get-countries", requests.exceptions.ConnectTimeout("timed out"), base=BACKUP)
+    run = cli("countries")
+    assert (run.code, run.kind) == (4, "network")
+    assert run.line["error"]["attempts"] == [{"host": "premium.example.test", "error": "connection refused"},
+                                             {"host": "backup.example.test", "error": "connect timeout"}]
+
+
+@activate
+def test_premium_unreachable_and_the_fallback_refusing_the_key(cli):
+    fakes.add("get-countries", requests.exceptions.SSLError("handshake failure"))
+    fakes.add("get-countries", {"status": -1, "message": "Invalid API key"}, base=BACKUP, status=401)
+    run = cli("countries")
+    assert (run.code, run.kind) == (3, "auth")
+    assert [a["host"] for a in run.line["error"]["attempts"]] == ["premium.example.test", "backup.example.test"]
+    assert run.line["error"]["attempts"][0]["error"] == "TLS handshake failed"
+
+
+# --- redaction -------------------------------------------------------------------------------------
+
+@activate
+def test_the_key_is_redacted_from_transport_errors_logs_and_the_ledger(cli, env):
+    leaky = f"HTTPSConnectionPool: Max retries exceeded with url: /get-countries?apiKey={KEY}&x=1 (weird)"
+    fakes.add("get-countries", requests.exceptions.ConnectionError(leaky))
+    fakes.add("get-countries", requests.exceptions.ConnectionError(leaky), base=BACKUP)
+    run = cli("-v", "countries")  # the fixture asserts KEY is absent from stdout and stderr
+    assert run.code == 4 and "apiKey=***" in run.line["error"]["attempts"][0]["error"]
+    for path in Path(env["SMSONLINE_STATE_DIR"]).iterdir():
+        assert KEY.encode() not in path.read_bytes()
+
+
+def test_redactor_covers_the_key_anywhere():
+    redact = sms.Redactor(KEY)
+    assert KEY not in redact(f"x {KEY} y apiKey={KEY}&id=1")
+    assert redact("GET /x?apiKey=abc&id=1") == "GET /x?apiKey=***&id=1"
+
+
+# --- HTTP layer --------------------------------------------------------------------------------------
+
+@ordered
+def test_lists_are_retried_after_a_5xx(cli):
+    fakes.add("get-countries", "<html>503</html>", status=503)
+    fakes.add("get-countries", fakes.COUNTRIES)
+    run = cli("countries")
+    assert run.code == 0 and len(responses.calls) == 2
+
+
+def test_retry_policies_per_endpoint(env):
+    config = sms.Config(KEY, [PRIMARY], None, Path("."), 5, 15)
+    session = sms.build_session(config)
+    buy = session.get_adapter(fakes.url("buy-service") + "?id=1").max_retries
+    general = session.get_adapter(fakes.url("get-sms")).max_retries
+    change = session.get_adapter(fakes.url("change-status")).max_retries
+    assert (buy.read, buy.status, buy.other) == (False, 0, 0) and buy.connect > 0
+    assert general.read is False and 503 in general.status_forcelist and general.connect > 0
+    assert change.read > 0 and 503 in change.status_forcelist

@@ -1,0 +1,383 @@
+"""Polling, the deadline, confirm or cancel, signals, crashes, and the commands that settle orders later."""
+import json
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+from responses import registries
+
+import fakes
+from conftest import BACKUP, sms
+from test_cli import dead_pid
+
+ordered = responses.activate(assert_all_requests_are_fired=True, registry=registries.OrderedRegistry)
+activate = responses.activate(assert_all_requests_are_fired=True)
+RECEIVE = ("receive", "--country", "1", "--service", "101", "--operator", "13")
+
+
+def at_clock(clock, times, body):
+    """A responses callback that notes the fake clock's time of each call."""
+    def callback(request):
+        times.append(clock.now)
+        return 200, {}, json.dumps(body, ensure_ascii=False)
+    return callback
+
+
+def stamp(endpoint, clock, times, body, **params):
+    responses.add_callback(responses.GET, fakes.url(endpoint), callback=at_clock(clock, times, body),
+                           match=[fakes.query(**params)])
+
+
+# --- the happy path -----------------------------------------------------------------------------------
+
+@ordered
+def test_receive_polls_at_once_then_every_interval_and_confirms_the_code(cli, clock, store):
+    fakes.buy()
+    polls = []
+    for body in (fakes.WAITING, fakes.WAITING, fakes.RECEIVED):
+        stamp("get-sms", clock, polls, body, id=fakes.ORDER_ID)
+    fakes.status(3)
+    start = clock.now
+    run = cli(*RECEIVE, "--interval", "5")
+    assert run.code == 0
+    assert (run.line["status"], run.line["code"], run.line["finished"]) == ("received", "8848", True)
+    assert run.line["sms"] == fakes.SMS_TEXT and run.line["polls"] == 3
+    assert [t - start for t in polls] == [0, 5, 10]  # the first poll is immediate
+    assert store.order(fakes.ORDER_ID)["state"] == "finished"
+    assert fakes.NUMBER in run.err
+
+
+@ordered
+def test_no_finish_leaves_the_order_received(cli, store):
+    fakes.buy()
+    fakes.poll(fakes.RECEIVED)
+    run = cli(*RECEIVE, "--no-finish")
+    assert run.code == 0 and run.line["finished"] is False
+    assert store.order(fakes.ORDER_ID)["state"] == "received"
+
+
+@ordered
+def test_number_file_receives_the_number(cli, tmp_path):
+    fakes.buy()
+    fakes.poll(fakes.RECEIVED)
+    fakes.status(3)
+    target = tmp_path / "number.txt"
+    assert cli(*RECEIVE, "--number-file", str(target)).code == 0
+    assert target.read_text() == fakes.NUMBER + "\n"
+
+
+@ordered
+def test_transient_poll_failures_are_ridden_out(cli):
+    fakes.buy()
+    fakes.poll(requests.exceptions.ConnectionError("Connection reset by peer"))  # poll 1 fails
+    fakes.poll("<html>502 Bad Gateway</html>", status=502)  # poll 2: a 5xx, retried at once by urllib3 …
+    fakes.poll("<html>captcha</html>")  # … into an unreadable answer
+    fakes.poll(fakes.RECEIVED)  # poll 3
+    fakes.status(3)
+    run = cli(*RECEIVE, "--interval", "1")
+    assert run.code == 0 and run.line["code"] == "8848"
+    assert run.line["polls"] == 3 and len(fakes.calls_to("get-sms")) == 4
+
+
+# --- the deadline -----------------------------------------------------------------------------------
+
+@activate
+def test_timeout_cancels_at_the_deadline_not_an_interval_later(cli, clock, store):
+    fakes.buy()
+    polls, cancels = [], []
+    stamp("get-sms", clock, polls, fakes.WAITING, id=fakes.ORDER_ID)
+    stamp("change-status", clock, cancels, fakes.DONE, id=fakes.ORDER_ID, status=4)
+    start = clock.now
+    run = cli(*RECEIVE, "--timeout", "12", "--interval", "5")
+    assert (run.code, run.kind, run.line["status"]) == (1, "timeout", "timeout")
+    assert [t - start for t in polls] == [0, 5, 10]
+    assert [t - start for t in cancels] == [12]  # not at 15
+    assert run.line["order_status"] == "cancelled" and run.line["order_id"] == fakes.ORDER_ID
+    assert store.order(fakes.ORDER_ID)["state"] == "cancelled"
+    assert not fakes.calls_to("get-sms")[-1].request.url.endswith("status=3")
+
+
+@activate
+def test_a_sms_without_a_code_is_never_confirmed(cli, store):
+    fakes.buy()
+    fakes.poll({"status": 1, "data": {"status": "received", "sms": "Welcome aboard"}})
+    fakes.status(4)
+    run = cli(*RECEIVE, "--timeout", "3", "--interval", "1")
+    assert run.code == 1 and run.line["sms"] == "Welcome aboard"
+    assert not [c for c in fakes.calls_to("change-status") if "status=3" in c.request.url]
+
+
+@ordered
+def test_polling_stops_at_once_when_the_platform_closes_the_order(cli, store):
+    fakes.buy()
+    fakes.poll(fakes.WAITING)
+    fakes.poll(fakes.CLOSED)
+    run = cli(*RECEIVE, "--timeout", "60", "--interval", "1")
+    assert (run.code, run.kind) == (3, "order_closed")
+    assert run.line["polls"] == 2 and not fakes.calls_to("change-status")
+    assert store.order(fakes.ORDER_ID)["state"] == "closed"
+
+
+def test_poll_loop_sleeps_until_the_next_poll_or_the_deadline(clock):
+    times = []
+
+    def fetch(remaining):
+        times.append((clock.now, remaining))
+        clock.now += 0.4  # each poll takes 0.4 s
+        return sms.SmsState()
+    outcome = sms.poll_for_code(fetch, 2.5, 1, clock, clock.sleep, sms.Log(sms.Redactor()))
+    assert outcome.timed_out and outcome.polls == 3
+    assert [round(t - 1000, 2) for t, _ in times] == [0, 1, 2]
+    assert clock.now == pytest.approx(1002.5)  # returned at the deadline, not at 3
+    assert max(clock.sleeps) <= 1
+
+
+# --- errors, signals and crashes after the purchase: always a cancel --------------------------------
+
+@ordered
+def test_a_fatal_poll_error_cancels_the_order(cli, store):
+    fakes.buy()
+    fakes.poll({"status": -1, "message": "Invalid API key"}, status=401)
+    fakes.status(4)
+    run = cli(*RECEIVE)
+    assert (run.code, run.kind) == (3, "auth")
+    assert run.line["order_status"] == "cancelled"
+
+
+@ordered
+def test_a_bug_after_the_purchase_still_cancels(cli, store):
+    fakes.buy()
+    responses.add_callback(responses.GET, fakes.url("get-sms"), callback=lambda request: 1 / 0)
+    fakes.status(4)
+    run = cli(*RECEIVE)
+    assert (run.code, run.kind) == (7, "internal")
+    assert store.order(fakes.ORDER_ID)["state"] == "cancelled"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+@ordered
+def test_a_signal_while_waiting_cancels_and_exits_130(cli, clock, store, signum):
+    fakes.buy()
+    fakes.poll(fakes.WAITING)
+    fakes.status(4)
+    clock.sleep = lambda seconds: signal.raise_signal(signum)  # the real handler runs
+    run = cli(*RECEIVE)
+    assert (run.code, run.kind, run.line["status"]) == (130, "interrupted", "interrupted")
+    assert signal.Signals(signum).name in run.line["error"]["message"]
+    assert store.order(fakes.ORDER_ID)["state"] == "cancelled"
+
+
+@pytest.mark.parametrize("command", ["buy", "receive"])
+@ordered
+def test_a_signal_during_the_purchase_waits_for_the_record_then_cancels(cli, store, command):
+    def sell_then_get_interrupted(request):
+        signal.raise_signal(signal.SIGTERM)  # arrives while buy-service is answering
+        return 200, {}, json.dumps(fakes.BOUGHT)
+    responses.add_callback(responses.GET, fakes.url("buy-service"), callback=sell_then_get_interrupted)
+    fakes.status(4)
+    run = cli(command, "--country", "1", "--service", "101", "--operator", "13")
+    assert (run.code, run.kind) == (130, "interrupted")
+    assert run.line["order_id"] == fakes.ORDER_ID and run.line["order_status"] == "cancelled"
+    assert store.order(fakes.ORDER_ID)["state"] == "cancelled"
+
+
+def test_a_signal_before_any_purchase_exits_130_with_nothing_bought(cli):
+    with responses.RequestsMock() as mock:
+        mock.add_callback(responses.GET, fakes.url("get-countries"),
+                          callback=lambda request: signal.raise_signal(signal.SIGINT))
+        run = cli("receive", "--country", "China", "--service", "Soul")
+    assert (run.code, run.kind) == (130, "interrupted")
+
+
+# --- cancels that fail: exit 6, and cleanup later ----------------------------------------------------
+
+@ordered
+def test_a_failed_cancel_exits_6_and_cleanup_finishes_the_job(cli, store):
+    fakes.buy()
+    fakes.poll(fakes.WAITING)
+    fakes.status(4, body=requests.exceptions.ConnectionError("Connection refused"))
+    fakes.status(4)
+    run = cli(*RECEIVE, "--timeout", "1")
+    assert (run.code, run.kind, run.line["error"]["cause"]) == (6, "cancel_failed", "network")
+    assert "cleanup" in run.line["error"]["message"] and run.line["order_status"] == "cancelling"
+    store.update(store.order(fakes.ORDER_ID), pid=dead_pid())
+    cleaned = cli("cleanup")
+    assert cleaned.code == 0 and [o["order_id"] for o in cleaned.line["settled"]] == [fakes.ORDER_ID]
+    assert store.order(fakes.ORDER_ID)["state"] == "cancelled"
+
+
+@ordered
+def test_an_early_cancel_refusal_is_exit_6_with_its_cause(cli, store):
+    fakes.buy()
+    fakes.poll(fakes.WAITING)
+    fakes.status(4, body="EARLY_CANCEL_DENIED")
+    run = cli(*RECEIVE, "--timeout", "1")
+    assert (run.code, run.line["error"]["cause"]) == (6, "early_cancel")
+    assert store.order(fakes.ORDER_ID)["state"] == "cancelling"
+
+
+@ordered
+def test_the_ledger_says_cancelling_while_the_cancel_is_in_flight(cli, env):
+    fakes.buy()
+    fakes.poll(fakes.WAITING)
+    states = []
+
+    def cancel(request):
+        another_process_view = sms.Store(Path(env["SMSONLINE_STATE_DIR"]))
+        states.append(another_process_view.order(fakes.ORDER_ID)["state"])
+        return 200, {}, json.dumps(fakes.DONE)
+    responses.add_callback(responses.GET, fakes.url("change-status"), callback=cancel)
+    assert cli(*RECEIVE, "--timeout", "1").code == 1
+    assert states == ["cancelling"]
+
+
+@ordered
+def test_a_failed_confirm_still_returns_the_code_and_cleanup_confirms_later(cli, store):
+    fakes.buy()
+    fakes.poll(fakes.RECEIVED)
+    fakes.status(3, body=requests.exceptions.ReadTimeout("read timed out"))
+    fakes.status(3)
+    run = cli(*RECEIVE)
+    assert run.code == 0 and run.line["code"] == "8848" and run.line["finished"] is False
+    assert "cleanup" in run.line["warning"]
+    assert store.order(fakes.ORDER_ID)["state"] == "finishing"
+    store.update(store.order(fakes.ORDER_ID), pid=dead_pid())
+    assert cli("cleanup").code == 0
+    assert store.order(fakes.ORDER_ID)["state"] == "finished"
+
+
+@activate
+def test_cleanup_skips_orders_whose_process_is_alive_unless_all(cli, store):
+    fakes.buy()
+    assert cli("buy", "--country", "1", "--service", "101", "--operator", "13").code == 0
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        store.update(store.order(fakes.ORDER_ID), pid=sleeper.pid)  # another live process owns it
+        assert cli("cleanup").line["count"] == 0
+        fakes.status(4)
+        assert cli("cleanup", "--all").line["count"] == 1
+    finally:
+        sleeper.kill()
+    assert store.order(fakes.ORDER_ID)["state"] == "cancelled"
+
+
+@activate
+def test_cleanup_with_a_cancel_that_keeps_failing_exits_6(cli, store):
+    fakes.buy()
+    fakes.status(4, body=requests.exceptions.ConnectionError("Connection refused"))
+    assert cli("buy", "--country", "1", "--service", "101", "--operator", "13").code == 0
+    run = cli("cleanup", "--all")
+    assert (run.code, run.kind) == (6, "cancel_failed")
+    assert run.line["unsettled"][0]["order_id"] == fakes.ORDER_ID
+
+
+# --- the two-step agent flow -------------------------------------------------------------------------
+
+@ordered
+def test_wait_uses_the_sellers_base(cli, store):
+    fakes.buy(body=fakes.refused())
+    fakes.buy(base=BACKUP)
+    fakes.poll(fakes.RECEIVED, base=BACKUP)
+    fakes.status(3, base=BACKUP)
+    assert cli("buy", "--country", "1", "--service", "101", "--operator", "13").code == 0
+    store.mark_base_ok(fakes.PRIMARY)
+    run = cli("wait")
+    assert run.code == 0 and run.line["code"] == "8848" and run.line["base_url"] == BACKUP
+    assert cli("orders", "--all").line["orders"][0]["order_status"] == "finished"
+
+
+@activate
+def test_wait_without_id_and_no_open_order_is_a_usage_error(cli):
+    run = cli("wait")
+    assert (run.code, run.kind) == (2, "usage") and "0 orders" in run.line["error"]["message"]
+
+
+@activate
+def test_wait_without_id_and_several_open_orders_lists_them(cli, store):
+    for order_id in ("1", "2"):
+        store.adopt(order_id, fakes.PRIMARY)
+    run = cli("wait")
+    assert (run.code, run.kind) == (2, "usage") and len(run.line["open_orders"]) == 2
+
+
+@activate
+def test_a_non_numeric_unknown_id_is_a_usage_error(cli):
+    assert cli("check", "--id", "abc").code == 2
+    assert cli("wait", "--id", "12ab").code == 2
+
+
+@activate
+def test_an_order_being_waited_on_elsewhere_is_not_waited_on_twice(cli, store):
+    order = store.adopt("77", fakes.PRIMARY)
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        store.update(order, pid=sleeper.pid)
+        run = cli("wait", "--id", "77")
+    finally:
+        sleeper.kill()
+    assert (run.code, run.kind) == (5, "open_order")
+
+
+# --- check, finish, cancel, refund, orders --------------------------------------------------------------
+
+@ordered
+def test_check_is_one_call_and_records_a_code(cli, store):
+    fakes.poll(fakes.WAITING)
+    fakes.poll(fakes.RECEIVED)
+    assert cli("check", "--id", fakes.ORDER_ID).line["status"] == "waiting"
+    run = cli("check", "--id", fakes.ORDER_ID)
+    assert (run.code, run.line["status"], run.line["code"]) == (0, "received", "8848")
+    assert store.order(fakes.ORDER_ID)["state"] == "received"
+
+
+@ordered
+def test_finish_without_a_code_is_refused_and_sends_nothing(cli):
+    fakes.poll(fakes.WAITING)
+    run = cli("finish", "--id", fakes.ORDER_ID)
+    assert (run.code, run.kind) == (2, "usage") and not fakes.calls_to("change-status")
+
+
+@pytest.mark.parametrize("command, code, state", [("cancel", 4, "cancelled"), ("refund", 5, "refunded")])
+@activate
+def test_cancel_and_refund_by_id(cli, store, command, code, state):
+    fakes.status(code)
+    run = cli(command, "--id", fakes.ORDER_ID)
+    assert (run.code, run.line["status"], run.line["order_status"]) == (0, state, state)
+    assert store.order(fakes.ORDER_ID)["state"] == state
+
+
+@activate
+def test_cancel_of_an_order_the_platform_does_not_know_marks_it_closed(cli, store):
+    fakes.status(4, body="NO_ACTIVATION", order_id="9")
+    run = cli("cancel", "--id", "9")
+    assert run.code == 0 and run.line["order_status"] == "closed"
+    assert store.order("9")["state"] == "closed"
+
+
+@activate
+def test_cancel_refused_is_exit_6(cli):
+    fakes.status(4, body={"status": -1, "message": "Too early to cancel"})
+    run = cli("cancel", "--id", fakes.ORDER_ID)
+    assert (run.code, run.line["error"]["cause"]) == (6, "early_cancel")
+
+
+@ordered
+def test_orders_lists_open_ones_and_all_with_spend(cli, store):
+    fakes.buy()
+    fakes.poll(fakes.RECEIVED)
+    fakes.status(3)
+    assert cli(*RECEIVE).code == 0
+    store.adopt("600", fakes.PRIMARY)
+    store.update(store.order("600"), price=0.5)
+    open_only = cli("orders")
+    assert [o["order_id"] for o in open_only.line["orders"]] == ["600"]
+    everything = cli("orders", "--all")
+    assert everything.line["count"] == 2 and everything.line["spent"] == 0.3 and everything.line["held"] == 0.5
+
+
+def test_orders_needs_no_key(cli, env):
+    del env["SMSONLINE_API_KEY"]
+    assert cli("orders").code == 0
