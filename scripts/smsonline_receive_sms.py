@@ -145,8 +145,8 @@ def load_config(args, environ):
                                     "--read-timeout"),
         test=args.test, verbose=args.verbose, sandbox=args.sandbox, refresh=args.refresh,
     )
-    if config.sandbox:
-        config.api_key = config.api_key or SANDBOX_KEY
+    if config.sandbox:  # loopback: no proxy, a throwaway key, a state dir of its own
+        config.api_key, config.proxy = config.api_key or SANDBOX_KEY, None
         if not (args.state_dir or settings.get("SMSONLINE_STATE_DIR")):
             config.state_dir = config.state_dir / "sandbox"
     return config
@@ -889,7 +889,8 @@ def fetch_sms(ctx, order, code_regex, remaining=None):
     if remaining is not None:  # never let one poll run past the deadline
         cap = max(0.2, remaining / 2)
         timeout = (min(ctx.config.connect_timeout, cap), min(ctx.config.read_timeout, cap))
-    answer, _ = ctx.api.call("get-sms", {"id": order["order_id"]}, bases=[order["base_url"]], timeout=timeout)
+    bases = [order["base_url"]] if order.get("base_url") else None  # an unrecorded order: any base may know it
+    answer, _ = ctx.api.call("get-sms", {"id": order["order_id"]}, bases=bases, timeout=timeout)
     return read_sms(answer, code_regex)
 
 
@@ -987,14 +988,17 @@ def sole_waiting_order(ctx):
                   open_orders=[public_order(o) for o in waiting])
 
 
-def order_or_adopted(ctx, order_id):
-    """The ledger's order for --id; an unknown numeric id is adopted so that its cancel is crash-safe too."""
+def recorded_order(ctx, order_id):
+    """The ledger's order for --id, or None for a numeric id the ledger does not know."""
     order = ctx.store.order(order_id)
-    if order:
-        return order
-    if not str(order_id).isdigit():
+    if order is None and not str(order_id).isdigit():
         raise Failure("usage", f"order id {order_id!r} is neither numeric nor in the ledger; see `orders --all`.")
-    return ctx.store.adopt(order_id, ctx.api.bases_in_order()[0])
+    return order
+
+
+def order_or_adopted(ctx, order_id):
+    """As recorded_order, but an unknown id is adopted, so that what is sent for it is crash-safe too."""
+    return recorded_order(ctx, order_id) or ctx.store.adopt(order_id, ctx.api.bases_in_order()[0])
 
 
 # ----------------------------------------------------------------------------- commands
@@ -1047,14 +1051,16 @@ def cmd_receive(ctx, args):
 
 
 def cmd_check(ctx, args):
-    order = order_or_adopted(ctx, args.id)
-    state = fetch_sms(ctx, order, args.code_regex)
-    if state.code and order["state"] == "waiting":
+    """One get-sms; read-only for orders the ledger does not know."""
+    order = recorded_order(ctx, args.id)
+    state = fetch_sms(ctx, order or {"order_id": args.id}, args.code_regex)
+    if order and state.code and order["state"] == "waiting":
         ctx.store.update(order, state="received", code=state.code, sms=state.sms)
-    elif state.closed and order["state"] in OPEN_STATES:
+    elif order and state.closed and order["state"] in OPEN_STATES:
         ctx.store.update(order, state="closed", note="the platform closed the order")
     status = "received" if state.code else "closed" if state.closed else "waiting"
-    return {"status": status, **public_order(order), "code": state.code, "sms": state.sms}
+    return {"status": status, **(public_order(order) if order else {"order_id": str(args.id)}),
+            "code": state.code, "sms": state.sms}
 
 
 def cmd_change_status(status):

@@ -325,12 +325,22 @@ def test_an_order_being_waited_on_elsewhere_is_not_waited_on_twice(cli, store):
 
 @ordered
 def test_check_is_one_call_and_records_a_code(cli, store):
+    store.adopt(fakes.ORDER_ID, fakes.PRIMARY)
     fakes.poll(fakes.WAITING)
     fakes.poll(fakes.RECEIVED)
     assert cli("check", "--id", fakes.ORDER_ID).line["status"] == "waiting"
     run = cli("check", "--id", fakes.ORDER_ID)
     assert (run.code, run.line["status"], run.line["code"]) == (0, "received", "8848")
     assert store.order(fakes.ORDER_ID)["state"] == "received"
+
+
+@activate
+def test_check_of_an_unrecorded_order_leaves_the_ledger_alone(cli, store):
+    fakes.poll("NO_ACTIVATION", order_id="4242")
+    fakes.poll(fakes.WAITING, order_id="4243", base=BACKUP)
+    fakes.poll(fakes.refused(), order_id="4243")
+    assert (cli("check", "--id", "4242").kind, cli("check", "--id", "4243").line["status"]) == ("not_found", "waiting")
+    assert store.orders() == []
 
 
 @ordered
