@@ -1,0 +1,42 @@
+"""Every command shown in README.md and SKILL.md runs with --sandbox and exits as documented, in document order.
+
+A command is a line in a fenced block that starts with `python scripts/smsonline_receive_sms.py` (or the venv's
+python). It must exit 0 unless its trailing comment says `exit N`. `--id N` is replaced by the last order id seen.
+"""
+import re
+import shlex
+
+import pytest
+
+from e2e_support import ROOT, Runner
+
+COMMAND = re.compile(r"^(?:\.venv/bin/)?python3? scripts/smsonline_receive_sms\.py (.+)$")
+
+
+def documented_commands(name):
+    text = (ROOT / name).read_text(encoding="utf-8")
+    commands = []
+    for block in re.findall(r"```(?:bash|sh)?\n(.*?)```", text, re.S):
+        for line in block.splitlines():
+            command, _, comment = line.partition("#")
+            match = COMMAND.match(command.strip())
+            if match:
+                expected = re.search(r"exit (\d+)", comment)
+                commands.append((shlex.split(match.group(1)), int(expected.group(1)) if expected else 0))
+    return commands
+
+
+@pytest.mark.parametrize("name", ["README.md", "SKILL.md"])
+def test_every_documented_command_runs_as_documented(tmp_path, name):
+    commands = documented_commands(name)
+    assert len(commands) >= 2, f"{name} shows too few commands to check"
+    run = Runner(tmp_path, ["https://unused.invalid/api/v1"])
+    last_order = None
+    for argv, expected in commands:
+        if last_order:
+            argv = [last_order if previous == "--id" else arg for previous, arg in zip([""] + argv, argv)]
+        if "--sandbox" not in argv:
+            argv.append("--sandbox")
+        result = run(*argv, SMSONLINE_API_KEY="", SMSONLINE_SANDBOX_ARGS="--sms-delay 0")
+        assert result.code == expected, (argv, result.line)
+        last_order = result.line.get("order_id", last_order)
