@@ -1,24 +1,11 @@
-"""Shared fixtures: the script imported as a module, an isolated environment, a fake clock, a CLI runner."""
-import importlib.util
+"""Shared fixtures: an isolated environment, a fake clock, a CLI runner."""
 import json
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = ROOT / "scripts"
-sys.path.insert(0, str(SCRIPTS))
-
-spec = importlib.util.spec_from_file_location("smsonline_receive_sms", SCRIPTS / "smsonline_receive_sms.py")
-sms = importlib.util.module_from_spec(spec)
-sys.modules["smsonline_receive_sms"] = sms
-spec.loader.exec_module(sms)
-
-KEY = "test-key-7f3c9a1be2d44c0d"  # distinctive, so a leak anywhere is easy to find
-PRIMARY = "https://premium.example.test/api/v1"
-BACKUP = "https://backup.example.test/api/v1"
+from support import BACKUP, KEY, PRIMARY, sms
 
 
 class FakeClock:

@@ -4,7 +4,7 @@ import responses
 from responses import matchers
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from conftest import BACKUP, KEY, PRIMARY
+from support import BACKUP, KEY, PRIMARY
 
 COUNTRIES = {"status": 1, "data": [{"countryId": 1, "name": "China", "chn": "中国"},
                                    {"countryId": 2, "name": "United States"},

@@ -10,7 +10,7 @@ import responses
 from responses import registries
 
 import fakes
-from conftest import BACKUP, KEY, PRIMARY, sms
+from support import BACKUP, KEY, PRIMARY, sms
 
 activate = responses.activate(assert_all_requests_are_fired=True)
 ordered = responses.activate(assert_all_requests_are_fired=True, registry=registries.OrderedRegistry)

@@ -1,7 +1,7 @@
 """Code extraction on real-world SMS texts, Chinese and English, with decoy digit runs."""
 import pytest
 
-from conftest import sms
+from support import sms
 
 CASES = [
     ("【Soul】您的验证码是8848，5分钟内有效。订单20261128请勿泄露给他人。", "8848"),

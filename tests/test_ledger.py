@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import PRIMARY, sms
+from support import PRIMARY, sms
 
 
 def test_two_processes_reserving_at_once_get_one_purchase(tmp_path):

@@ -4,7 +4,7 @@ import json
 import pytest
 import requests
 
-from conftest import sms
+from support import sms
 
 
 def http(body, status=200):

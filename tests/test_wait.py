@@ -10,7 +10,7 @@ import responses
 from responses import registries
 
 import fakes
-from conftest import BACKUP, sms
+from support import BACKUP, sms
 from test_cli import dead_pid
 
 ordered = responses.activate(assert_all_requests_are_fired=True, registry=registries.OrderedRegistry)

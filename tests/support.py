@@ -1,0 +1,11 @@
+"""What the unit tests share: the script imported as a module, and the fake hosts and key."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+
+import smsonline_receive_sms as sms  # noqa: E402  (needs the path above)
+
+KEY = "test-key-7f3c9a1be2d44c0d"  # distinctive, so a leak anywhere is easy to find
+PRIMARY = "https://premium.example.test/api/v1"
+BACKUP = "https://backup.example.test/api/v1"
