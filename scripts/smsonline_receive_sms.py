@@ -20,9 +20,8 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
-import dataclasses
-import difflib
 import json
 import os
 import re
@@ -31,12 +30,12 @@ import sqlite3
 import sys
 import tempfile
 import time
+import types
 import unicodedata
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
-from dotenv import dotenv_values
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 from urllib3.util.retry import Retry
@@ -89,27 +88,22 @@ class UsageError(Exception):
 
 # ----------------------------------------------------------------------------- configuration
 
-@dataclasses.dataclass
-class Config:
-    api_key: str | None
-    base_urls: list
-    proxy: str | None
-    state_dir: Path
-    connect_timeout: float
-    read_timeout: float
-    test: bool = False
-    verbose: bool = False
-    sandbox: bool = False
-    refresh: bool = False
+class Config(types.SimpleNamespace):
+    """One run's settings: api_key, base_urls, proxy, state_dir, connect_timeout, read_timeout, test, verbose,
+    sandbox, refresh (flags over the environment over the .env file)."""
 
 
 def read_settings(environ):
     """The process environment over the skill's ``.env`` (never an upward search)."""
     named = environ.get("SMSONLINE_ENV_FILE")
     env_file = Path(named).expanduser() if named else SKILL_DIR / ".env"
-    if named and not env_file.is_file():
+    readable = env_file.exists() and not env_file.is_dir()  # /dev/null counts: "no settings"
+    if named and not readable:
         raise Failure("config", f"SMSONLINE_ENV_FILE names {env_file}, which is not a readable file.")
-    from_file = dotenv_values(env_file) if env_file.is_file() else {}
+    if not readable:
+        return dict(environ)
+    from dotenv import dotenv_values  # only when there is a file to read: it is start-up time otherwise
+    from_file = dotenv_values(env_file)
     return {**{k: v for k, v in from_file.items() if v is not None}, **environ}
 
 
@@ -205,15 +199,28 @@ STATUS_RETRY = Retry(total=5, connect=3, read=2, status=3, other=1, redirect=2, 
                      respect_retry_after_header=False)
 
 
+ENDPOINT_RETRIES = {"buy-service": BUY_RETRY, "change-status": STATUS_RETRY}
+
+
+def retry_policy(url):
+    return ENDPOINT_RETRIES.get(urlsplit(url).path.rsplit("/", 1)[-1], GENERAL_RETRY)
+
+
+class EndpointRetryAdapter(HTTPAdapter):
+    """One connection pool for every endpoint (one kept-alive connection per run), each with its retry policy."""
+
+    def send(self, request, *args, **kwargs):
+        self.max_retries = retry_policy(request.url)
+        return super().send(request, *args, **kwargs)
+
+
 def build_session(config):
     session = requests.Session()
     session.headers["User-Agent"] = "karuo-smsonline-skill/1.0"
     session.trust_env = not config.sandbox  # HTTPS_PROXY is honoured, except for the local sandbox
+    adapter = EndpointRetryAdapter()
     for prefix in ("http://", "https://"):
-        session.mount(prefix, HTTPAdapter(max_retries=GENERAL_RETRY))
-    for base in config.base_urls:
-        session.mount(f"{base}/virtual-number/buy-service", HTTPAdapter(max_retries=BUY_RETRY))
-        session.mount(f"{base}/virtual-number/change-status", HTTPAdapter(max_retries=STATUS_RETRY))
+        session.mount(prefix, adapter)
     return session
 
 
@@ -387,10 +394,8 @@ def raise_if_flagged(answer):
     raise Failure(kind, f"the platform refused: {excerpt(message)}")
 
 
-@dataclasses.dataclass
-class Answer:
-    payload: object
-    unwrapped: bool  # the payload came from under data/result/body rather than being the envelope itself
+# unwrapped: the payload came from under data/result/body rather than being the envelope itself
+Answer = collections.namedtuple("Answer", "payload unwrapped")
 
 
 def read_answer(response):
@@ -471,11 +476,7 @@ def read_purchase(answer):
     return {"order_id": str(order_id), "number": str(number), "price": to_number(first(payload, PRICE_KEYS))}
 
 
-@dataclasses.dataclass
-class SmsState:
-    code: str | None = None
-    sms: str | None = None
-    closed: bool = False
+SmsState = collections.namedtuple("SmsState", "code sms closed", defaults=(None, None, False))
 
 
 def sms_text(value):
@@ -550,6 +551,7 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE INDEX IF NOT EXISTS orders_state ON orders (state);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, stored_at REAL NOT NULL);
 """
+SCHEMA_VERSION = 1
 ORDER_FIELDS = ("order_id", "number", "price", "country_id", "service_id", "operator_id", "base_url", "test")
 
 
@@ -574,7 +576,8 @@ class Store:
             self.db = sqlite3.connect(state_dir / "ledger.sqlite3", timeout=30, isolation_level=None)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA busy_timeout = 30000")
-            self.db.executescript(SCHEMA)
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                self.db.executescript(SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
         except (OSError, sqlite3.Error) as exc:
             raise Failure("config", f"the state dir {state_dir} is not usable ({exc}); pass --state-dir or set "
                                     f"SMSONLINE_STATE_DIR to a writable folder.") from None
@@ -754,6 +757,8 @@ def resolve(ctx, kind, text):
         listed = ", ".join(f"{h['name']} ({h['id']})" for h in hits[:10])
         raise Failure("usage", f"{kind} {text!r} is ambiguous: {listed}. Give the id or a longer name.",
                       candidates=hits[:10])
+    import difflib  # only for names that match nothing
+
     close = difflib.get_close_matches(text.casefold(), [i["name"].casefold() for i in items], n=5, cutoff=0.5)
     listing = {"country": "countries", "service": "services"}[kind]
     hint = f" Did you mean: {', '.join(close)}?" if close else f" Run `{listing} --search TEXT` to list them."
@@ -803,15 +808,8 @@ class SignalGuard:
 
 # ----------------------------------------------------------------------------- flows
 
-@dataclasses.dataclass
-class Context:
-    config: Config
-    store: Store
-    api: Api
-    log: Log
-    guard: SignalGuard
-    clock: object = time.monotonic
-    sleep: object = time.sleep
+class Context(types.SimpleNamespace):
+    """What the commands work with: config, store, api, log, guard, clock, sleep."""
 
 
 def change_status(ctx, order, status):
@@ -894,13 +892,7 @@ def fetch_sms(ctx, order, code_regex, remaining=None):
     return read_sms(answer, code_regex)
 
 
-@dataclasses.dataclass
-class PollOutcome:
-    state: SmsState
-    polls: int
-    elapsed_s: float
-    timed_out: bool
-    last_error: str | None = None
+PollOutcome = collections.namedtuple("PollOutcome", "state polls elapsed_s timed_out last_error", defaults=(None,))
 
 
 def poll_for_code(fetch, timeout, interval, clock, sleep, log):
@@ -1252,7 +1244,8 @@ def run(args, environ, clock, sleep, guard, redact):
         store = Store(config.state_dir, sandbox=config.sandbox)
         if sandbox:  # sandbox orders keep working across runs although the port changes
             store.db.execute("UPDATE orders SET base_url = ? WHERE sandbox = 1", (sandbox.base_url,))
-        ctx = Context(config, store, Api(config, store, log), log, guard, clock, sleep)
+        ctx = Context(config=config, store=store, api=Api(config, store, log), log=log, guard=guard, clock=clock,
+                      sleep=sleep)
         return COMMANDS[args.command](ctx, args)
     finally:
         if sandbox:

@@ -340,12 +340,21 @@ def test_lists_are_retried_after_a_5xx(cli):
     assert run.code == 0 and len(responses.calls) == 2
 
 
-def test_retry_policies_per_endpoint(env):
-    config = sms.Config(KEY, [PRIMARY], None, Path("."), 5, 15)
-    session = sms.build_session(config)
-    buy = session.get_adapter(fakes.url("buy-service") + "?id=1").max_retries
-    general = session.get_adapter(fakes.url("get-sms")).max_retries
-    change = session.get_adapter(fakes.url("change-status")).max_retries
+def test_retry_policies_per_endpoint():
+    buy, general, change = (sms.retry_policy(fakes.url(e) + "?id=1") for e in ("buy-service", "get-sms", "change-status"))
     assert (buy.read, buy.status, buy.other) == (False, 0, 0) and buy.connect > 0
     assert general.read is False and 503 in general.status_forcelist and general.connect > 0
     assert change.read > 0 and 503 in change.status_forcelist
+
+
+def test_one_adapter_serves_every_endpoint_so_a_run_keeps_one_connection():
+    session = sms.build_session(sms.Config(sandbox=False))
+    adapters = {id(session.get_adapter(fakes.url(e))) for e in ("buy-service", "get-sms", "change-status")}
+    assert len(adapters) == 1 and isinstance(session.get_adapter(fakes.url("get-sms")), sms.EndpointRetryAdapter)
+
+
+@activate
+def test_dev_null_as_env_file_means_no_settings(cli, env):
+    env["SMSONLINE_ENV_FILE"] = "/dev/null"
+    fakes.add("get-countries", fakes.COUNTRIES)
+    assert cli("countries").code == 0

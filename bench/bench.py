@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Speed and cost of the skill, measured against the sandbox (run by hand, not in CI).
+
+Every figure is a ratio or a count taken side by side in one run (medians over repeats, baseline runs interleaved
+with measured ones), so a noisy machine moves both sides alike. Results: a table on stdout, JSON with --json.
+
+Usage:
+  .venv/bin/python bench/bench.py
+  .venv/bin/python bench/bench.py --repeat 5 --json bench/results/latest.json
+"""
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "scripts" / "smsonline_receive_sms.py"
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+import smsonline_sandbox  # noqa: E402
+from e2e_support import HangingServer  # noqa: E402
+
+KEY = "test-key-bench"
+
+
+class Bench:
+    def __init__(self, repeat):
+        self.repeat, self.rows = repeat, []
+        self.sandbox = self.new_sandbox()
+        self.state_dir = Path(tempfile.mkdtemp(prefix="smsonline-bench-"))
+
+    @staticmethod
+    def new_sandbox(**options):
+        parsed = smsonline_sandbox.build_parser().parse_args([])
+        return smsonline_sandbox.build(parsed, api_key=KEY, **options).start_background()
+
+    def env(self, *bases, state_dir=None):
+        return {"PATH": os.environ["PATH"], "HOME": str(self.state_dir), "SMSONLINE_API_KEY": KEY,
+                "SMSONLINE_STATE_DIR": str(state_dir or self.state_dir), "SMSONLINE_ENV_FILE": os.devnull,
+                "SMSONLINE_BASE_URLS": ",".join(bases or [self.sandbox.base_url])}
+
+    def script(self, *argv):
+        return [sys.executable, str(SCRIPT), *argv]
+
+    @staticmethod
+    def run(command, env=None):
+        """Run a command; returns (wall seconds, CPU seconds, peak RSS in MiB, stdout)."""
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        out = process.stdout.read()
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        return time.perf_counter() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out
+
+    def record(self, figure, value, target, met, unit="", detail=""):
+        self.rows.append({"figure": figure, "value": value, "unit": unit, "target": target, "met": met,
+                          "detail": detail})
+
+    def calls(self, sandbox=None):
+        return (sandbox or self.sandbox).platform.snapshot()["calls"]
+
+    # 1 -------------------------------------------------------------------------------------------------
+    def startup(self):
+        env = self.env()
+        self.run(self.script("countries"), env)  # warm the cache
+        baseline, countries, helps = [], [], []
+        for _ in range(self.repeat * 3):
+            baseline.append(self.run([sys.executable, "-c", "import requests"], env)[0])
+            countries.append(self.run(self.script("countries"), env)[0])
+            helps.append(self.run(self.script("--help"), env)[0])
+        base = statistics.median(baseline)
+        ratio = statistics.median(countries) / base
+        self.record("start-up: warm `countries` / `import requests`", round(ratio, 2), "≤ 1.3", ratio <= 1.3, "×",
+                    f"{statistics.median(countries) * 1000:.0f} ms vs {base * 1000:.0f} ms")
+        ratio = statistics.median(helps) / base
+        self.record("start-up: `--help` / `import requests`", round(ratio, 2), "≤ 1.3", ratio <= 1.3, "×",
+                    f"{statistics.median(helps) * 1000:.0f} ms")
+
+    # 2 -------------------------------------------------------------------------------------------------
+    def detection(self):
+        sandbox = self.new_sandbox(sms_delay=1e9)  # the SMS lands only when we deliver it
+        ratios = []
+        for _ in range(self.repeat * 3):
+            state = Path(tempfile.mkdtemp(prefix="smsonline-bench-"))
+            seen = len(self.calls(sandbox))
+            process = subprocess.Popen(self.script("receive", "--country", "1", "--service", "101", "--operator",
+                                                   "13", "--interval", "1"),
+                                       env=self.env(sandbox.base_url, state_dir=state),
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            while not [c for c in self.calls(sandbox)[seen:] if c["endpoint"] == "get-sms"]:  # this run's first poll
+                if process.poll() is not None:
+                    raise SystemExit(f"receive ended before polling: {process.stdout.read()!r}")
+                time.sleep(0.01)
+            time.sleep(random.uniform(0, 3))  # a whole number of intervals: every phase of the poll cycle alike
+            order_id = sandbox.platform.snapshot()["orders"][-1]["id"]
+            delivered = time.monotonic()
+            sandbox.platform.deliver(order_id)
+            process.stdout.readline()
+            ratios.append((time.monotonic() - delivered) / 1.0)
+            process.wait()
+        sandbox.stop()
+        median, worst = statistics.median(ratios), max(ratios)
+        self.record("detection latency / interval (median)", round(median, 2), "≤ 0.6", median <= 0.6)
+        self.record("detection latency / interval (max)", round(worst, 2), "≤ 1.1", worst <= 1.1,
+                    detail=f"{len(ratios)} deliveries at random moments, --interval 1")
+
+    # 3 -------------------------------------------------------------------------------------------------
+    def deadline(self):
+        lateness = []
+        for _ in range(self.repeat):
+            state = Path(tempfile.mkdtemp(prefix="smsonline-bench-"))
+            before = len(self.calls())
+            self.run(self.script("receive", "--country", "1", "--service", "199", "--operator", "13",
+                                 "--timeout", "1.7", "--interval", "0.5"), self.env(state_dir=state))
+            calls = self.calls()[before:]
+            first_poll = next(c["t"] for c in calls if c["endpoint"] == "get-sms")
+            cancel = next(c["t"] for c in calls if c["endpoint"] == "change-status")
+            lateness.append(cancel - first_poll - 1.7)
+        worst = max(lateness)
+        self.record("deadline → cancel at the sandbox (max)", round(worst, 3), "≤ 0.3", worst <= 0.3, "s",
+                    f"median {statistics.median(lateness):.3f} s; measured from the first (immediate) poll")
+
+    # 4 -------------------------------------------------------------------------------------------------
+    def requests_per_flow(self):
+        sandbox = self.new_sandbox(sms_delay=0.5)
+        state = Path(tempfile.mkdtemp(prefix="smsonline-bench-"))
+        env = self.env(sandbox.base_url, state_dir=state)
+        self.run(self.script("countries"), env)
+        self.run(self.script("services"), env)
+        for label, extra, minimum in (("by names, no --operator", [], ("get-products", "buy-service")),
+                                      ("with --operator", ["--operator", "13"], ("buy-service",))):
+            before = len(self.calls(sandbox))
+            out = self.run(self.script("receive", "--country", "China", "--service", "Soul", "--interval", "0.2",
+                                       *extra), env)[3]
+            made = [c["endpoint"] for c in self.calls(sandbox)[before:]]
+            polls = json.loads(out)["polls"]
+            needed = len(minimum) + polls + 1  # + the finish
+            extra_calls = len(made) - needed
+            self.record(f"requests per warm `receive` {label}", len(made), f"= {needed} (minimum)",
+                        extra_calls == 0, "", ", ".join(sorted(set(made))) + f"; {polls} polls")
+        sandbox.stop()
+
+    # 5 -------------------------------------------------------------------------------------------------
+    def dead_base(self):
+        hanging = HangingServer()
+        state = Path(tempfile.mkdtemp(prefix="smsonline-bench-"))
+        argv = self.script("--read-timeout", "2", "products", "--country", "1", "--service", "101")
+        with_dead = self.env(hanging.base_url, self.sandbox.base_url, state_dir=state)
+        healthy = self.env(state_dir=state)
+        first = self.run(argv, with_dead)[0]
+        base = statistics.median(self.run(argv, healthy)[0] for _ in range(3))
+        self.record("dead (hanging) base: first run's extra cost", round(first - base, 2), "≤ 1 timeout (2 s)",
+                    first - base <= 2.5, "s", f"{hanging.connections} connection(s) to the dead base")
+        dead_runs, clean_runs = [], []
+        for _ in range(10):
+            dead_runs.append(self.run(argv, with_dead)[0])
+            clean_runs.append(self.run(argv, healthy)[0])
+        ratio = statistics.median(dead_runs) / statistics.median(clean_runs)
+        self.record("dead base: next 10 runs / runs without it", round(ratio, 2), "≤ 1.1", ratio <= 1.1, "×",
+                    f"{hanging.connections} connection(s) to the dead base in all")
+        hanging.close()
+
+    # 6 and 7 -------------------------------------------------------------------------------------------
+    def polling_cost_and_memory(self):
+        state = Path(tempfile.mkdtemp(prefix="smsonline-bench-"))
+        env = self.env(state_dir=state)
+        self.run(self.script("countries"), env)
+        start_cpu = statistics.median(self.run(self.script("countries"), env)[1] for _ in range(3))
+        connections = self.sandbox.platform.snapshot()["connections"]
+        _, cpu, rss, out = self.run(self.script("receive", "--country", "1", "--service", "199", "--operator", "13",
+                                                "--timeout", "5", "--interval", "0.25"), env)
+        polls = json.loads(out)["polls"]
+        per_poll = (cpu - start_cpu) / polls
+        self.record("CPU per poll", round(per_poll * 1000, 2), "near 0", per_poll < 0.005, "ms",
+                    f"{polls} polls, {cpu:.2f} s CPU in all, start-up {start_cpu:.2f} s")
+        used = self.sandbox.platform.snapshot()["connections"] - connections
+        self.record("connections per `receive` run", used, "1", used == 1, "", "keep-alive across buy, polls, cancel")
+        self.record("peak memory of a `receive` run", round(rss, 1), "report", True, "MiB")
+
+    def report(self):
+        width = max(len(r["figure"]) for r in self.rows)
+        print(f"{'figure'.ljust(width)}  {'value':>9}  {'target':<22} met  detail")
+        for r in self.rows:
+            value = f"{r['value']}{r['unit']}"
+            print(f"{r['figure'].ljust(width)}  {value:>9}  {r['target']:<22} {'yes' if r['met'] else 'NO '}  "
+                  f"{r['detail']}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__[__doc__.index("Usage:"):],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=5, help="repeats per figure (default 5)")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    bench = Bench(args.repeat)
+    for step in (bench.startup, bench.detection, bench.deadline, bench.requests_per_flow, bench.dead_base,
+                 bench.polling_cost_and_memory):
+        step()
+    bench.report()
+    machine = {"python": sys.version.split()[0], "cpus": os.cpu_count(), "platform": sys.platform,
+               "date": time.strftime("%Y-%m-%d")}
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({"machine": machine, "figures": bench.rows}, ensure_ascii=False,
+                                              indent=1))
+    print(json.dumps({"machine": machine, "figures": bench.rows}, ensure_ascii=False))
+    bench.sandbox.stop()
+
+
+if __name__ == "__main__":
+    main()
