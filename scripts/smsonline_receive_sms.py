@@ -23,6 +23,7 @@ import argparse
 import collections
 import contextlib
 import json
+import math
 import os
 import re
 import signal
@@ -107,14 +108,24 @@ def read_settings(environ):
     return {**{k: v for k, v in from_file.items() if v is not None}, **environ}
 
 
-def positive_float(text, name):
+def positive_number(text):
+    """A finite number above 0 (an argparse type): NaN or infinity would make a deadline that never comes."""
     try:
         value = float(text)
     except (TypeError, ValueError):
-        value = float("nan")
-    if not value > 0:
-        raise Failure("usage", f"{name} must be a number greater than 0, got {text!r}.")
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number greater than 0, got {text!r}")
     return value
+
+
+def setting_seconds(args_value, settings, name, default):
+    """A timeout from its flag, else its environment variable, else the default."""
+    env_name = f"SMSONLINE_{name.upper()}"
+    try:
+        return positive_number(args_value or settings.get(env_name, default))
+    except argparse.ArgumentTypeError as exc:
+        raise Failure("usage", f"--{name.replace('_', '-')} / {env_name} {exc}.") from None
 
 
 def clean_base_url(url):
@@ -133,10 +144,8 @@ def load_config(args, environ):
         base_urls=[clean_base_url(u) for u in (urls or DEFAULT_BASE_URLS)],
         proxy=args.proxy or settings.get("SMSONLINE_PROXY") or None,
         state_dir=Path(state_dir).expanduser(),
-        connect_timeout=positive_float(args.connect_timeout or settings.get("SMSONLINE_CONNECT_TIMEOUT", 5),
-                                       "--connect-timeout"),
-        read_timeout=positive_float(args.read_timeout or settings.get("SMSONLINE_READ_TIMEOUT", 15),
-                                    "--read-timeout"),
+        connect_timeout=setting_seconds(args.connect_timeout, settings, "connect_timeout", 5),
+        read_timeout=setting_seconds(args.read_timeout, settings, "read_timeout", 15),
         test=args.test, verbose=args.verbose, sandbox=args.sandbox, refresh=args.refresh,
     )
     if config.sandbox:  # loopback: no proxy, a throwaway key, a state dir of its own
@@ -229,6 +238,7 @@ def nothing_was_sent(exc):
     if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)):
         return True
     reason = getattr(exc.args[0], "reason", exc.args[0]) if exc.args else None
+    reason = getattr(reason, "original_error", reason)  # urllib3's ProxyError wraps the connect failure
     return isinstance(reason, NewConnectionError)
 
 
@@ -314,6 +324,7 @@ SMS_KEYS = ("sms", "smsText", "text")
 CODE_KEYS = ("code", "smsCode", "sms_code")
 STATE_KEYS = ("status", "state", "orderStatus", "order_status")
 LIST_KEYS = ("items", "list", "countries", "services", "products", "operators")
+ACK_TOKENS = {"OK", "SUCCESS", "TRUE", "1", "DONE"}
 FAIL_FLAGS = {"-1", "error", "fail", "failed", "failure", "false"}
 CLOSED_STATES = {"cancel", "cancelled", "canceled", "finished", "finish", "complete", "completed", "expired",
                  "timeout", "refund", "refunded", "closed", "status_cancel", "3", "4", "5", "6", "8"}
@@ -368,7 +379,7 @@ def read_text_answer(text):
         return {"state": "waiting"}
     if token == "STATUS_CANCEL":
         return {"state": "cancelled"}
-    if token.startswith("ACCESS_"):
+    if token.startswith("ACCESS_") or token in ACK_TOKENS:
         return {"ack": token}
     kind = kind_of_message(token)
     if kind != "api" or re.fullmatch(r"[A-Z_]+", token):
@@ -410,8 +421,8 @@ def read_answer(response):
         decoded = None
         if response.status_code < 400 and text.strip():
             return Answer(read_text_answer(text), False)
-    if isinstance(decoded, str):
-        return Answer(read_text_answer(decoded), False)
+    if isinstance(decoded, (str, int, float)):  # a JSON string, or a bare true/1 acknowledgement
+        return Answer(read_text_answer(str(decoded)), False)
     if response.status_code >= 400:
         detail = excerpt(first(decoded, MESSAGE_KEYS) if isinstance(decoded, dict) else text) or response.reason
         if response.status_code in (401, 403):
@@ -508,8 +519,8 @@ def read_sms(answer, code_regex=None):
 
 # ----------------------------------------------------------------------------- code extraction
 
-CODE_KEYWORDS = re.compile(r"验证码|校验码|动态码|确认码|激活码|安全码|code|otp|passcode|verification|verify|pin|код",
-                           re.IGNORECASE)
+CODE_KEYWORDS = re.compile(r"验证码|校验码|动态码|确认码|激活码|安全码|код"
+                           r"|(?<![a-z])(code|otp|passcode|verification|verify|pin)(?![a-z])", re.IGNORECASE)
 CODE_CANDIDATES = re.compile(r"(?<![\d+])(\d{3}[- ]\d{3}|\d{4,8})(?!\d)")
 DECOY_BEFORE = re.compile(r"(order|ref|no\.?|#|订单号?|尾号|客服|卡号|账号|заказ)\s*[:：]?\s*$", re.IGNORECASE)
 KEYWORD_REACH = 30
@@ -747,7 +758,7 @@ def catalog(ctx, kind):
 def resolve(ctx, kind, text):
     """A country/service given as an id or a name -> its id; unknown or ambiguous is a usage error."""
     text = str(text).strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return text
     items = catalog(ctx, kind)
     hits = matches(items, kind, text)
@@ -768,18 +779,18 @@ def resolve(ctx, kind, text):
 # ----------------------------------------------------------------------------- signals
 
 class SignalGuard:
-    """Turns SIGINT/SIGTERM/SIGHUP into Interrupted; inside deferred() they wait for the next checkpoint()."""
+    """Turns SIGINT/SIGTERM/SIGHUP into Interrupted, once per run; inside deferred() they wait for checkpoint()."""
 
     SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
     def __init__(self):
-        self.depth, self.pending, self.previous = 0, None, {}
+        self.depth, self.pending, self.stopping, self.previous = 0, None, False, {}
 
     def handle(self, signum, _frame):
-        if self.depth:
+        if self.depth or self.stopping:  # once the run is stopping, later signals must not cut its cancel short
             self.pending = self.pending or signum
         else:
-            self.depth = 1  # from here on the run is shutting down: later signals only wait
+            self.stopping = True
             raise Interrupted(signum)
 
     @contextlib.contextmanager
@@ -792,8 +803,8 @@ class SignalGuard:
 
     def checkpoint(self):
         """Deliver a signal that arrived during a deferred block (called where an order can be cancelled)."""
-        if self.pending and not self.depth:
-            signum, self.pending, self.depth = self.pending, None, 1
+        if self.pending and not self.depth and not self.stopping:
+            signum, self.pending, self.stopping = self.pending, None, True
             raise Interrupted(signum)
 
     def install(self):
@@ -850,36 +861,59 @@ def list_products(ctx, country_id, service_id):
     return sorted(read_items(answer), key=lambda p: (p.get("stock") == 0, p.get("price") is None, p.get("price") or 0))
 
 
-def buy_number(ctx, args):
-    """Resolve names, pick the operator, apply rule 3, buy, and record the order before anything else."""
+def what_to_buy(ctx, args):
+    """Resolve names and pick the operator -> (buy-service parameters, expected price). Nothing is spent yet."""
     country_id, service_id = resolve(ctx, "country", args.country), resolve(ctx, "service", args.service)
     operator_id, price = args.operator, None
     if operator_id is None or args.max_price is not None:  # an explicit operator needs no products call
         operator_id, price = choose_operator(ctx, country_id, service_id, args.max_price, args.operator)
-    params = {"countryId": country_id, "serviceId": service_id, "operatorId": operator_id}
-    if ctx.config.test:
-        params["test"] = 1
-    with ctx.guard.deferred():  # a signal now would lose track of a paid order: it waits until the order is recorded
-        reservation, stale = ctx.store.reserve_purchase(ctx.api.bases_in_order()[0], args.hold, args.replace,
-                                                        ctx.config.test)
-        reservation = dict(reservation)
-        try:
-            for order in stale:
-                cancel_or_fail(ctx, order, "before buying: ")
-            answer, base = ctx.api.call("buy-service", params)
-            purchase = read_purchase(answer)
-        except Failure as failure:
-            if failure.data.pop("uncertain", False):
-                ctx.store.update(reservation, state="unknown", note=failure.message)
-            else:
-                ctx.store.drop(reservation)
-            raise
-        except BaseException:
+    params = {"countryId": country_id, "serviceId": service_id, "operatorId": str(operator_id)}
+    return ({**params, "test": 1} if ctx.config.test else params), price
+
+
+def buy_number(ctx, params, price, args):
+    """Apply rule 3, buy, and record the order before anything else. Call it with signals deferred (see
+    bought_number): a signal must not lose track of a paid order."""
+    reservation, stale = ctx.store.reserve_purchase(ctx.api.bases_in_order()[0], args.hold, args.replace,
+                                                    ctx.config.test)
+    reservation = dict(reservation)
+    try:
+        for order in stale:
+            cancel_or_fail(ctx, order, "before buying: ")
+        answer, base = ctx.api.call("buy-service", params)
+        purchase = read_purchase(answer)
+    except Failure as failure:
+        if failure.data.pop("uncertain", False):
+            ctx.store.update(reservation, state="unknown", note=failure.message)
+        else:
             ctx.store.drop(reservation)
-            raise
-        return ctx.store.update(reservation, state="waiting", base_url=base, country_id=country_id,
-                                service_id=service_id, operator_id=str(operator_id),
-                                **{**purchase, "price": purchase["price"] if purchase["price"] is not None else price})
+        raise
+    except BaseException:
+        ctx.store.drop(reservation)
+        raise
+    purchase["price"] = price if purchase["price"] is None else purchase["price"]
+    order = {**reservation, **purchase, "base_url": base, "country_id": params["countryId"],
+             "service_id": params["serviceId"], "operator_id": params["operatorId"], "state": "waiting"}
+    try:
+        return ctx.store.update(reservation, **{k: order[k] for k in ORDER_FIELDS if k != "test"}, state="waiting")
+    except sqlite3.Error as exc:  # bought but not recordable: cancel now rather than leave it untracked
+        cancel_or_fail(ctx, order, f"the ledger could not record it ({exc}), so ")
+        raise Failure("config", f"order {order['order_id']} was cancelled because the ledger in "
+                      f"{ctx.config.state_dir} could not record it ({exc}); check that folder.",
+                      **public_order(order)) from None
+
+
+@contextlib.contextmanager
+def bought_number(ctx, args):
+    """Buy a number and yield its order inside cancelled_unless_used. Signals wait from before the purchase until
+    the order is recorded and guarded, so there is no moment at which a signal leaves a paid order behind."""
+    params, price = what_to_buy(ctx, args)  # a signal up to here stops the run before any money moves
+    with contextlib.ExitStack() as stack:
+        with ctx.guard.deferred():
+            order = buy_number(ctx, params, price, args)
+            stack.enter_context(cancelled_unless_used(ctx, order))
+        ctx.guard.checkpoint()  # a signal that came during the purchase is delivered here, and cancels the order
+        yield order
 
 
 def fetch_sms(ctx, order, code_regex, remaining=None):
@@ -926,16 +960,23 @@ def poll_for_code(fetch, timeout, interval, clock, sleep, log):
 def cancelled_unless_used(ctx, order):
     """Whatever stops the run before a code is in hand (timeout, error, signal, bug) cancels the order first."""
     try:
-        ctx.guard.checkpoint()
         yield
     except BaseException as exc:
-        if order["state"] not in ("waiting", "cancelling"):
-            raise
-        failure = as_failure(exc)
-        with ctx.guard.deferred():
-            cancel_or_fail(ctx, order, f"after {failure.kind}: ")
-        failure.data.update(public_order(order))
-        raise failure from None
+        raise settled_failure(ctx, order, exc) from None
+
+
+def settled_failure(ctx, order, exc):
+    """Cancel the order if it still needs it; return what to report (cancel_failed, exit 6, if the cancel failed)."""
+    while True:  # a signal landing in this very handler restarts it; the guard raises only once per run
+        try:
+            with ctx.guard.deferred():
+                failure = as_failure(exc)
+                if order["state"] in ("waiting", "cancelling"):
+                    cancel_or_fail(ctx, order, f"after {failure.kind}: ")
+                    failure.data.update(public_order(order))
+                return failure
+        except Interrupted as late:
+            exc = late
 
 
 def as_failure(exc):
@@ -983,7 +1024,7 @@ def sole_waiting_order(ctx):
 def recorded_order(ctx, order_id):
     """The ledger's order for --id, or None for a numeric id the ledger does not know."""
     order = ctx.store.order(order_id)
-    if order is None and not str(order_id).isdigit():
+    if order is None and not (str(order_id).isascii() and str(order_id).isdigit()):
         raise Failure("usage", f"order id {order_id!r} is neither numeric nor in the ledger; see `orders --all`.")
     return order
 
@@ -1011,8 +1052,7 @@ def cmd_products(ctx, args):
 
 
 def cmd_buy(ctx, args):
-    order = buy_number(ctx, args)
-    with cancelled_unless_used(ctx, order):  # a signal during the purchase cancels it here
+    with bought_number(ctx, args) as order:
         ctx.log.notice(f"number {order['number']} (order {order['order_id']}) is yours; run `wait` within "
                        f"{args.hold:g}s.")
         return {"status": "waiting", **public_order(order), "hold_s": args.hold}
@@ -1033,8 +1073,7 @@ def cmd_wait(ctx, args):
 
 
 def cmd_receive(ctx, args):
-    order = buy_number(ctx, args)
-    with cancelled_unless_used(ctx, order):
+    with bought_number(ctx, args) as order:
         ctx.log.notice(f"number: {order['number']}  (order {order['order_id']}, price {order['price']}) — enter it on "
                        f"the site now; waiting up to {args.timeout:g}s for the SMS.")
         if args.number_file:
@@ -1057,13 +1096,15 @@ def cmd_check(ctx, args):
 
 def cmd_change_status(status):
     def run(ctx, args):
-        order = order_or_adopted(ctx, args.id)
-        if status == FINISH and not order.get("code"):
-            state = fetch_sms(ctx, order, None)
+        order = recorded_order(ctx, args.id)
+        if status == FINISH and not (order and order.get("code")):
+            state = fetch_sms(ctx, order or {"order_id": args.id}, None)
             if not state.code:
                 raise Failure("usage", f"order {args.id} has no code yet, and an order is never confirmed without "
-                              "one: `wait` or `check` first, or `cancel` it.", **public_order(order))
+                              "one: `wait` or `check` first, or `cancel` it.")
+            order = order or ctx.store.adopt(args.id, ctx.api.bases_in_order()[0])
             ctx.store.update(order, code=state.code, sms=state.sms)
+        order = order or order_or_adopted(ctx, args.id)
         if status == CANCEL:
             cancel_or_fail(ctx, order)
         else:
@@ -1086,14 +1127,18 @@ def cmd_cleanup(ctx, args):
     """Finish the work of runs that died: cancel open orders without a code, resend pending confirms/refunds."""
     done, failed = [], []
     for order in ctx.store.orders(NO_CODE_STATES + ("finishing", "refunding")):
-        if pid_alive(order["pid"]) and order["pid"] != os.getpid() and not args.all:
+        live = order["pid"] != os.getpid() and pid_alive(order["pid"])
+        if live and (not args.all or order["state"] == "buying"):  # a purchase in flight is never ours to touch
             continue
         if order["state"] == "buying":
             ctx.store.update(order, state="unknown", note="the buying process ended before an answer")
             continue
         try:
             action = PENDING_ACTION.get(order["state"], CANCEL)
-            cancel_or_fail(ctx, order) if action == CANCEL else change_status(ctx, order, action)
+            if action == CANCEL:
+                cancel_or_fail(ctx, order)
+            else:
+                change_status(ctx, order, action)
             done.append(public_order(order))
         except Failure as failure:
             failed.append({**public_order(order), "error": failure.message})
@@ -1150,15 +1195,16 @@ def add_buy_options(parser):
     parser.add_argument("--country", required=True, help="id or name: 中国, CN, China, 美国, UK …")
     parser.add_argument("--service", required=True, help="id or name: Soul, bilibili, 微信, WhatsApp …")
     parser.add_argument("--operator", help="operator id (default: the cheapest with stock)")
-    parser.add_argument("--max-price", type=float, help="refuse operators above this price")
+    parser.add_argument("--max-price", type=positive_number, help="refuse operators above this price")
     parser.add_argument("--replace", action="store_true", help="cancel an open order first instead of refusing")
-    parser.add_argument("--hold", type=float, default=600,
+    parser.add_argument("--hold", type=positive_number, default=600,
                         help="seconds this order is reserved for a later `wait` (default 600)")
 
 
 def add_wait_options(parser):
-    parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for the SMS (default 120)")
-    parser.add_argument("--interval", type=float, default=5, help="seconds between polls (default 5)")
+    parser.add_argument("--timeout", type=positive_number, default=120,
+                        help="seconds to wait for the SMS (default 120)")
+    parser.add_argument("--interval", type=positive_number, default=5, help="seconds between polls (default 5)")
     parser.add_argument("--no-finish", action="store_true", help="do not confirm (status 3) after the code arrives")
     parser.add_argument("--code-regex", help="regex for the code in the SMS (group 1 if it has one)")
 
@@ -1209,9 +1255,9 @@ def parse_args(argv):
     for name, default in GLOBAL_DEFAULTS.items():
         if not hasattr(args, name):
             setattr(args, name, default)
-    for name in ("timeout", "interval", "hold"):
-        if getattr(args, name, 1) <= 0:
-            raise UsageError(f"--{name} must be greater than 0, got {getattr(args, name):g}")
+    number_file = getattr(args, "number_file", None)
+    if number_file and not os.access(Path(number_file).resolve().parent, os.W_OK):
+        raise UsageError(f"--number-file {number_file}: its folder does not exist or is not writable")
     if getattr(args, "code_regex", None):
         try:
             re.compile(args.code_regex)

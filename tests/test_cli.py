@@ -67,6 +67,9 @@ def test_a_named_env_file_that_is_missing_is_a_config_error(cli, env, tmp_path):
     ["wait", "--timeout", "0"], ["wait", "--interval", "-1"], ["buy", "--country", "1", "--service", "1", "--hold", "0"],
     ["receive", "--country", "1"], ["fly"], [], ["check"], ["wait", "--code-regex", "(unclosed"],
     ["--connect-timeout", "soon", "countries"], ["--base-url", "ftp://x", "countries"], ["wait", "--timeout", "abc"],
+    ["wait", "--timeout", "nan"], ["wait", "--timeout", "inf"], ["wait", "--interval", "NaN"],
+    ["buy", "--country", "1", "--service", "1", "--max-price", "nan"], ["--read-timeout", "inf", "countries"],
+    ["receive", "--country", "1", "--service", "1", "--number-file", "/no/such/folder/n.txt"],
 ])
 @activate
 def test_bad_input_is_a_usage_error_with_one_json_line_and_no_request(cli, argv):
@@ -358,3 +361,20 @@ def test_dev_null_as_env_file_means_no_settings(cli, env):
     env["SMSONLINE_ENV_FILE"] = "/dev/null"
     fakes.add("get-countries", fakes.COUNTRIES)
     assert cli("countries").code == 0
+
+
+@activate
+def test_an_unreachable_proxy_proves_nothing_was_sent_so_buy_moves_on(cli, store):
+    from urllib3.exceptions import MaxRetryError, NewConnectionError, ProxyError
+    down = ProxyError("Unable to connect to proxy", NewConnectionError(None, "Connection refused"))
+    fakes.buy(body=requests.exceptions.ProxyError(MaxRetryError(None, "/x", down)))
+    fakes.buy(base=BACKUP)
+    run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
+    assert run.code == 0 and run.line["base_url"] == BACKUP
+
+
+@activate
+def test_an_unrecorded_order_refused_a_finish_is_not_adopted(cli, store):
+    fakes.poll(fakes.WAITING, order_id="31")
+    assert cli("finish", "--id", "31").code == 2
+    assert store.orders() == []

@@ -20,6 +20,8 @@ CASES = [
     ("Your verification PIN is 9034", "9034"),
     ("【抖音】验证码１２３４５６，用于手机号登录", "123456"),  # full-width digits
     ("Account 20261128 created. Use 556677 to sign in.", "556677"),  # no keyword: the 6-digit run wins
+    ("Barcode 55512345 printed; 7731 is your verification number", "7731"),  # "code" inside a word is no keyword
+    ("Thanks for shopping 4410! Your code 99127", "99127"),  # nor "pin" inside "shopping"
     ("Welcome to the service, enjoy", None),
 ]
 

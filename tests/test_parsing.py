@@ -210,3 +210,8 @@ def test_an_sms_without_a_code_is_not_a_code():
 def test_code_regex_overrides_extraction():
     state = sms.read_sms(answer({"data": {"sms": "ref AB-7781 code 123456"}}), r"AB-(\d+)")
     assert state.code == "7781"
+
+
+@pytest.mark.parametrize("body", ["OK", "1", "true", "success", "ACCESS_CANCEL"])
+def test_plain_acknowledgements(body):
+    assert "ack" in answer(body).payload

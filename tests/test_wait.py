@@ -1,6 +1,7 @@
 """Polling, the deadline, confirm or cancel, signals, crashes, and the commands that settle orders later."""
 import json
 import signal
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -391,3 +392,67 @@ def test_orders_lists_open_ones_and_all_with_spend(cli, store):
 def test_orders_needs_no_key(cli, env):
     del env["SMSONLINE_API_KEY"]
     assert cli("orders").code == 0
+
+
+@pytest.mark.parametrize("ack", ["1", "OK", "true"])
+@ordered
+def test_a_cancel_acknowledged_in_plain_text_counts(cli, store, ack):
+    fakes.buy()
+    fakes.poll(fakes.WAITING)
+    fakes.status(4, body=ack)
+    assert cli(*RECEIVE, "--timeout", "1").code == 1
+    assert store.order(fakes.ORDER_ID)["state"] == "cancelled"
+
+
+@ordered
+def test_an_order_the_ledger_cannot_record_is_cancelled_at_once(cli, store, monkeypatch):
+    fakes.buy()
+    fakes.status(4)
+    real_update = sms.Store.update
+
+    def failing_record(self, order, **fields):
+        if fields.get("state") == "waiting":
+            raise sqlite3.OperationalError("disk I/O error")
+        return real_update(self, order, **fields)
+    monkeypatch.setattr(sms.Store, "update", failing_record)
+    run = cli(*RECEIVE)
+    assert (run.code, run.kind) == (2, "config")
+    assert "cancelled" in run.line["error"]["message"] and run.line["order_id"] == fakes.ORDER_ID
+    assert len(fakes.calls_to("change-status")) == 1
+
+
+def test_a_signal_inside_the_cancel_handler_still_cancels(store):
+    sent = []
+    order = store.adopt("9", fakes.PRIMARY)
+
+    class Api:
+        def call(self, endpoint, params, **kwargs):
+            sent.append(params)
+            return sms.Answer({"ack": "OK"}, False), fakes.PRIMARY
+
+    guard = sms.SignalGuard()
+    real_deferred, raised = guard.deferred, []
+
+    def deferred_interrupted_once():
+        if not raised:  # the signal lands just before the handler could defer signals
+            raised.append(True)
+            guard.stopping = True
+            raise sms.Interrupted(signal.SIGTERM)
+        return real_deferred()
+    guard.deferred = deferred_interrupted_once
+    ctx = sms.Context(store=store, api=Api(), guard=guard)
+    failure = sms.settled_failure(ctx, order, sms.Failure("timeout", "no SMS", status="timeout"))
+    assert failure.kind == "interrupted" and sent == [{"id": "9", "status": 4}]
+    assert store.order("9")["state"] == "cancelled"
+
+
+@activate
+def test_cleanup_all_never_touches_a_purchase_in_flight(cli, store):
+    reservation, _ = store.reserve_purchase(fakes.PRIMARY, 600, replace=False, test=False)
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        store.update(dict(reservation), pid=sleeper.pid)
+        run = cli("cleanup", "--all")
+    finally:
+        sleeper.kill()
+    assert run.code == 0 and [o["state"] for o in store.orders()] == ["buying"]
