@@ -123,7 +123,7 @@ class Platform:
     def order(self, order_id):
         try:
             return self.orders[int(order_id)]
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, TypeError):
             raise Refused("NO_ACTIVATION", "Order not found") from None
 
     def read_sms(self, order_id):
@@ -287,6 +287,9 @@ class Handler(BaseHTTPRequestHandler):
         except Refused as refused:
             record["status"], record["refused"] = refused.http_status, refused.token
             return self.send(refused.http_status, refusal_body(shape, refused))
+        except Exception as exc:  # a sandbox bug answers 500, never a traceback on the client's terminal
+            record["status"] = 500
+            return self.send(500, {"status": -1, "message": f"sandbox error: {type(exc).__name__}: {exc}"})
         record["status"] = 200
         self.send(200, SHAPES[shape](endpoint, payload))
 
@@ -342,6 +345,9 @@ class Sandbox(ThreadingHTTPServer):
         self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
         return self
+
+    def handle_error(self, request, client_address):
+        """Quiet: a client hanging up mid-answer is normal here, and tracebacks would reach the script's stderr."""
 
     def stop(self):
         self.shutdown()
