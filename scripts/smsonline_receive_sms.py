@@ -581,7 +581,7 @@ def pid_alive(pid):
 class Store:
     """The ledger of orders plus small cached values, shared safely by concurrent processes."""
 
-    def __init__(self, state_dir, sandbox=False, now=time.time):
+    def __init__(self, state_dir, sandbox=False, now=time.time, redact=None):
         try:
             state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.db = sqlite3.connect(state_dir / "ledger.sqlite3", timeout=30, isolation_level=None)
@@ -592,7 +592,7 @@ class Store:
         except (OSError, sqlite3.Error) as exc:
             raise Failure("config", f"the state dir {state_dir} is not usable ({exc}); pass --state-dir or set "
                                     f"SMSONLINE_STATE_DIR to a writable folder.") from None
-        self.sandbox, self.now = int(sandbox), now
+        self.sandbox, self.now, self.redact = int(sandbox), now, redact or Redactor()
         self._failed_bases = None
 
     @contextlib.contextmanager
@@ -619,6 +619,8 @@ class Store:
         return [dict(row) for row in self.db.execute(query + " ORDER BY local_id", params)]
 
     def update(self, order, **fields):
+        """Write fields of one order (text redacted: a platform may echo the key in an error)."""
+        fields = {name: self.redact(value) if isinstance(value, str) else value for name, value in fields.items()}
         fields["updated_at"] = self.now()
         sets = ", ".join(f"{name} = ?" for name in fields)
         self.db.execute(f"UPDATE orders SET {sets} WHERE local_id = ?", (*fields.values(), order["local_id"]))
@@ -1287,7 +1289,7 @@ def run(args, environ, clock, sleep, guard, redact):
                       "(see .env.example); try --sandbox to rehearse without one.")
     sandbox = start_sandbox(config, log) if config.sandbox else None
     try:
-        store = Store(config.state_dir, sandbox=config.sandbox)
+        store = Store(config.state_dir, sandbox=config.sandbox, redact=redact)
         if sandbox:  # sandbox orders keep working across runs although the port changes
             store.db.execute("UPDATE orders SET base_url = ? WHERE sandbox = 1", (sandbox.base_url,))
         ctx = Context(config=config, store=store, api=Api(config, store, log), log=log, guard=guard, clock=clock,

@@ -11,7 +11,7 @@ import responses
 from responses import registries
 
 import fakes
-from support import BACKUP, sms
+from support import BACKUP, KEY, sms
 from test_cli import dead_pid
 
 ordered = responses.activate(assert_all_requests_are_fired=True, registry=registries.OrderedRegistry)
@@ -456,3 +456,13 @@ def test_cleanup_all_never_touches_a_purchase_in_flight(cli, store):
     finally:
         sleeper.kill()
     assert run.code == 0 and [o["state"] for o in store.orders()] == ["buying"]
+
+
+@ordered
+def test_a_platform_echoing_the_key_leaves_no_key_in_the_ledger(cli, env):
+    fakes.buy()
+    fakes.poll(fakes.WAITING)
+    fakes.status(4, body={"status": -1, "message": f"key {KEY} may not cancel yet"})
+    assert cli(*RECEIVE, "--timeout", "1").code == 6
+    for path in Path(env["SMSONLINE_STATE_DIR"]).iterdir():
+        assert KEY.encode() not in path.read_bytes()
