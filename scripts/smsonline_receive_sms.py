@@ -1004,6 +1004,11 @@ def wait_and_settle(ctx, order, args):
         raise Failure("order_closed", f"the platform says order {order['order_id']} is no longer waiting "
                       "(cancelled or expired elsewhere); buy a new number.", **facts, **public_order(order))
     ctx.store.update(order, state="received", code=outcome.state.code, sms=outcome.state.sms)
+    return confirmed(ctx, order, args, facts)
+
+
+def confirmed(ctx, order, args, facts):
+    """The received line; the order confirmed (status 3) first unless --no-finish."""
     warning = None
     if not args.no_finish:
         try:
@@ -1062,6 +1067,8 @@ def cmd_buy(ctx, args):
 
 def cmd_wait(ctx, args):
     order = sole_waiting_order(ctx) if args.id is None else order_or_adopted(ctx, args.id)
+    if order["state"] == "received" and order.get("code"):  # `check` already saw the code
+        return confirmed(ctx, order, args, {"elapsed_s": 0.0, "polls": 0, "sms": order.get("sms")})
     if order["state"] != "waiting":
         raise Failure("usage", f"order {order['order_id']} is {order['state']}, not waiting for an SMS.",
                       **public_order(order))

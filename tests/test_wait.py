@@ -466,3 +466,12 @@ def test_a_platform_echoing_the_key_leaves_no_key_in_the_ledger(cli, env):
     assert cli(*RECEIVE, "--timeout", "1").code == 6
     for path in Path(env["SMSONLINE_STATE_DIR"]).iterdir():
         assert KEY.encode() not in path.read_bytes()
+
+
+@activate
+def test_wait_after_check_saw_the_code_confirms_it_without_polling(cli, store):
+    order = store.adopt(fakes.ORDER_ID, fakes.PRIMARY)
+    store.update(order, state="received", code="8848", sms=fakes.SMS_TEXT)
+    fakes.status(3)
+    run = cli("wait", "--id", fakes.ORDER_ID)
+    assert (run.code, run.line["code"], run.line["order_status"], run.line["polls"]) == (0, "8848", "finished", 0)
