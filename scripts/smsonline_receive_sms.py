@@ -811,6 +811,8 @@ class SignalGuard:
 
     def install(self):
         for signum in self.SIGNALS:
+            if signal.getsignal(signum) is signal.SIG_IGN:  # inherited, as nohup does for SIGHUP: keep ignoring it
+                continue
             with contextlib.suppress(ValueError, OSError):  # not the main thread
                 self.previous[signum] = signal.signal(signum, self.handle)
 

@@ -5,22 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from support import BACKUP, KEY, PRIMARY, sms
+from support import BACKUP, KEY, PRIMARY, FakeClock, sms
 
-
-class FakeClock:
-    """A monotonic clock that only moves when the code under test sleeps."""
-
-    def __init__(self):
-        self.now, self.sleeps = 1000.0, []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        assert seconds >= 0, f"negative sleep {seconds}"
-        self.sleeps.append(seconds)
-        self.now += seconds
+# Start from default signal dispositions whatever launched the tests (a job started with `&` by a non-interactive
+# shell inherits SIGINT ignored), so the signal tests and the subprocesses of the e2e suite see real signals.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+for _signum in (signal.SIGTERM, signal.SIGHUP):
+    signal.signal(_signum, signal.SIG_DFL)
 
 
 @pytest.fixture
@@ -52,11 +43,12 @@ class Run:
 def cli(env, clock, capsys):
     """cli(*argv) runs main() in-process and returns its exit code, JSON line and stderr."""
     def run(*argv, environ=None):
+        before = [signal.getsignal(signum) for signum in sms.SignalGuard.SIGNALS]
         code = sms.main(list(argv), environ=env if environ is None else environ, clock=clock, sleep=clock.sleep)
         captured = capsys.readouterr()
         assert "Traceback" not in captured.out + captured.err
         assert KEY not in captured.out + captured.err
-        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+        assert [signal.getsignal(signum) for signum in sms.SignalGuard.SIGNALS] == before  # handlers restored
         return Run(code, captured.out, captured.err)
     return run
 

@@ -9,3 +9,18 @@ import smsonline_receive_sms as sms  # noqa: E402  (needs the path above)
 KEY = "test-key-7f3c9a1be2d44c0d"  # distinctive, so a leak anywhere is easy to find
 PRIMARY = "https://premium.example.test/api/v1"
 BACKUP = "https://backup.example.test/api/v1"
+
+
+class FakeClock:
+    """A monotonic clock that only moves when the code under test sleeps."""
+
+    def __init__(self):
+        self.now, self.sleeps = 1000.0, []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        assert seconds >= 0, f"negative sleep {seconds}"
+        self.sleeps.append(seconds)
+        self.now += seconds

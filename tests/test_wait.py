@@ -11,7 +11,7 @@ import responses
 from responses import registries
 
 import fakes
-from support import BACKUP, KEY, sms
+from support import BACKUP, KEY, FakeClock, sms
 from test_cli import dead_pid
 
 ordered = responses.activate(assert_all_requests_are_fired=True, registry=registries.OrderedRegistry)
@@ -475,3 +475,18 @@ def test_wait_after_check_saw_the_code_confirms_it_without_polling(cli, store):
     fakes.status(3)
     run = cli("wait", "--id", fakes.ORDER_ID)
     assert (run.code, run.line["code"], run.line["order_status"], run.line["polls"]) == (0, "8848", "finished", 0)
+
+
+@ordered
+def test_an_inherited_ignored_sighup_is_respected_like_nohup(cli, clock, store):
+    fakes.buy()
+    fakes.poll(fakes.WAITING)
+    fakes.poll(fakes.RECEIVED)
+    fakes.status(3)
+    clock.sleep = lambda seconds: (signal.raise_signal(signal.SIGHUP), FakeClock.sleep(clock, seconds))
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        run = cli(*RECEIVE)
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert run.code == 0 and run.line["code"] == "8848"  # the terminal went away; the run went on
