@@ -583,7 +583,9 @@ class Store:
 
     def __init__(self, state_dir, sandbox=False, now=time.time, redact=None):
         try:
-            state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            for folder in reversed([state_dir, *state_dir.parents]):  # each folder made here is private (0700)
+                if not folder.exists():
+                    folder.mkdir(mode=0o700)
             self.db = sqlite3.connect(state_dir / "ledger.sqlite3", timeout=30, isolation_level=None)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA busy_timeout = 30000")

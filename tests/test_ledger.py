@@ -49,3 +49,9 @@ def test_the_line_stays_one_line_whatever_the_sms_holds(breaker):
     assert len(line.splitlines()) == 1
     assert json.loads(line)["sms"] == f"验证码{breaker}1234"
     assert "验证码" in line  # not ASCII-escaped
+
+
+def test_the_folders_the_ledger_creates_are_private(tmp_path):
+    sms.Store(tmp_path / "home" / ".smsonline" / "sandbox")
+    for folder in (tmp_path / "home", tmp_path / "home" / ".smsonline", tmp_path / "home" / ".smsonline" / "sandbox"):
+        assert folder.stat().st_mode & 0o777 == 0o700
