@@ -171,12 +171,12 @@ class Redactor:
 class Log:
     """Diagnostics to stderr; silent unless verbose, except for notices meant for a person."""
 
-    def __init__(self, redact, verbose=False, stream=None):
-        self.redact, self.verbose, self.stream = redact, verbose, stream
+    def __init__(self, redact, verbose=False):
+        self.redact, self.verbose = redact, verbose
 
     def notice(self, text):
         with contextlib.suppress(OSError, ValueError):  # a closed terminal (SIGHUP) must not crash us
-            print(self.redact(text), file=self.stream or sys.stderr, flush=True)
+            print(self.redact(text), file=sys.stderr, flush=True)
 
     def debug(self, text):
         if self.verbose:
@@ -263,9 +263,9 @@ def describe_transport_error(exc):
 class Api:
     """SMSOnline's six GET endpoints over one Session, with base-URL fallback."""
 
-    def __init__(self, config, store, log, session=None):
+    def __init__(self, config, store, log):
         self.config, self.store, self.log = config, store, log
-        self.session = session or build_session(config)
+        self.session = build_session(config)
 
     def bases_in_order(self):
         """Configured base URLs, those that failed in the last 10 minutes last."""
@@ -824,6 +824,9 @@ class SignalGuard:
 
 
 # ----------------------------------------------------------------------------- flows
+# buy: what_to_buy (names, operator) -> buy_number (rule 3, buy-service, the ledger first) inside bought_number,
+# which hands the order to cancelled_unless_used with signals held; then wait_and_settle: poll_for_code ->
+# confirmed (status 3) when a code comes, or, on the deadline, an error or a signal, settled_failure (status 4).
 
 class Context(types.SimpleNamespace):
     """What the commands work with: config, store, api, log, guard, clock, sleep."""
