@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import io
 import json
 import math
 import os
@@ -91,7 +92,7 @@ class UsageError(Exception):
 
 class Config(types.SimpleNamespace):
     """One run's settings: api_key, base_urls, proxy, state_dir, connect_timeout, read_timeout, test, verbose,
-    sandbox, refresh (flags over the environment over the .env file)."""
+    sandbox, sandbox_args, refresh (flags over the environment over the .env file)."""
 
 
 def read_settings(environ):
@@ -147,6 +148,7 @@ def load_config(args, environ):
         connect_timeout=setting_seconds(args.connect_timeout, settings, "connect_timeout", 5),
         read_timeout=setting_seconds(args.read_timeout, settings, "read_timeout", 15),
         test=args.test, verbose=args.verbose, sandbox=args.sandbox, refresh=args.refresh,
+        sandbox_args=settings.get("SMSONLINE_SANDBOX_ARGS", ""),
     )
     if config.sandbox:  # loopback: no proxy, a throwaway key, a state dir of its own
         config.api_key, config.proxy = config.api_key or SANDBOX_KEY, None
@@ -1287,8 +1289,13 @@ def start_sandbox(config, log):
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import smsonline_sandbox  # imported only here, so normal runs pay nothing for it
 
-    server = smsonline_sandbox.start(api_key=config.api_key, state_file=config.state_dir / "sandbox.json",
-                                     options=os.environ.get("SMSONLINE_SANDBOX_ARGS", ""))
+    try:
+        with contextlib.redirect_stderr(io.StringIO()) as complaint:
+            server = smsonline_sandbox.start(api_key=config.api_key, state_file=config.state_dir / "sandbox.json",
+                                             options=config.sandbox_args)
+    except SystemExit:  # its argparse rejected SMSONLINE_SANDBOX_ARGS
+        problem = complaint.getvalue().strip().splitlines()[-1:] or ["unreadable"]
+        raise Failure("config", f"SMSONLINE_SANDBOX_ARGS: {problem[0]}") from None
     config.base_urls = [server.base_url]
     log.debug(f"sandbox at {server.base_url}")
     return server

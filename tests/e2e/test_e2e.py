@@ -204,3 +204,9 @@ def test_sandbox_flag_keeps_orders_across_runs_for_the_two_step_flow(tmp_path):
     waited = run("wait", "--sandbox", "--interval", "0.2", **env)
     assert bought.code == 0 and waited.code == 0 and waited.line["order_id"] == bought.line["order_id"]
     assert run("orders").line["count"] == 0  # sandbox orders never show among real ones
+
+
+def test_bad_sandbox_args_are_a_config_error_line(tmp_path):
+    result = Runner(tmp_path, ["https://unused.invalid/api/v1"])("countries", "--sandbox",
+                                                                   SMSONLINE_SANDBOX_ARGS="--sms-delay soon")
+    assert (result.code, result.kind) == (2, "config") and "sms-delay" in result.line["error"]["message"]
