@@ -899,8 +899,8 @@ def buy_number(ctx, params, price, args):
         else:
             ctx.store.drop(reservation)
         raise
-    except BaseException:
-        ctx.store.drop(reservation)
+    except BaseException as exc:  # not a designed failure: whether the platform sold a number is unknown
+        ctx.store.update(reservation, state="unknown", note=f"{type(exc).__name__} during the purchase")
         raise
     purchase["price"] = price if purchase["price"] is None else purchase["price"]
     order = {**reservation, **purchase, "base_url": base, "country_id": params["countryId"],

@@ -378,3 +378,12 @@ def test_an_unrecorded_order_refused_a_finish_is_not_adopted(cli, store):
     fakes.poll(fakes.WAITING, order_id="31")
     assert cli("finish", "--id", "31").code == 2
     assert store.orders() == []
+
+
+@activate
+def test_a_bug_while_reading_the_purchase_keeps_the_attempt_as_unknown(cli, store, monkeypatch):
+    fakes.buy(1, 101, 13)
+    monkeypatch.setattr(sms, "read_purchase", lambda answer: 1 / 0)
+    run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
+    assert (run.code, run.kind) == (7, "internal")
+    assert [o["state"] for o in store.orders()] == ["unknown"]  # the platform may have sold it: never forgotten
