@@ -1045,9 +1045,13 @@ def recorded_order(ctx, order_id):
     return order
 
 
+def adopted(ctx, order_id):
+    """Record an order the ledger does not know, so that what is sent for it is crash-safe too."""
+    return ctx.store.adopt(order_id, ctx.api.bases_in_order()[0])
+
+
 def order_or_adopted(ctx, order_id):
-    """As recorded_order, but an unknown id is adopted, so that what is sent for it is crash-safe too."""
-    return recorded_order(ctx, order_id) or ctx.store.adopt(order_id, ctx.api.bases_in_order()[0])
+    return recorded_order(ctx, order_id) or adopted(ctx, order_id)
 
 
 # ----------------------------------------------------------------------------- commands
@@ -1114,15 +1118,15 @@ def cmd_check(ctx, args):
 
 def cmd_change_status(status):
     def run(ctx, args):
-        order = recorded_order(ctx, args.id)
+        order, found = recorded_order(ctx, args.id), None
         if status == FINISH and not (order and order.get("code")):
-            state = fetch_sms(ctx, order or {"order_id": args.id}, None)
-            if not state.code:
+            found = fetch_sms(ctx, order or {"order_id": args.id}, None)
+            if not found.code:
                 raise Failure("usage", f"order {args.id} has no code yet, and an order is never confirmed without "
                               "one: `wait` or `check` first, or `cancel` it.")
-            order = order or ctx.store.adopt(args.id, ctx.api.bases_in_order()[0])
-            ctx.store.update(order, code=state.code, sms=state.sms)
-        order = order or order_or_adopted(ctx, args.id)
+        order = order or adopted(ctx, args.id)
+        if found:
+            ctx.store.update(order, code=found.code, sms=found.sms)
         if status == CANCEL:
             cancel_or_fail(ctx, order)
         else:
