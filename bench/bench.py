@@ -137,7 +137,7 @@ class Bench:
         for label, extra, minimum in (("by names, no --operator", [], ("get-products", "buy-service")),
                                       ("with --operator", ["--operator", "13"], ("buy-service",))):
             before = len(self.calls(sandbox))
-            out = self.run(self.script("receive", "--country", "China", "--service", "Soul", "--interval", "0.2",
+            out = self.run(self.script("receive", "--country", "China", "--service", "Soul", "--interval", "0.5",
                                        *extra), env)[3]
             made = [c["endpoint"] for c in self.calls(sandbox)[before:]]
             polls = json.loads(out)["polls"]

@@ -2,17 +2,27 @@
 """A local simulator of the SMSOnline API, for rehearsals and end-to-end tests (standard library only).
 
 It serves the six /api/v1/virtual-number/ endpoints with an apiKey check, a seeded catalogue,
-an order state machine (waiting -> received -> finished; waiting -> cancelled/refunded), a balance,
-and fault injection. `smsonline_receive_sms.py --sandbox` starts it in a background thread.
+an order state machine (waiting -> received -> finished; waiting -> cancelled/refunded/closed), a balance,
+fault injection, five response shapes, and failing "fronts" placed before it in the base URL list.
+`smsonline_receive_sms.py --sandbox` starts it in a background thread.
 
 Usage:
   python scripts/smsonline_sandbox.py --port 8765
   python scripts/smsonline_sandbox.py --sms-delay 1 --fail-rate 0.3 --fault-endpoints get-sms
   python scripts/smsonline_sandbox.py --invalid-key            # plays smsonline.io refusing a premium key
   python scripts/smsonline_sandbox.py --early-cancel 60 --shape text
+  python scripts/smsonline_sandbox.py --refuse-cancel-after-sms --shape coded
+  python scripts/smsonline_sandbox.py --close-after 20 --closed-word CANCELED_BY_TIMEOUT   # closes idle orders
+  python scripts/smsonline_sandbox.py --close-after 20 --closed-answer http410
+  python scripts/smsonline_sandbox.py --trickle 0.5 --fault-endpoints get-sms     # one byte of the body every 0.5 s
+  python scripts/smsonline_sandbox.py --oversize 64 --fault-endpoints get-sms     # a 64 MiB JSON answer
+  python scripts/smsonline_sandbox.py --nest 100000 --fault-endpoints get-sms     # JSON nested 100000 levels deep
+  python scripts/smsonline_sandbox.py --shape nested --sms-delay 5
+  python scripts/smsonline_sandbox.py --fronts tls-fail,html-block,other-site     # base URLs that fail, then this one
 
 Control (no apiKey needed):
   GET /sandbox/deliver?id=ORDER&text=...   delivers an SMS to an order now
+  GET /sandbox/close?id=ORDER              closes a waiting order now and refunds it, as the platform does on its own
   GET /sandbox/state                       orders, balance, calls and connection count
 """
 from __future__ import annotations
@@ -22,6 +32,7 @@ import json
 import random
 import shlex
 import socket
+import socketserver
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,8 +41,10 @@ from urllib.parse import parse_qs, urlsplit
 
 DEFAULT_KEY = "test-key-sandbox"
 PREFIX = "/api/v1/virtual-number/"
-COUNTRIES = [(1, "China", "中国", "+86138"), (2, "United States", "美国", "+1202"), (3, "United Kingdom", "英国", "+4477"),
-             (4, "Indonesia", "印度尼西亚", "+62812"), (5, "Russia", "俄罗斯", "+7916")]
+# id, names, number prefix, digits in the whole number: mobile ranges valid by libphonenumber's rules
+COUNTRIES = [(1, "China", "中国", "+86138", 13), (2, "United States", "美国", "+12023", 11),
+             (3, "United Kingdom", "英国", "+447912", 12), (4, "Indonesia", "印度尼西亚", "+62812", 13),
+             (5, "Russia", "俄罗斯", "+7916", 11)]
 SERVICES = [(101, "Soul"), (102, "bilibili"), (103, "WhatsApp"), (104, "WeChat"), (105, "Telegram"),
             (199, "Silent Test Service")]  # 199 never receives an SMS
 SILENT_SERVICE = 199
@@ -45,22 +58,27 @@ SMS_TEMPLATES = {
     105: "Telegram code: {code}. You can also tap on this link to log in: t.me/login/{code}",
 }
 STATUS_NAMES = {3: "finished", 4: "cancelled", 5: "refunded"}
+CLOSED_HTTP = {"http410": (410, "Order expired"), "http400": (400, "ORDER_CANCELLED")}
+CLOSED_ANSWERS = ["state", *CLOSED_HTTP, "not-found"]  # how get-sms reports an order the platform closed
 
 
 class Refused(Exception):
-    """A platform-level refusal: (token, message, HTTP status)."""
+    """A platform-level refusal: (token, message, HTTP status); a `body` is served as is, whatever the shape."""
 
-    def __init__(self, token, message, http_status=200):
+    def __init__(self, token, message, http_status=200, body=None):
         super().__init__(message)
-        self.token, self.message, self.http_status = token, message, http_status
+        self.token, self.message, self.http_status, self.body = token, message, http_status, body
 
 
 class Platform:
     """The simulated account: catalogue, orders and balance; thread-safe, optionally persisted to a file."""
 
     def __init__(self, api_key=DEFAULT_KEY, balance=100.0, sms_delay=3.0, early_cancel=0.0, state_file=None,
-                 now=time.time):
+                 now=time.time, *, refuse_cancel_after_sms=False, close_after=0.0, closed_answer="state",
+                 closed_word="cancelled"):
         self.api_key, self.sms_delay, self.early_cancel = api_key, sms_delay, early_cancel
+        self.refuse_cancel_after_sms, self.close_after = refuse_cancel_after_sms, close_after
+        self.closed_answer, self.closed_word = closed_answer, closed_word
         self.state_file, self.now = Path(state_file) if state_file else None, now
         self.lock = threading.Lock()
         self.balance, self.orders, self.next_id = balance, {}, 500001
@@ -79,7 +97,7 @@ class Platform:
 
     # catalogue
     def countries(self):
-        return [{"countryId": cid, "name": name, "chn": chn} for cid, name, chn, _ in COUNTRIES]
+        return [{"countryId": cid, "name": name, "chn": chn} for cid, name, chn, *_ in COUNTRIES]
 
     def services(self):
         return [{"serviceId": sid, "name": name} for sid, name in SERVICES]
@@ -111,7 +129,7 @@ class Platform:
             order_id, self.next_id = self.next_id, self.next_id + 1
             now = self.now()
             self.orders[order_id] = {
-                "id": order_id, "number": f"{country[3]}{order_id % 100000:05d}{random.randint(100, 999)}",
+                "id": order_id, "number": phone_number(country, order_id),
                 "service_id": service[0], "price": price, "test": bool(test), "state": "waiting",
                 "bought_at": now, "sms_at": None if service[0] == SILENT_SERVICE else now + self.sms_delay,
                 "sms": None, "code": None, "charged": 0.0 if test else price,
@@ -129,9 +147,51 @@ class Platform:
     def read_sms(self, order_id):
         with self.lock:
             order = self.order(order_id)
-            if order["state"] == "waiting" and order["sms_at"] is not None and self.now() >= order["sms_at"]:
-                self.land_sms(order, None)
+            self.settle(order)
             return dict(order)
+
+    def get_sms(self, order_id):
+        """read_sms as the get-sms endpoint answers it: an order the platform closed per `closed_answer`."""
+        order = self.read_sms(order_id)
+        if order["state"] != "closed":
+            return order
+        if self.closed_answer == "not-found":
+            raise Refused("NO_ACTIVATION", "Order not found")
+        if self.closed_answer in CLOSED_HTTP:
+            status, message = CLOSED_HTTP[self.closed_answer]
+            raise Refused("ORDER_CLOSED", message, status, body={"status": -1, "message": message})
+        return {**order, "state": self.closed_word}
+
+    def settle(self, order):
+        """Bring a waiting order up to now: its SMS lands when due, or the platform closes it at `close_after`."""
+        if order["state"] != "waiting":
+            return
+        now, sms_at = self.now(), order["sms_at"]
+        closes_at = order["bought_at"] + self.close_after if self.close_after else None
+        if sms_at is not None and now >= sms_at and (closes_at is None or sms_at < closes_at):
+            self.land_sms(order, None)
+        elif closes_at is not None and now >= closes_at:
+            self.close_order(order)
+
+    def close_order(self, order):
+        self.balance = round(self.balance + order["charged"], 4)
+        order["charged"], order["state"] = 0.0, "closed"
+        self.save()
+
+    def close(self, order_id):
+        """Close a waiting order now, as the platform does by itself (control endpoint)."""
+        with self.lock:
+            order = self.order(order_id)
+            if order["state"] == "waiting":
+                self.close_order(order)
+            return dict(order)
+
+    def close_due(self):
+        """Close every waiting order past `close_after`, without waiting for a request about it."""
+        if self.close_after:
+            with self.lock:
+                for order in self.orders.values():
+                    self.settle(order)
 
     def land_sms(self, order, text):
         code = f"{random.randint(100000, 999999)}"
@@ -144,6 +204,7 @@ class Platform:
     def deliver(self, order_id, text=None):
         with self.lock:
             order = self.order(order_id)
+            self.settle(order)
             if order["state"] in ("waiting", "received"):
                 self.land_sms(order, text)
             return dict(order)
@@ -151,6 +212,7 @@ class Platform:
     def change_status(self, order_id, status):
         with self.lock:
             order = self.order(order_id)
+            self.settle(order)
             target = STATUS_NAMES.get(int(status)) if str(status).isdigit() else None
             if target is None:
                 raise Refused("BAD_STATUS", "status must be 3, 4 or 5")
@@ -160,6 +222,8 @@ class Platform:
                 raise Refused("BAD_STATUS", f"order is already {order['state']}")
             if target == "finished" and order["state"] != "received":
                 raise Refused("BAD_STATUS", "cannot finish an order that has not received an SMS")
+            if target == "cancelled" and order["sms"] and self.refuse_cancel_after_sms:
+                raise Refused("BAD_STATUS", "SMS already received, the order cannot be cancelled")
             if target == "cancelled" and self.now() - order["bought_at"] < self.early_cancel:
                 raise Refused("EARLY_CANCEL_DENIED", "Too early to cancel, wait before cancelling")
             if target in ("cancelled", "refunded"):
@@ -175,12 +239,20 @@ class Platform:
                     "calls": list(self.calls), "connections": self.connections}
 
 
+def phone_number(country, order_id):
+    """The country's prefix, the order id's last five digits (unique), random digits up to the number's length."""
+    filler = country[4] - (len(country[3]) - 1) - 5
+    return f"{country[3]}{order_id % 100000:05d}{random.randrange(10 ** filler):0{filler}d}"
+
+
 class Faults:
     """What the sandbox gets wrong on purpose."""
 
-    def __init__(self, latency=0.0, fail_rate=0.0, non_json_rate=0.0, endpoints=None, invalid_key=False, seed=None):
+    def __init__(self, latency=0.0, fail_rate=0.0, non_json_rate=0.0, endpoints=None, invalid_key=False, seed=None,
+                 trickle=0.0, oversize=0.0, nest=0):
         self.latency, self.fail_rate, self.non_json_rate = latency, fail_rate, non_json_rate
         self.endpoints, self.invalid_key = set(endpoints or ()), invalid_key
+        self.trickle, self.oversize, self.nest = trickle, oversize, nest
         self.random = random.Random(seed)
 
     def applies(self, endpoint):
@@ -188,6 +260,31 @@ class Faults:
 
     def roll(self, rate):
         return rate > 0 and self.random.random() < rate
+
+    def body_override(self):
+        """(chunks, length) replacing the answer's body under --oversize or --nest, else None."""
+        if self.oversize:
+            return oversize_chunks(max(int(self.oversize * MIB), len(OVERSIZE_HEAD) + len(OVERSIZE_TAIL)))
+        if self.nest:
+            nested = b'{"data":' * self.nest + b"null" + b"}" * self.nest
+            return [nested], len(nested)
+        return None
+
+
+MIB = 1024 * 1024
+OVERSIZE_HEAD, OVERSIZE_TAIL = b'{"status":1,"data":{"sms":"', b'"}}'
+
+
+def oversize_chunks(length, chunk=64 * 1024):
+    """A valid JSON document of exactly `length` bytes, an SMS of x's, generated in chunks: (chunks, length)."""
+    def chunks():
+        yield OVERSIZE_HEAD
+        block, left = b"x" * chunk, length - len(OVERSIZE_HEAD) - len(OVERSIZE_TAIL)
+        while left > 0:
+            yield block[:left]
+            left -= chunk
+        yield OVERSIZE_TAIL
+    return chunks(), length
 
 
 # response shapes -----------------------------------------------------------------
@@ -228,11 +325,39 @@ def text_ok(endpoint, payload):
     if endpoint == "get-sms":
         if payload["sms"]:
             return f"STATUS_OK:{payload['code'] or payload['sms']}"
-        return "STATUS_CANCEL" if payload["status"] in ("cancelled", "refunded") else "STATUS_WAIT_CODE"
+        return "STATUS_WAIT_CODE" if payload["status"] == "waiting" else "STATUS_CANCEL"
     return {"finished": "ACCESS_ACTIVATION", "cancelled": "ACCESS_CANCEL", "refunded": "ACCESS_CANCEL"}[payload["status"]]
 
 
-SHAPES = {"primary": primary_ok, "flat": flat_ok, "text": text_ok}
+def coded_ok(endpoint, payload):
+    """A {code, msg, data} envelope, code 0 for success; while waiting, get-sms has no data at all."""
+    if endpoint == "get-sms" and payload["status"] == "waiting":
+        return {"code": 0, "msg": "waiting for sms", "data": None}
+    if endpoint == "get-sms":
+        messages = [{"content": payload["sms"]}] if payload["sms"] else []
+        data = {"orderId": payload["orderId"], "status": payload["status"], "messages": messages}
+    elif endpoint == "buy-service":
+        data = {"orderId": payload["orderId"], "phone": payload["number"], "price": payload["price"]}
+    else:
+        data = None if endpoint == "change-status" else payload
+    return {"code": 0, "msg": "ok", "data": data}
+
+
+def nested_ok(endpoint, payload):
+    """Like primary, but get-sms gives the SMS as an object, and while waiting a message quoting the order id."""
+    if endpoint != "get-sms":
+        return primary_ok(endpoint, payload)
+    data = {"orderId": payload["orderId"], "status": payload["status"]}
+    if payload["sms"]:
+        data["sms"] = {"code": payload["code"], "content": payload["sms"]}
+    elif payload["status"] == "waiting":
+        data["message"] = f"Order {payload['orderId']} is waiting for SMS"
+    return {"status": 1, "data": data}
+
+
+SHAPES = {"primary": primary_ok, "flat": flat_ok, "text": text_ok, "coded": coded_ok, "nested": nested_ok}
+CODED_ERRORS = {"BAD_KEY": 1001, "NO_NUMBERS": 1002, "NO_BALANCE": 1003, "NO_ACTIVATION": 1004, "BAD_STATUS": 1005,
+                "EARLY_CANCEL_DENIED": 1006, "BAD_SERVICE": 1007}
 
 
 def refusal_body(shape, refused):
@@ -240,12 +365,15 @@ def refusal_body(shape, refused):
         return refused.token
     if shape == "flat":
         return {"success": False, "errorMessage": f"{refused.token}: {refused.message}"}
+    if shape == "coded":
+        return {"code": CODED_ERRORS.get(refused.token, -1), "msg": refused.message, "data": None}
     return {"status": -1, "message": refused.message, "error": refused.token}
 
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so a run's polls share one connection
     server_version = "SMSOnlineSandbox/1.0"
+    faulty = False  # whether this request's endpoint is one the faults apply to
 
     def log_message(self, *_):  # quiet: the call record says what happened
         pass
@@ -260,6 +388,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         url = urlsplit(self.path)
         params = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        self.faulty = False
         if url.path.startswith("/sandbox/"):
             return self.control(url.path, params)
         endpoint = url.path[len(PREFIX):] if url.path.startswith(PREFIX) else None
@@ -273,44 +402,71 @@ class Handler(BaseHTTPRequestHandler):
         if endpoint not in ENDPOINTS:
             record["status"] = 404
             return self.send(404, {"status": -1, "message": "unknown endpoint"})
-        if faults.applies(endpoint) and faults.roll(faults.fail_rate):
+        self.faulty = faults.applies(endpoint)
+        if self.faulty and faults.roll(faults.fail_rate):
             record["status"] = 503
             return self.send(503, "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>")
-        if faults.applies(endpoint) and faults.roll(faults.non_json_rate):
+        if self.faulty and faults.roll(faults.non_json_rate):
             record["status"] = 200
             return self.send(200, "<html><body>Cloudflare: checking your browser…</body></html>")
         shape = self.server.shape
         try:
             if faults.invalid_key or params.get("apiKey") != platform.api_key:
-                raise Refused("BAD_KEY", "Invalid API key", 401 if shape == "primary" else 200)
+                raise Refused("BAD_KEY", "Invalid API key", 401 if shape in ("primary", "nested") else 200)
             payload = ENDPOINTS[endpoint](platform, params)
         except Refused as refused:
             record["status"], record["refused"] = refused.http_status, refused.token
-            return self.send(refused.http_status, refusal_body(shape, refused))
+            return self.answer(refused.http_status, refused.body if refused.body is not None
+                               else refusal_body(shape, refused))
         except Exception as exc:  # a sandbox bug answers 500, never a traceback on the client's terminal
             record["status"] = 500
             return self.send(500, {"status": -1, "message": f"sandbox error: {type(exc).__name__}: {exc}"})
         record["status"] = 200
-        self.send(200, SHAPES[shape](endpoint, payload))
+        self.answer(200, SHAPES[shape](endpoint, payload))
 
     def control(self, path, params):
         platform = self.server.platform
         try:
             if path == "/sandbox/deliver":
                 return self.send(200, platform.deliver(params.get("id"), params.get("text")))
+            if path == "/sandbox/close":
+                return self.send(200, platform.close(params.get("id")))
             if path == "/sandbox/state":
                 return self.send(200, platform.snapshot())
         except Refused as refused:
             return self.send(404, {"error": refused.message})
         self.send(404, {"error": "unknown control path"})
 
+    def answer(self, status, body):
+        """The platform's answer, unless --oversize or --nest replace it (after the request took effect)."""
+        override = self.server.faults.body_override() if self.faulty else None
+        if override is None:
+            return self.send(status, body)
+        self.send_bytes(200, "application/json", *override)
+
     def send(self, status, body):
         data = (body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)).encode("utf-8")
+        content_type = "text/plain; charset=utf-8" if isinstance(body, str) else "application/json"
+        self.send_bytes(status, content_type, [data], len(data))
+
+    def send_bytes(self, status, content_type, chunks, length):
+        """Headers at once, then the body, under --trickle one byte at a time; a client hanging up stops the writes
+        with an OSError, which ends the connection quietly (Listener.handle_error)."""
+        trickle = self.server.faults.trickle if self.faulty else 0
         self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8" if isinstance(body, str) else "application/json")
-        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(length))
         self.end_headers()
-        self.wfile.write(data)
+        for chunk in chunks:
+            if trickle:
+                self.write_slowly(chunk, trickle)
+            else:
+                self.wfile.write(chunk)
+
+    def write_slowly(self, chunk, every):
+        for byte in chunk:
+            time.sleep(every)
+            self.wfile.write(bytes([byte]))
 
 
 def order_payload(order, *fields):
@@ -323,35 +479,130 @@ ENDPOINTS = {
     "get-products": lambda p, q: p.products(q.get("countryId"), q.get("serviceId")),
     "buy-service": lambda p, q: order_payload(p.buy(q.get("countryId"), q.get("serviceId"), q.get("operatorId"),
                                                     q.get("test") == "1"), "number", "price", "test"),
-    "get-sms": lambda p, q: order_payload(p.read_sms(q.get("id")), "sms", "code"),
+    "get-sms": lambda p, q: order_payload(p.get_sms(q.get("id")), "sms", "code"),
     "change-status": lambda p, q: order_payload(p.change_status(q.get("id"), q.get("status"))),
 }
 
 
-class Sandbox(ThreadingHTTPServer):
+class Listener(ThreadingHTTPServer):
+    """A quiet loopback server, served from a daemon thread; counts the connections it accepts."""
     daemon_threads = True
+    scheme = "http"
 
-    def __init__(self, platform, faults, shape="primary", host="127.0.0.1", port=0):
-        super().__init__((host, port), Handler)
-        self.platform, self.faults, self.shape = platform, faults, shape
-        self.thread = None
+    def __init__(self, handler, host="127.0.0.1", port=0):
+        super().__init__((host, port), handler)
+        self.thread, self.connections = None, 0
 
     @property
     def base_url(self):
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/api/v1"
+        return f"{self.scheme}://{host}:{port}/api/v1"
 
     def start_background(self):
         self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
         return self
 
+    def process_request(self, request, client_address):
+        self.connections += 1
+        super().process_request(request, client_address)
+
     def handle_error(self, request, client_address):
         """Quiet: a client hanging up mid-answer is normal here, and tracebacks would reach the script's stderr."""
 
     def stop(self):
-        self.shutdown()
+        if self.thread:
+            self.shutdown()
         self.server_close()
+
+
+class Sandbox(Listener):
+    """The simulated platform; its fronts (failing base URLs) come before it in `base_urls`."""
+
+    def __init__(self, platform, faults, shape="primary", host="127.0.0.1", port=0, fronts=()):
+        super().__init__(Handler, host, port)
+        self.platform, self.faults, self.shape, self.fronts = platform, faults, shape, list(fronts)
+
+    @property
+    def base_urls(self):
+        return [front.base_url for front in self.fronts] + [self.base_url]
+
+    def service_actions(self):
+        """Between requests: the platform closes the orders that waited too long (--close-after)."""
+        self.platform.close_due()
+
+    def server_close(self):
+        super().server_close()
+        for front in self.fronts:
+            front.stop()
+
+
+class NotTls(socketserver.BaseRequestHandler):
+    """Reads the ClientHello and answers plain HTTP, as a TLS-intercepting network does to premium.smsonline.cloud."""
+
+    def handle(self):
+        self.request.settimeout(5)
+        try:
+            self.request.recv(65536)
+            self.request.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        except OSError:
+            pass
+
+
+class TlsFailFront(Listener):
+    """An https:// base URL whose TLS handshake always fails."""
+    scheme = "https"
+
+    def __init__(self, host="127.0.0.1"):
+        super().__init__(NotTls, host)
+
+
+BLOCK_PAGE = ("<!DOCTYPE html><html><head><title>Access denied</title></head><body><h1>Access denied</h1>"
+              "<p>Sorry, this site is blocked by your network administrator.</p></body></html>").encode()
+
+
+class BlockPage(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *_):
+        pass
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(BLOCK_PAGE)))
+        self.end_headers()
+        self.wfile.write(BLOCK_PAGE)
+
+
+class HtmlBlockFront(Listener):
+    """A base URL answering every request with HTTP 200 and a captive-portal block page."""
+
+    def __init__(self, host="127.0.0.1"):
+        super().__init__(BlockPage, host)
+
+
+def other_site(settings):
+    """A second, independent platform accepting only its own key, as smsonline.io refuses a premium key."""
+    platform = Platform(api_key=settings["other_site_key"], sms_delay=settings["sms_delay"])
+    return Sandbox(platform, Faults(), settings["shape"], settings["host"])
+
+
+FRONTS = {"tls-fail": lambda settings: TlsFailFront(settings["host"]),
+          "html-block": lambda settings: HtmlBlockFront(settings["host"]),
+          "other-site": other_site}
+
+
+def names(text):
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def front_list(text):
+    """argparse type of --fronts: checks the names, keeps the text (build() splits it, as overrides are text too)."""
+    unknown = [name for name in names(text) if name not in FRONTS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown front {unknown[0]!r} (choose from {', '.join(FRONTS)})")
+    return text
 
 
 def build_parser():
@@ -364,12 +615,26 @@ def build_parser():
     parser.add_argument("--balance", type=float, default=100.0)
     parser.add_argument("--sms-delay", type=float, default=3.0, help="seconds from purchase to SMS (default 3)")
     parser.add_argument("--early-cancel", type=float, default=0.0, help="refuse cancels for this many seconds")
+    parser.add_argument("--refuse-cancel-after-sms", action="store_true",
+                        help="refuse to cancel an order once its SMS has landed (BAD_STATUS); finishing still works")
+    parser.add_argument("--close-after", type=float, default=0.0, metavar="S",
+                        help="the platform closes a waiting order S seconds after purchase and refunds it (0: never)")
+    parser.add_argument("--closed-answer", choices=CLOSED_ANSWERS, default="state",
+                        help="how get-sms reports a closed order (default state)")
+    parser.add_argument("--closed-word", default="cancelled",
+                        help="the order state get-sms shows for a closed order with --closed-answer state")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument("--fail-rate", type=float, default=0.0, help="fraction of answers that are HTTP 503")
     parser.add_argument("--non-json-rate", type=float, default=0.0, help="fraction of answers that are HTML")
     parser.add_argument("--fault-endpoints", default="", help="comma list the faults apply to (default all)")
+    parser.add_argument("--trickle", type=float, default=0.0, metavar="S", help="send answer bodies one byte every S s")
+    parser.add_argument("--oversize", type=float, default=0.0, metavar="MIB", help="answer a valid JSON of MIB MiB")
+    parser.add_argument("--nest", type=int, default=0, metavar="N", help="answer a valid JSON nested N levels deep")
     parser.add_argument("--invalid-key", action="store_true", help="refuse every key, as smsonline.io does")
     parser.add_argument("--shape", choices=sorted(SHAPES), default="primary", help="response shape (default primary)")
+    parser.add_argument("--fronts", type=front_list, default="", metavar="LIST",
+                        help=f"comma list of failing base URLs served before this one: {', '.join(FRONTS)}")
+    parser.add_argument("--other-site-key", default="test-key-other-site", help="the key the other-site front accepts")
     parser.add_argument("--seed", type=int, help="seed for the fault dice")
     parser.add_argument("--state-file", help="persist orders and balance here")
     return parser
@@ -379,10 +644,15 @@ def build(options, **overrides):
     """A Sandbox from parsed options; overrides win."""
     settings = {**vars(options), **{k: v for k, v in overrides.items() if v is not None}}
     platform = Platform(api_key=settings["api_key"], balance=settings["balance"], sms_delay=settings["sms_delay"],
-                        early_cancel=settings["early_cancel"], state_file=settings["state_file"])
+                        early_cancel=settings["early_cancel"], state_file=settings["state_file"],
+                        refuse_cancel_after_sms=settings["refuse_cancel_after_sms"],
+                        close_after=settings["close_after"], closed_answer=settings["closed_answer"],
+                        closed_word=settings["closed_word"])
     faults = Faults(settings["latency"], settings["fail_rate"], settings["non_json_rate"],
-                    [e for e in settings["fault_endpoints"].split(",") if e], settings["invalid_key"], settings["seed"])
-    return Sandbox(platform, faults, settings["shape"], settings["host"], settings["port"])
+                    names(settings["fault_endpoints"]), settings["invalid_key"], settings["seed"],
+                    settings["trickle"], settings["oversize"], settings["nest"])
+    fronts = [FRONTS[name](settings).start_background() for name in names(settings["fronts"])]
+    return Sandbox(platform, faults, settings["shape"], settings["host"], settings["port"], fronts)
 
 
 def start(api_key=None, state_file=None, options="", port=None):
@@ -394,9 +664,10 @@ def start(api_key=None, state_file=None, options="", port=None):
 
 def main(argv=None):
     sandbox = build(build_parser().parse_args(argv))
-    print(json.dumps({"base_url": sandbox.base_url, "api_key": sandbox.platform.api_key}), flush=True)
+    urls = {"base_url": sandbox.base_url, "base_urls": sandbox.base_urls}
+    print(json.dumps({**urls, "api_key": sandbox.platform.api_key}), flush=True)
     try:
-        sandbox.serve_forever()
+        sandbox.serve_forever(poll_interval=0.05)  # also how often --close-after is checked between requests
     except KeyboardInterrupt:
         pass
     finally:

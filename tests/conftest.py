@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from support import BACKUP, KEY, PRIMARY, FakeClock, sms
+from support import BACKUP, FakeClock, KEY, PRIMARY, ledger, sms
 
 # Start from default signal dispositions whatever launched the tests (a job started with `&` by a non-interactive
 # shell inherits SIGINT ignored), so the signal tests and the subprocesses of the e2e suite see real signals.
@@ -55,4 +55,4 @@ def cli(env, clock, capsys):
 
 @pytest.fixture
 def store(env):
-    return sms.Store(Path(env["SMSONLINE_STATE_DIR"]))
+    return ledger.Store(Path(env["SMSONLINE_STATE_DIR"]))

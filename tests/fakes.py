@@ -1,8 +1,10 @@
 """Canned platform answers registered on `responses`, matched by query parameters (apiKey included)."""
+import ssl
+
 import requests
 import responses
 from responses import matchers
-from urllib3.exceptions import MaxRetryError, NewConnectionError
+from urllib3.exceptions import MaxRetryError, NewConnectionError, SSLError
 
 from support import BACKUP, KEY, PRIMARY
 
@@ -15,6 +17,7 @@ SERVICES = {"status": 1, "data": [{"serviceId": 101, "name": "Soul"}, {"serviceI
 PRODUCTS = {"status": 1, "data": [{"operatorId": 11, "name": "Mobile", "price": 0.35, "count": 5},
                                   {"operatorId": 12, "name": "Unicom", "price": 0.2, "count": 0},
                                   {"operatorId": 13, "name": "Telecom", "price": 0.3, "count": 9}]}
+WHAT = {"countryId": "1", "serviceId": "101", "operatorId": "13", "price": 0.3}
 ORDER_ID = "500001"
 NUMBER = "+8613800000001"
 BOUGHT = {"status": 1, "data": {"orderId": 500001, "number": NUMBER, "price": 0.3}}
@@ -29,6 +32,14 @@ def refused():
     """What requests raises for a refused connection: nothing reached the server."""
     reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
     return requests.exceptions.ConnectionError(MaxRetryError(None, "/api/v1", reason))
+
+
+def handshake_failed():
+    """What requests raises when the TLS handshake fails: connect() raised it, so the connection marked it as
+    "nothing was sent" (as smsonline/http.py's _TrackedConnection does)."""
+    reason = ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number")
+    reason.smsonline_before_send = True
+    return requests.exceptions.SSLError(MaxRetryError(None, "/api/v1", SSLError(reason)))
 
 
 def url(endpoint, base=PRIMARY):

@@ -1,14 +1,21 @@
-"""What the unit tests share: the script imported as a module, and the fake hosts and key."""
+"""What the unit tests share: the script and its layers imported as modules, and the fake hosts and key."""
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 import smsonline_receive_sms as sms  # noqa: E402  (needs the path above)
+from smsonline import answers, config, flows, ledger, names, output  # noqa: E402
 
 KEY = "test-key-7f3c9a1be2d44c0d"  # distinctive, so a leak anywhere is easy to find
 PRIMARY = "https://premium.example.test/api/v1"
 BACKUP = "https://backup.example.test/api/v1"
+
+
+def http():
+    """The HTTP layer, imported as the script imports it: only when a test needs it."""
+    from smsonline import http as module
+    return module
 
 
 class FakeClock:
@@ -24,3 +31,6 @@ class FakeClock:
         assert seconds >= 0, f"negative sleep {seconds}"
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+__all__ = ["answers", "config", "flows", "ledger", "names", "output", "sms"]

@@ -10,7 +10,7 @@ import responses
 from responses import registries
 
 import fakes
-from support import BACKUP, KEY, PRIMARY, sms
+from support import BACKUP, KEY, PRIMARY, config, flows, http, ledger, output, sms
 
 activate = responses.activate(assert_all_requests_are_fired=True)
 ordered = responses.activate(assert_all_requests_are_fired=True, registry=registries.OrderedRegistry)
@@ -49,7 +49,7 @@ def test_key_comes_from_the_env_file_and_the_environment_wins(cli, env, tmp_path
 
 
 def test_no_upward_search_for_stray_env_files(cli, env, tmp_path, monkeypatch):
-    monkeypatch.setattr(sms, "SKILL_DIR", tmp_path / "skill")
+    monkeypatch.setattr(config, "SKILL_DIR", tmp_path / "skill")
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("SMSONLINE_API_KEY=test-key-stray\n")
     del env["SMSONLINE_API_KEY"], env["SMSONLINE_ENV_FILE"]
@@ -191,8 +191,8 @@ def test_the_order_is_in_the_ledger_while_buy_service_is_answering(cli, env):
     seen = []
 
     def answer(request):
-        ledger = sms.Store(Path(env["SMSONLINE_STATE_DIR"]))
-        seen.append([o["state"] for o in ledger.orders()])
+        view = ledger.Store(Path(env["SMSONLINE_STATE_DIR"]))
+        seen.append([o["state"] for o in view.orders()])
         return 200, {}, '{"status": 1, "data": {"orderId": 500001, "number": "+1"}}'
     responses.add_callback(responses.GET, fakes.url("buy-service"), callback=answer)
     assert cli("buy", "--country", "1", "--service", "1", "--operator", "1").code == 0
@@ -227,7 +227,7 @@ def test_an_orphan_past_its_hold_is_cancelled_at_the_next_buy(cli, store):
     fakes.buy(1, 101, 13, body={"status": 1, "data": {"orderId": 500002, "number": "+8613800000002"}})
     assert cli("buy", "--country", "1", "--service", "101", "--operator", "13", "--hold", "60").code == 0
     order = store.order(fakes.ORDER_ID)
-    store.update(order, pid=dead_pid(), created_at=order["created_at"] - 61)
+    store.update(order, pid=dead_pid(), created_at=order["created_at"] - 61, settle_after=order["settle_after"] - 61)
     run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
     assert run.code == 0 and run.line["order_id"] == "500002"
     assert store.order(fakes.ORDER_ID)["state"] == "cancelled"
@@ -289,29 +289,56 @@ def test_fallback_then_the_dead_base_is_tried_last_for_ten_minutes(cli, store, m
     fakes.add("get-services", fakes.SERVICES, base=BACKUP)
     assert cli("services").code == 0
     assert fakes.hosts_called() == ["backup.example.test"]  # the dead one costs nothing this time
-    later = store.now() + sms.FAILED_BASE_TTL_S + 1
-    assert sms.Store(Path(store.db.execute("PRAGMA database_list").fetchone()[2]).parent,
+    later = store.now() + ledger.FAILED_BASE_TTL_S + 1
+    assert ledger.Store(Path(store.db.execute("PRAGMA database_list").fetchone()[2]).parent,
                      now=lambda: later).recently_failed_bases() == {}
 
 
 @activate
 def test_no_base_reachable_is_a_network_error_naming_every_attempt(cli):
-    fakes.add("get-countries", requests.exceptions.ConnectionError("Connection refused"))
+    fakes.add("get-countries", fakes.refused())
     fakes.add("get-countries", requests.exceptions.ConnectTimeout("timed out"), base=BACKUP)
     run = cli("countries")
     assert (run.code, run.kind) == (4, "network")
-    assert run.line["error"]["attempts"] == [{"host": "premium.example.test", "error": "connection refused"},
-                                             {"host": "backup.example.test", "error": "connect timeout"}]
+    attempts = run.line["error"]["attempts"]
+    assert [(a["host"], a["error"]) for a in attempts] == [("premium.example.test", "connection refused"),
+                                                           ("backup.example.test", "connect timeout")]
+    assert all("--proxy" in a["next_step"] for a in attempts)
+    assert "premium.example.test: connection refused" in run.line["error"]["message"]
 
 
 @activate
-def test_premium_unreachable_and_the_fallback_refusing_the_key(cli):
-    fakes.add("get-countries", requests.exceptions.SSLError("handshake failure"))
+def test_premium_tls_blocked_and_the_fallback_refusing_the_key_names_both_and_what_to_do(cli):
+    fakes.add("get-countries", fakes.handshake_failed())
     fakes.add("get-countries", {"status": -1, "message": "Invalid API key"}, base=BACKUP, status=401)
     run = cli("countries")
     assert (run.code, run.kind) == (3, "auth")
-    assert [a["host"] for a in run.line["error"]["attempts"]] == ["premium.example.test", "backup.example.test"]
-    assert run.line["error"]["attempts"][0]["error"] == "TLS handshake failed"
+    premium, backup = run.line["error"]["attempts"]
+    assert (premium["host"], backup["host"]) == ("premium.example.test", "backup.example.test")
+    assert premium["error"].startswith("TLS handshake failed") and "--proxy" in premium["next_step"]
+    assert "SMSONLINE_API_KEY_BACKUP_EXAMPLE_TEST" in backup["next_step"] and "per site" in backup["next_step"]
+    message = run.line["error"]["message"]
+    assert "premium.example.test: TLS handshake failed" in message and "SMSONLINE_API_KEY_BACKUP_EXAMPLE_TEST" in message
+
+
+@activate
+def test_a_base_that_failed_recently_is_tried_last_but_still_tried(cli, store):
+    store.mark_base_failed(PRIMARY)  # premium failed a minute ago …
+    fakes.add("get-countries", {"status": -1, "message": "Invalid API key"}, base=BACKUP, status=401)
+    fakes.add("get-countries", fakes.COUNTRIES)  # … and works now
+    run = cli("countries")
+    assert run.code == 0 and fakes.hosts_called() == ["backup.example.test", "premium.example.test"]
+
+
+@activate
+def test_a_site_specific_key_wins_and_a_base_without_any_key_is_skipped(cli, env):
+    del env["SMSONLINE_API_KEY"]
+    env["SMSONLINE_API_KEY_BACKUP_EXAMPLE_TEST"] = "test-key-backup-site-0042"
+    responses.get(fakes.url("get-countries", BACKUP), json=fakes.COUNTRIES,
+                  match=[responses.matchers.query_param_matcher({"apiKey": "test-key-backup-site-0042"})])
+    run = cli("countries")
+    assert run.code == 0 and fakes.hosts_called() == ["backup.example.test"]
+    assert "test-key-backup-site-0042" not in run.out + run.err
 
 
 # --- redaction -------------------------------------------------------------------------------------
@@ -327,9 +354,12 @@ def test_the_key_is_redacted_from_transport_errors_logs_and_the_ledger(cli, env)
         assert KEY.encode() not in path.read_bytes()
 
 
-def test_redactor_covers_the_key_anywhere():
-    redact = sms.Redactor(KEY)
-    assert KEY not in redact(f"x {KEY} y apiKey={KEY}&id=1")
+def test_redactor_covers_the_key_anywhere_typed_or_url_encoded():
+    redact = output.Redactor()
+    key = "test-key-a/b+c=d"
+    redact.use([key])
+    for leak in (key, "test-key-a%2Fb%2Bc%3Dd", "test-key-a/b%2Bc%3Dd", "test-key-a%2fb%2bc%3dd"):
+        assert redact(f"x {leak} y") == "x *** y"
     assert redact("GET /x?apiKey=abc&id=1") == "GET /x?apiKey=***&id=1"
 
 
@@ -344,16 +374,16 @@ def test_lists_are_retried_after_a_5xx(cli):
 
 
 def test_retry_policies_per_endpoint():
-    buy, general, change = (sms.retry_policy(fakes.url(e) + "?id=1") for e in ("buy-service", "get-sms", "change-status"))
+    buy, general, change = (http().retry_policy(fakes.url(e) + "?id=1") for e in ("buy-service", "get-sms", "change-status"))
     assert (buy.read, buy.status, buy.other) == (False, 0, 0) and buy.connect > 0
     assert general.read is False and 503 in general.status_forcelist and general.connect > 0
     assert change.read > 0 and 503 in change.status_forcelist
 
 
 def test_one_adapter_serves_every_endpoint_so_a_run_keeps_one_connection():
-    session = sms.build_session(sms.Config(sandbox=False))
+    session = http().build_session(config.Config(sandbox=False))
     adapters = {id(session.get_adapter(fakes.url(e))) for e in ("buy-service", "get-sms", "change-status")}
-    assert len(adapters) == 1 and isinstance(session.get_adapter(fakes.url("get-sms")), sms.EndpointRetryAdapter)
+    assert len(adapters) == 1 and isinstance(session.get_adapter(fakes.url("get-sms")), http().EndpointRetryAdapter)
 
 
 @activate
@@ -383,7 +413,7 @@ def test_an_unrecorded_order_refused_a_finish_is_not_adopted(cli, store):
 @activate
 def test_a_bug_while_reading_the_purchase_keeps_the_attempt_as_unknown(cli, store, monkeypatch):
     fakes.buy(1, 101, 13)
-    monkeypatch.setattr(sms, "read_purchase", lambda answer: 1 / 0)
+    monkeypatch.setattr(flows, "read_purchase", lambda answer: 1 / 0)
     run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
     assert (run.code, run.kind) == (7, "internal")
     assert [o["state"] for o in store.orders()] == ["unknown"]  # the platform may have sold it: never forgotten

@@ -1,7 +1,7 @@
 """Code extraction on real-world SMS texts, Chinese and English, with decoy digit runs."""
 import pytest
 
-from support import sms
+from support import answers
 
 CASES = [
     ("【Soul】您的验证码是8848，5分钟内有效。订单20261128请勿泄露给他人。", "8848"),
@@ -28,10 +28,10 @@ CASES = [
 
 @pytest.mark.parametrize("text, code", CASES)
 def test_extracts_the_code(text, code):
-    assert sms.extract_code(text) == code
+    assert answers.extract_code(text) == code
 
 
 def test_custom_regex_wins_and_uses_group_one():
-    assert sms.extract_code("ref AB-7781 code 123456", r"AB-(\d+)") == "7781"
-    assert sms.extract_code("ref AB-7781 code 123456", r"AB-\d+") == "AB-7781"
-    assert sms.extract_code("nothing here", r"AB-(\d+)") is None
+    assert answers.extract_code("ref AB-7781 code 123456", r"AB-(\d+)") == "7781"
+    assert answers.extract_code("ref AB-7781 code 123456", r"AB-\d+") == "AB-7781"
+    assert answers.extract_code("nothing here", r"AB-(\d+)") is None

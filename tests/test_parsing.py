@@ -2,25 +2,21 @@
 import json
 
 import pytest
-import requests
 
-from support import sms
-
-
-def http(body, status=200):
-    response = requests.Response()
-    response.status_code = status
-    response._content = (body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)).encode("utf-8")
-    response.encoding = "utf-8"
-    return response
+from support import answers, output
 
 
-def answer(body, status=200):
-    return sms.read_answer(http(body, status))
+def reply(body, status=200, content_type="application/json"):
+    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    return answers.Reply(status, "Reason", content_type, text.encode("utf-8"))
+
+
+def answer(body, status=200, content_type="application/json"):
+    return answers.read_answer(reply(body, status, content_type))
 
 
 def refusal(body, status=200):
-    with pytest.raises(sms.Failure) as caught:
+    with pytest.raises(output.Failure) as caught:
         answer(body, status)
     return caught.value
 
@@ -35,7 +31,7 @@ def refusal(body, status=200):
     {"orderId": 7, "number": "+861", "error": None},
 ])
 def test_payload_at_top_level_or_under_data_result_body(body):
-    assert sms.read_purchase(answer(body))["order_id"] == "7"
+    assert answers.read_purchase(answer(body))["order_id"] == "7"
 
 
 @pytest.mark.parametrize("body, kind", [
@@ -55,10 +51,22 @@ def test_failure_flags_and_messages_map_to_kinds(body, kind):
 
 
 @pytest.mark.parametrize("status, kind", [(401, "auth"), (403, "auth"), (404, "not_found"), (500, "api"),
-                                          (502, "api"), (400, "no_numbers")])
+                                          (502, "api"), (400, "no_numbers"), (410, "order_closed")])
 def test_http_statuses_map_to_kinds(status, kind):
-    body = {"message": "no numbers"} if status == 400 else "<html>oops</html>"
+    body = {"message": {400: "no numbers", 410: "Order expired"}.get(status, "oops")}
     assert refusal(body, status).kind == kind
+
+
+@pytest.mark.parametrize("status", [200, 403, 404, 503])
+def test_an_html_page_is_never_the_api_whatever_its_status(status):
+    page = "<!DOCTYPE html><html><body><h1>Access denied</h1>blocked by your network administrator</body></html>"
+    failure = refusal(page, status)
+    assert (failure.kind, failure.reason) == ("api", "html")
+    assert "HTML page" in failure.message and "Access denied" in failure.message and "<h1>" not in failure.message
+
+
+def test_a_401_page_is_still_a_refused_key():
+    assert refusal("<html><body>401 Authorization Required</body></html>", 401).kind == "auth"
 
 
 def test_unreadable_answer_is_api_with_an_excerpt_not_a_traceback():
@@ -76,18 +84,19 @@ def test_excerpt_is_short():
 # --- sms-activate style text answers ---------------------------------------------------------------
 
 def test_text_access_number():
-    assert sms.read_purchase(answer("ACCESS_NUMBER:123456:79001234567")) == \
+    assert answers.read_purchase(answer("ACCESS_NUMBER:123456:79001234567")) == \
         {"order_id": "123456", "number": "79001234567", "price": None}
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("STATUS_WAIT_CODE", sms.SmsState()),
-    ("STATUS_WAIT_RETRY:4521", sms.SmsState()),
-    ("STATUS_OK:8848", sms.SmsState(code="8848")),
-    ("STATUS_CANCEL", sms.SmsState(closed=True)),
+    ("STATUS_WAIT_CODE", answers.SmsState()),
+    ("STATUS_WAIT_RETRY:4521", answers.SmsState()),
+    ("STATUS_OK:8848", answers.SmsState(code="8848")),
+    ("STATUS_CANCEL", answers.SmsState(closed=True)),
 ])
 def test_text_sms_states(text, expected):
-    assert sms.read_sms(answer(text)) == expected
+    state = answers.read_sms(answer(text))
+    assert (state.code, state.sms, state.closed) == (expected.code, expected.sms, expected.closed)
 
 
 @pytest.mark.parametrize("token, kind", [("NO_NUMBERS", "no_numbers"), ("BAD_KEY", "auth"), ("NO_BALANCE", "balance"),
@@ -115,7 +124,7 @@ def test_text_ack_for_change_status():
     {"result": {"items": [{"country_id": "1", "rus": "China"}, {"country_id": "2", "rus": "USA"}]}},
 ])
 def test_list_shapes(body):
-    assert [(i["id"], i["name"]) for i in sms.read_items(answer(body))] == [("1", "China"), ("2", "USA")]
+    assert [(i["id"], i["name"]) for i in answers.read_items(answer(body))] == [("1", "China"), ("2", "USA")]
 
 
 @pytest.mark.parametrize("item", [
@@ -125,18 +134,18 @@ def test_list_shapes(body):
     {"operatorId": 9, "name": "Any", "cost": 0.25, "available": 3},
 ])
 def test_product_price_and_stock_keys(item):
-    assert sms.read_items(answer([item])) == [{"id": "9", "name": "Any", "price": 0.25, "stock": 3}]
+    assert answers.read_items(answer([item])) == [{"id": "9", "name": "Any", "price": 0.25, "stock": 3}]
 
 
 def test_products_keyed_by_operator_name():
-    items = sms.read_items(answer({"mts": {"cost": 12.5, "count": 0}, "beeline": {"cost": 10, "count": 4}}))
+    items = answers.read_items(answer({"mts": {"cost": 12.5, "count": 0}, "beeline": {"cost": 10, "count": 4}}))
     assert items == [{"id": "mts", "name": "mts", "price": 12.5, "stock": 0},
                      {"id": "beeline", "name": "beeline", "price": 10.0, "stock": 4}]
 
 
 def test_a_list_endpoint_answering_a_scalar_is_an_api_error():
-    with pytest.raises(sms.Failure) as caught:
-        sms.read_items(sms.Answer("hello", False))
+    with pytest.raises(output.Failure) as caught:
+        answers.read_items(answers.Answer("hello", False))
     assert caught.value.kind == "api"
 
 
@@ -145,73 +154,184 @@ def test_a_list_endpoint_answering_a_scalar_is_an_api_error():
 @pytest.mark.parametrize("id_key", ["id", "orderId", "order_id", "activationId"])
 @pytest.mark.parametrize("number_key", ["number", "phone", "phoneNumber", "phone_number"])
 def test_purchase_id_and_number_keys(id_key, number_key):
-    purchase = sms.read_purchase(answer({"data": {id_key: 42, number_key: "+15550100", "cost": "0.5"}}))
+    purchase = answers.read_purchase(answer({"data": {id_key: 42, number_key: "+15550100", "cost": "0.5"}}))
     assert purchase == {"order_id": "42", "number": "+15550100", "price": 0.5}
 
 
 def test_purchase_without_id_is_uncertain_api_error():
-    with pytest.raises(sms.Failure) as caught:
-        sms.read_purchase(answer({"status": 1, "data": {"phone": "+1555"}}))
-    assert caught.value.kind == "api" and caught.value.data["uncertain"]
+    with pytest.raises(output.Failure) as caught:
+        answers.read_purchase(answer({"status": 1, "data": {"phone": "+1555"}}))
+    assert caught.value.kind == "api" and caught.value.reason == "uncertain"
 
 
 # --- SMS -------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("key", ["sms", "text", "smsText"])
 def test_sms_text_keys(key):
-    state = sms.read_sms(answer({key: "Your code is 482913"}))
-    assert state == sms.SmsState(code="482913", sms="Your code is 482913")
+    state = answers.read_sms(answer({key: "Your code is 482913"}))
+    assert (state.code, state.sms) == ("482913", "Your code is 482913")
 
 
 def test_message_is_the_sms_only_inside_a_payload():
-    assert sms.read_sms(answer({"status": 1, "data": {"message": "验证码 5521"}})).code == "5521"
+    assert answers.read_sms(answer({"status": 1, "data": {"message": "验证码 5521"}})).code == "5521"
     # at top level, `message` is the envelope's own message, never an SMS
-    assert sms.read_sms(answer({"status": 1, "message": "Order 12345678 waiting"})) == sms.SmsState()
+    assert answers.read_sms(answer({"status": 1, "message": "Order 12345678 waiting"})).code is None
 
 
 @pytest.mark.parametrize("key", ["code", "smsCode", "sms_code"])
 def test_code_keys_win_over_extraction(key):
-    state = sms.read_sms(answer({"data": {key: "A1B2", "sms": "code 999999"}}))
+    state = answers.read_sms(answer({"data": {key: "A1B2", "sms": "code 999999"}}))
     assert state.code == "A1B2"
 
 
 def test_list_of_messages_newest_wins():
     body = {"data": {"sms": [{"text": "old code 111111"}, {"text": "new code 222222"}]}}
-    assert sms.read_sms(answer(body)).code == "222222"
-    assert sms.read_sms(answer({"sms": ["code 333333", "code 444444"]})).code == "444444"
-    assert sms.read_sms(answer({"data": {"sms": [{"text": "x", "smsCode": "5555"}]}})).code == "5555"
+    assert answers.read_sms(answer(body)).code == "222222"
+    assert answers.read_sms(answer({"sms": ["code 333333", "code 444444"]})).code == "444444"
+    assert answers.read_sms(answer({"data": {"sms": [{"text": "x", "smsCode": "5555"}]}})).code == "5555"
 
 
 def test_a_top_level_list_is_a_list_of_messages():
-    assert sms.read_sms(answer([{"message": "OTP 778899"}])).code == "778899"
+    assert answers.read_sms(answer([{"message": "OTP 778899"}])).code == "778899"
 
 
 @pytest.mark.parametrize("state", ["cancelled", "CANCELED", "expired", "finished", "refunded", "STATUS_CANCEL", 4, "5"])
 def test_closed_states_stop_polling(state):
-    assert sms.read_sms(answer({"data": {"status": state, "sms": None}})).closed
+    assert answers.read_sms(answer({"data": {"status": state, "sms": None}})).closed
 
 
 @pytest.mark.parametrize("state", ["waiting", "pending", 1, "success", None, "received"])
 def test_other_states_keep_waiting(state):
-    result = sms.read_sms(answer({"data": {"status": state, "sms": None}}))
+    result = answers.read_sms(answer({"data": {"status": state, "sms": None}}))
     assert not result.closed and result.code is None
 
 
 def test_a_closed_order_with_a_code_counts_as_received():
-    assert sms.read_sms(answer({"data": {"status": "finished", "sms": "code 123456"}})) == \
-        sms.SmsState(code="123456", sms="code 123456")
+    state = answers.read_sms(answer({"data": {"status": "finished", "sms": "code 123456"}}))
+    assert (state.code, state.sms, state.closed) == ("123456", "code 123456", False)
 
 
 def test_an_sms_without_a_code_is_not_a_code():
-    state = sms.read_sms(answer({"data": {"sms": "Welcome to the service"}}))
+    state = answers.read_sms(answer({"data": {"sms": "Welcome to the service"}}))
     assert state.code is None and state.sms == "Welcome to the service"
 
 
 def test_code_regex_overrides_extraction():
-    state = sms.read_sms(answer({"data": {"sms": "ref AB-7781 code 123456"}}), r"AB-(\d+)")
+    state = answers.read_sms(answer({"data": {"sms": "ref AB-7781 code 123456"}}), code_regex=r"AB-(\d+)")
     assert state.code == "7781"
 
 
 @pytest.mark.parametrize("body", ["OK", "1", "true", "success", "ACCESS_CANCEL"])
 def test_plain_acknowledgements(body):
     assert "ack" in answer(body).payload
+
+
+# --- a code is only a code when there is an SMS (issue 7, item 2) -----------------------------------
+
+ORDER = {"order_id": "500001", "number": "+8613800001234", "national_number": "13800001234", "price": 0.3}
+
+
+@pytest.mark.parametrize("body", [
+    {"code": 0, "msg": "waiting for sms", "data": None},
+    {"code": 200, "msg": "waiting for sms", "data": None},
+    {"code": 200, "message": "success"},
+    {"status": 1, "data": {"orderId": 500001, "status": "waiting", "message": "Order 500001 is waiting for SMS"}},
+    {"status": 1, "data": {"orderId": 500001, "status": "pending", "sms": "Order 500001 placed 2026-11-28"}},
+    {"status": 1, "data": {"orderId": 500001, "status": "STATUS_WAIT_CODE", "text": "4521"}},
+    {"status": 1, "data": {"orderId": 500001, "state": "未收到", "message": "订单500001等待短信"}},
+    {"status": 1, "data": {"orderId": 500001, "message": "Order 500001 for +8613800001234 at 0.3 in 2026"}},
+    {"status": 1, "data": {"orderId": 500001, "code": 0}},
+    {"status": 1, "data": {"orderId": 500001, "code": "500001"}},
+    {"status": 1, "data": {"orderId": 500001, "smsCode": "13800001234"}},
+    {"success": True, "code": "482913", "msg": "ok"},  # a top-level code is the envelope's, never an SMS code
+    "STATUS_WAIT_RETRY:4521",
+])
+def test_no_code_without_an_sms(body):
+    state = answers.read_sms(answer(body), ORDER)
+    assert state.code is None and not state.closed
+
+
+@pytest.mark.parametrize("body, code", [
+    ({"code": 0, "msg": "ok", "data": {"orderId": 500001, "status": "received",
+                                        "messages": [{"content": "【Soul】验证码 482913"}]}}, "482913"),
+    ({"status": 1, "data": {"status": "received", "sms": {"code": "731904", "content": "Your code is 731904"}}},
+     "731904"),
+    ({"status": 1, "data": {"status": "received", "sms": {"content": "验证码：5521，请勿泄露"}}}, "5521"),
+    ({"status": 1, "data": {"smsList": ["old 111111", "your code 222222"]}}, "222222"),
+    ({"status": 1, "data": {"sms_list": [{"body": "OTP 9087"}]}}, "9087"),
+    ({"status": 1, "data": {"list": [{"message": "code 4410"}]}}, "4410"),
+    ({"status": 1, "data": {"items": [{"smsText": "PIN 7788"}]}}, "7788"),
+    ({"status": 1, "data": {"messages": [{"text": "hello", "code": "66 55 44"}]}}, "665544"),
+    ({"status": 1, "data": {"messages": ["Код 3344"]}}, "3344"),
+    ({"status": 1, "data": {"orderId": 500001, "code": "A1B2"}}, "A1B2"),
+    ({"status": 1, "data": {"status": "received", "sms": "Order 500001: your code is 2026, not 500001"}}, "2026"),
+    ({"status": 1, "data": {"sms": "订单500001，验证码 8848，2026年11月28日"}}, "8848"),
+])
+def test_codes_come_from_the_sms_or_a_code_field_in_the_payload(body, code):
+    assert answers.read_sms(answer(body), ORDER).code == code
+
+
+@pytest.mark.parametrize("text", [
+    "Order 500001 confirmed for +8613800001234",
+    "您的订单 500001 已登记，号码 13800001234，价格 0.3，2026年11月28日",
+    "© 2026 SMSOnline, 28/11/2026",
+])
+def test_an_order_id_the_number_a_price_or_a_year_is_never_a_code(text):
+    assert answers.extract_code(text, not_codes=answers.not_codes_of(ORDER)) is None
+
+
+# --- order states: closed, waiting, received (items 4 and 5) ----------------------------------------
+
+@pytest.mark.parametrize("word", ["cancelled", "CANCELED_BY_TIMEOUT", "已取消", "已过期", "expired", "ORDER_CLOSED",
+                                  "refunded", "STATUS_CANCEL", "订单已关闭", "timeout", 4, "8"])
+def test_closed_state_words_in_english_and_chinese(word):
+    assert answers.read_sms(answer({"status": 1, "data": {"status": word}}), ORDER).closed
+
+
+@pytest.mark.parametrize("body", [
+    ({"status": -1, "message": "ORDER_CANCELLED"}, 400),
+    ({"status": -1, "message": "Order expired"}, 410),
+    ({"error": "order has been cancelled by timeout"}, 200),
+    ("STATUS_CANCEL", 200),
+])
+def test_closed_orders_in_refusals_are_kind_order_closed(body):
+    payload, status = body
+    try:
+        state = answers.read_sms(answer(payload, status), ORDER)
+    except output.Failure as failure:
+        assert failure.kind == "order_closed"
+    else:
+        assert state.closed
+
+
+@pytest.mark.parametrize("message", ["SMS already received, the order cannot be cancelled", "Can't cancel: not expired",
+                                     "unable to cancel a closed order", "cancel refused: SMS received"])
+def test_a_refusal_to_cancel_is_not_a_closed_order(message):
+    assert answers.kind_of_message(message) != "order_closed"
+
+
+def test_a_received_state_without_a_readable_sms_is_flagged_with_its_payload():
+    state = answers.read_sms(answer({"status": 1, "data": {"status": "received", "payload": {"x": "验证码在这里"}}}))
+    assert state.said_received and state.code is None and state.payload["payload"] == {"x": "验证码在这里"}
+    assert not answers.read_sms(answer({"status": 1, "data": {"status": "waiting"}})).said_received
+
+
+# --- bounded and hostile answers (item 7) -------------------------------------------------------------
+
+def test_deeply_nested_json_is_an_unreadable_answer_not_a_crash():
+    for depth in (100, 100_000):
+        failure = refusal('{"data": ' * depth + "1" + "}" * depth)
+        assert (failure.kind, failure.reason) == ("api", "unreadable")
+        assert "nested too deeply" in failure.message
+
+
+def test_a_key_echoed_in_a_long_message_is_redacted_before_it_is_cut(monkeypatch):
+    key = "test-key-0123456789abcdef0123456789"
+    monkeypatch.setattr(output, "REDACT", output.Redactor())
+    output.REDACT.use([key])
+    monkeypatch.setattr(answers, "excerpt", output.excerpt)
+    for echoed in (key, key.replace("-", "%2D")):
+        message = "x" * 100 + f" key {echoed} is not allowed here"  # the cut (120) falls inside the key
+        output.REDACT.use([key, key.replace("-", "%2D")])
+        failure = refusal({"status": -1, "message": message})
+        assert "test-key-01" not in failure.message and "%2D01" not in failure.message

@@ -11,7 +11,7 @@ import responses
 from responses import registries
 
 import fakes
-from support import BACKUP, KEY, FakeClock, sms
+from support import BACKUP, FakeClock, KEY, answers, flows, ledger, output, sms
 from test_cli import dead_pid
 
 ordered = responses.activate(assert_all_requests_are_fired=True, registry=registries.OrderedRegistry)
@@ -94,7 +94,7 @@ def test_timeout_cancels_at_the_deadline_not_an_interval_later(cli, clock, store
     start = clock.now
     run = cli(*RECEIVE, "--timeout", "12", "--interval", "5")
     assert (run.code, run.kind, run.line["status"]) == (1, "timeout", "timeout")
-    assert [t - start for t in polls] == [0, 5, 10]
+    assert [t - start for t in polls] == [0, 5, 10, 12]  # and once more at the deadline
     assert [t - start for t in cancels] == [12]  # not at 15
     assert run.line["order_status"] == "cancelled" and run.line["order_id"] == fakes.ORDER_ID
     assert store.order(fakes.ORDER_ID)["state"] == "cancelled"
@@ -122,17 +122,75 @@ def test_polling_stops_at_once_when_the_platform_closes_the_order(cli, store):
     assert store.order(fakes.ORDER_ID)["state"] == "closed"
 
 
-def test_poll_loop_sleeps_until_the_next_poll_or_the_deadline(clock):
+@ordered
+def test_an_sms_landing_in_the_last_interval_is_caught_at_the_deadline(cli, clock, store):
+    fakes.buy()
+    polls = []
+    for body in (fakes.WAITING, fakes.WAITING, fakes.WAITING, fakes.RECEIVED):
+        stamp("get-sms", clock, polls, body, id=fakes.ORDER_ID)
+    fakes.status(3)
+    start = clock.now
+    run = cli(*RECEIVE, "--timeout", "12", "--interval", "5")
+    assert (run.code, run.line["status"], run.line["code"], run.line["order_status"]) == \
+        (0, "received", "8848", "finished")
+    assert [t - start for t in polls] == [0, 5, 10, 12]
+    assert not [c for c in fakes.calls_to("change-status") if "status=4" in c.request.url]
+
+
+@ordered
+def test_a_cancel_refused_because_the_sms_came_turns_into_the_code(cli, store):
+    fakes.buy()
+    fakes.poll(fakes.WAITING)
+    fakes.poll(fakes.WAITING)  # at the deadline: nothing yet …
+    fakes.status(4, body={"status": -1, "message": "SMS already received, the order cannot be cancelled"})
+    fakes.poll(fakes.RECEIVED)  # … and then it was there
+    fakes.status(3)
+    run = cli(*RECEIVE, "--timeout", "1")
+    assert (run.code, run.line["status"], run.line["code"], run.line["finished"]) == (0, "received", "8848", True)
+    assert "refused the cancel" in run.line["warning"]
+    assert store.order(fakes.ORDER_ID)["state"] == "finished"
+
+
+@ordered
+def test_a_cancel_refused_for_an_order_the_platform_closed_settles_it_as_closed(cli, store):
+    fakes.buy()
+    fakes.poll(fakes.WAITING)
+    fakes.poll(fakes.WAITING)
+    fakes.status(4, body={"status": -1, "message": "BAD_STATUS"})
+    fakes.poll({"status": 1, "data": {"orderId": 500001, "status": "CANCELED_BY_TIMEOUT"}})
+    run = cli(*RECEIVE, "--timeout", "1")
+    assert (run.code, run.kind, run.line["order_status"]) == (1, "timeout", "closed")
+    assert store.order(fakes.ORDER_ID)["state"] == "closed"
+    assert cli("cleanup").code == 0 and cli("orders").line["count"] == 0
+
+
+@ordered
+def test_a_received_state_nobody_can_read_is_said_at_once_and_shown_when_the_cancel_is_refused(cli, store):
+    unreadable = {"status": 1, "data": {"orderId": 500001, "status": "received", "payload": {"v": "验证码 X"}}}
+    fakes.buy()
+    fakes.poll(unreadable)
+    fakes.poll(unreadable)
+    fakes.status(4, body={"status": -1, "message": "cannot cancel: SMS received"})
+    fakes.poll(unreadable)
+    run = cli(*RECEIVE, "--timeout", "1")
+    assert (run.code, run.kind) == (6, "cancel_failed")
+    assert "no text or code could be read" in run.err
+    assert "验证码 X" in run.line["last_answer"] and "cleanup --forget 500001" in run.line["error"]["message"]
+
+
+@pytest.mark.parametrize("timeout, polls_at", [(2.95, [0, 1, 2, 2.95]), (2.5, [0, 1, 2])])
+def test_poll_loop_sleeps_until_the_next_poll_or_the_deadline_and_polls_there_unless_it_just_did(clock, timeout,
+                                                                                                  polls_at):
     times = []
 
-    def fetch(remaining):
-        times.append((clock.now, remaining))
-        clock.now += 0.4  # each poll takes 0.4 s
-        return sms.SmsState()
-    outcome = sms.poll_for_code(fetch, 2.5, 1, clock, clock.sleep, sms.Log(sms.Redactor()))
-    assert outcome.timed_out and outcome.polls == 3
-    assert [round(t - 1000, 2) for t, _ in times] == [0, 1, 2]
-    assert clock.now == pytest.approx(1002.5)  # returned at the deadline, not at 3
+    def fetch(cap):
+        times.append((clock.now, cap))
+        clock.now += 0.4  # each poll takes 0.4 s: the one at 2 s answers at 2.4 s
+        return answers.SmsState()
+    outcome = flows.poll_for_code(fetch, timeout, 1, clock, clock.sleep, output.Log())
+    assert outcome.timed_out and [round(t - 1000, 2) for t, _ in times] == polls_at
+    assert [round(cap, 2) for _, cap in times][:3] == [round(timeout - k, 2) for k in range(3)]  # none past the deadline
+    assert times[-1][1] == (flows.FINAL_POLL_CAP_S if len(polls_at) == 4 else timeout - 2)
     assert max(clock.sleeps) <= 1
 
 
@@ -199,7 +257,8 @@ def test_a_signal_before_any_purchase_exits_130_with_nothing_bought(cli):
 def test_a_failed_cancel_exits_6_and_cleanup_finishes_the_job(cli, store):
     fakes.buy()
     fakes.poll(fakes.WAITING)
-    fakes.status(4, body=requests.exceptions.ConnectionError("Connection refused"))
+    fakes.poll(fakes.WAITING)  # the poll at the deadline
+    fakes.status(4, body=requests.exceptions.ConnectionError("Connection reset by peer"))
     fakes.status(4)
     run = cli(*RECEIVE, "--timeout", "1")
     assert (run.code, run.kind, run.line["error"]["cause"]) == (6, "cancel_failed", "network")
@@ -214,7 +273,9 @@ def test_a_failed_cancel_exits_6_and_cleanup_finishes_the_job(cli, store):
 def test_an_early_cancel_refusal_is_exit_6_with_its_cause(cli, store):
     fakes.buy()
     fakes.poll(fakes.WAITING)
+    fakes.poll(fakes.WAITING)  # at the deadline
     fakes.status(4, body="EARLY_CANCEL_DENIED")
+    fakes.poll(fakes.WAITING)  # the refusal is checked against what get-sms says
     run = cli(*RECEIVE, "--timeout", "1")
     assert (run.code, run.line["error"]["cause"]) == (6, "early_cancel")
     assert store.order(fakes.ORDER_ID)["state"] == "cancelling"
@@ -227,7 +288,7 @@ def test_the_ledger_says_cancelling_while_the_cancel_is_in_flight(cli, env):
     states = []
 
     def cancel(request):
-        another_process_view = sms.Store(Path(env["SMSONLINE_STATE_DIR"]))
+        another_process_view = ledger.Store(Path(env["SMSONLINE_STATE_DIR"]))
         states.append(another_process_view.order(fakes.ORDER_ID)["state"])
         return 200, {}, json.dumps(fakes.DONE)
     responses.add_callback(responses.GET, fakes.url("change-status"), callback=cancel)
@@ -399,26 +460,47 @@ def test_orders_needs_no_key(cli, env):
 def test_a_cancel_acknowledged_in_plain_text_counts(cli, store, ack):
     fakes.buy()
     fakes.poll(fakes.WAITING)
+    fakes.poll(fakes.WAITING)
     fakes.status(4, body=ack)
     assert cli(*RECEIVE, "--timeout", "1").code == 1
     assert store.order(fakes.ORDER_ID)["state"] == "cancelled"
 
 
+@pytest.mark.parametrize("broken", ["the record only", "every write from then on"])
 @ordered
-def test_an_order_the_ledger_cannot_record_is_cancelled_at_once(cli, store, monkeypatch):
+def test_an_order_the_ledger_cannot_record_is_cancelled_at_once_and_printed(cli, store, monkeypatch, broken):
     fakes.buy()
     fakes.status(4)
-    real_update = sms.Store.update
+    real_record = ledger.Store.record
 
-    def failing_record(self, order, **fields):
-        if fields.get("state") == "waiting":
-            raise sqlite3.OperationalError("disk I/O error")
-        return real_update(self, order, **fields)
-    monkeypatch.setattr(sms.Store, "update", failing_record)
+    def disk_full(self, order, **fields):
+        if fields.get("state") == "waiting" or broken != "the record only" and order.get("order_id"):
+            raise sqlite3.OperationalError("database or disk is full")
+        return real_record(self, order, **fields)
+    monkeypatch.setattr(ledger.Store, "record", disk_full)
     run = cli(*RECEIVE)
     assert (run.code, run.kind) == (2, "config")
-    assert "cancelled" in run.line["error"]["message"] and run.line["order_id"] == fakes.ORDER_ID
-    assert len(fakes.calls_to("change-status")) == 1
+    assert len(fakes.calls_to("change-status")) == 1  # the cancel went out although nothing could be recorded
+    assert (run.line["order_id"], run.line["number"], run.line["order_status"]) == \
+        (fakes.ORDER_ID, fakes.NUMBER, "cancelled")
+    assert "cancelled at once because the ledger" in run.line["error"]["message"]
+
+
+@ordered
+def test_an_unrecordable_order_whose_cancel_fails_too_is_exit_6_with_its_id(cli, store, monkeypatch):
+    fakes.buy()
+    fakes.status(4, body=fakes.refused())
+    real_record = ledger.Store.record
+
+    def disk_full_after_the_purchase(self, order, **fields):
+        if order.get("order_id") or fields.get("state") == "waiting":
+            raise sqlite3.OperationalError("database or disk is full")
+        return real_record(self, order, **fields)
+    monkeypatch.setattr(ledger.Store, "record", disk_full_after_the_purchase)
+    run = cli(*RECEIVE)
+    assert (run.code, run.kind) == (6, "cancel_failed")
+    assert (run.line["order_id"], run.line["number"]) == (fakes.ORDER_ID, fakes.NUMBER)
+    assert "cancel it on the website now" in run.line["error"]["message"]
 
 
 def test_a_signal_inside_the_cancel_handler_still_cancels(store):
@@ -426,9 +508,11 @@ def test_a_signal_inside_the_cancel_handler_still_cancels(store):
     order = store.adopt("9", fakes.PRIMARY)
 
     class Api:
+        stop_at = None
+
         def call(self, endpoint, params, **kwargs):
             sent.append(params)
-            return sms.Answer({"ack": "OK"}, False), fakes.PRIMARY
+            return answers.Answer({"ack": "OK"}, False), fakes.PRIMARY
 
     guard = sms.SignalGuard()
     real_deferred, raised = guard.deferred, []
@@ -437,18 +521,19 @@ def test_a_signal_inside_the_cancel_handler_still_cancels(store):
         if not raised:  # the signal lands just before the handler could defer signals
             raised.append(True)
             guard.stopping = True
-            raise sms.Interrupted(signal.SIGTERM)
+            raise output.Interrupted(signal.SIGTERM)
         return real_deferred()
     guard.deferred = deferred_interrupted_once
-    ctx = sms.Context(store=store, api=Api(), guard=guard)
-    failure = sms.settled_failure(ctx, order, sms.Failure("timeout", "no SMS", status="timeout"))
-    assert failure.kind == "interrupted" and sent == [{"id": "9", "status": 4}]
+    ctx = flows.Context(store=store, api=Api(), guard=guard, clock=FakeClock())
+    with pytest.raises(output.Failure) as caught:
+        flows.settled_failure(ctx, order, None, output.Failure("timeout", "no SMS", status="timeout"))
+    assert caught.value.kind == "interrupted" and sent == [{"id": "9", "status": 4}]
     assert store.order("9")["state"] == "cancelled"
 
 
 @activate
 def test_cleanup_all_never_touches_a_purchase_in_flight(cli, store):
-    reservation, _ = store.reserve_purchase(fakes.PRIMARY, 600, replace=False, test=False)
+    reservation, _, _ = store.reserve_purchase(fakes.WHAT, fakes.PRIMARY, 600, replace=False, test=False)
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
         store.update(dict(reservation), pid=sleeper.pid)
@@ -462,7 +547,9 @@ def test_cleanup_all_never_touches_a_purchase_in_flight(cli, store):
 def test_a_platform_echoing_the_key_leaves_no_key_in_the_ledger(cli, env):
     fakes.buy()
     fakes.poll(fakes.WAITING)
+    fakes.poll(fakes.WAITING)
     fakes.status(4, body={"status": -1, "message": f"key {KEY} may not cancel yet"})
+    fakes.poll(fakes.WAITING)
     assert cli(*RECEIVE, "--timeout", "1").code == 6
     for path in Path(env["SMSONLINE_STATE_DIR"]).iterdir():
         assert KEY.encode() not in path.read_bytes()

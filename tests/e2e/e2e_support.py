@@ -1,12 +1,12 @@
 """End-to-end helpers: the script as a real subprocess, dead and hanging base URLs, sandbox queries."""
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
+
+from loopback import LoopbackServer
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,33 +69,12 @@ class Runner:
         return Result(process.returncode, out, err, 0)
 
 
-class HangingServer:
+class HangingServer(LoopbackServer):
     """Accepts connections and never answers: the costliest kind of dead base URL."""
 
-    def __init__(self):
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.listen(16)
-        self.connections, self.held = 0, []
-        threading.Thread(target=self.accept, daemon=True).start()
-
-    @property
-    def base_url(self):
-        return f"http://127.0.0.1:{self.socket.getsockname()[1]}/api/v1"
-
-    def accept(self):
-        while True:
-            try:
-                conn, _ = self.socket.accept()
-            except OSError:
-                return
-            self.connections += 1
-            self.held.append(conn)
-
-    def close(self):
-        for conn in self.held:
-            conn.close()
-        self.socket.close()
+    def serve(self, conn):
+        while conn.recv(4096):  # until the client gives up (or the 10 s a loopback connection may live)
+            pass
 
 
 def orders_in(sandbox):

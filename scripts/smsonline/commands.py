@@ -1,0 +1,164 @@
+"""The commands: each takes the run's Context and its parsed arguments and returns the body of its JSON line."""
+from __future__ import annotations
+
+import os
+
+from .flows import (confirmed, fetch_sms, guarded, order_or_adopted, recorded_order, settle, sole_waiting_order,
+                    wait_and_settle, with_bought_number)
+from .ledger import CANCEL, FINISH, OPEN_STATES, PENDING_ACTION, REFUND, pid_alive, public_order, reference
+from .names import catalog, list_products, matches, resolve
+from .output import Failure
+
+
+def cmd_catalog(kind):
+    def run(ctx, args):
+        items = catalog(ctx, kind)
+        if args.search:
+            items = matches(items, kind, args.search) or [i for i in items if args.search.casefold() in i["id"]]
+        return {"status": "ok", "count": len(items), "items": items}
+    return run
+
+
+def cmd_products(ctx, args):
+    country_id, service_id = resolve(ctx, "country", args.country), resolve(ctx, "service", args.service)
+    items = list_products(ctx, country_id, service_id)
+    return {"status": "ok", "country_id": country_id, "service_id": service_id, "count": len(items), "items": items}
+
+
+def cmd_buy(ctx, args):
+    def announce(order, replaced, warnings):
+        ctx.log.notice(f"number {order['number']} (order {order['order_id']}) is yours; run `wait` within "
+                       f"{args.hold:g}s.")
+        line = {"status": "waiting", **public_order(order), "hold_s": args.hold, "replaced": replaced}
+        return {**line, "warning": " ".join(warnings)} if warnings else line
+    return with_bought_number(ctx, args, announce)
+
+
+def cmd_wait(ctx, args):
+    order = sole_waiting_order(ctx) if args.id is None else order_or_adopted(ctx, args.id)
+    if order["state"] == "received" and order.get("code"):  # `check` already saw the code
+        return confirmed(ctx, order, args, {"elapsed_s": 0.0, "polls": 0, "sms": order.get("sms")})
+    if order["state"] != "waiting":
+        raise Failure("usage", f"order {order['order_id']} is {order['state']}, not waiting for an SMS.",
+                      **public_order(order))
+    with ctx.store.transaction():
+        owner = ctx.store.order(order["order_id"])["pid"]
+        if owner != os.getpid() and pid_alive(owner):
+            raise Failure("open_order", f"order {order['order_id']} is already being waited on by process {owner}.")
+        ctx.store.update(order, pid=os.getpid())
+    return guarded(ctx, order, args, lambda: wait_and_settle(ctx, order, args))
+
+
+def cmd_receive(ctx, args):
+    def wait_for_it(order, replaced, warnings):
+        ctx.log.notice(f"number: {order['number']}  (order {order['order_id']}, price {order['price']}) — enter it on "
+                       f"the site now; waiting up to {args.timeout:g}s for the SMS.")
+        if args.number_file:
+            write_atomically(args.number_file, f"{order['number']}\n")
+        return wait_and_settle(ctx, order, args)
+    return with_bought_number(ctx, args, wait_for_it)
+
+
+def cmd_check(ctx, args):
+    """One get-sms; read-only for orders the ledger does not know."""
+    order = recorded_order(ctx, args.id)
+    state = fetch_sms(ctx, order or {"order_id": args.id}, args.code_regex)
+    if order and state.code and order["state"] == "waiting":
+        ctx.store.update(order, state="received", code=state.code, sms=state.sms,
+                         settle_after=ctx.store.now() + order["hold_s"])
+    elif order and state.closed and order["state"] in OPEN_STATES:
+        ctx.store.update(order, state="closed", note="the platform closed the order")
+    status = "received" if state.code else "closed" if state.closed else "waiting"
+    return {"status": status, **(public_order(order) if order else {"order_id": str(args.id)}),
+            "code": state.code, "sms": state.sms}
+
+
+def cmd_change_status(action):
+    def run(ctx, args):
+        order, found = recorded_order(ctx, args.id), None
+        if action == FINISH and not (order and order.get("code")):
+            found = fetch_sms(ctx, order or {"order_id": args.id})
+            if not found.code:
+                raise Failure("usage", f"order {args.id} has no code yet, and an order is never confirmed without "
+                              "one: `wait` or `check` first, or `cancel` it.")
+        order = order or order_or_adopted(ctx, args.id)
+        if found:
+            ctx.store.update(order, code=found.code, sms=found.sms)
+        settle(ctx, order, action)
+        line = {"status": order["state"], **public_order(order)}
+        if action == CANCEL and order["state"] == "received":
+            line["warning"] = ("the platform refused the cancel because an SMS had arrived: the code is in `code`; "
+                               f"run `finish --id {order['order_id']}` once it is used.")
+        return line
+    return run
+
+
+def cmd_orders(ctx, args):
+    orders = ctx.store.orders(None if args.all else OPEN_STATES)
+    spent, held = ctx.store.money()
+    spent_24h, _ = ctx.store.money(since=ctx.store.now() - 24 * 3600)
+    return {"status": "ok", "count": len(orders), "orders": [public_order(o) for o in orders],
+            "spent": spent, "held": held, "spent_24h": spent_24h}
+
+
+def cmd_cleanup(ctx, args):
+    """Finish the work of runs that died: cancel open orders without a code, confirm received ones past their hold,
+    resend pending confirms and refunds; list purchases that got no answer. --forget settles one by hand."""
+    if args.forget:
+        return forget(ctx, args.forget)
+    done, failed, unknown = [], [], []
+    for order in ctx.store.orders(OPEN_STATES):
+        live = order["pid"] != os.getpid() and pid_alive(order["pid"])
+        if order["state"] == "buying" and not live:
+            ctx.store.update(order, state="unknown", note="the buying process ended before an answer")
+        if order["state"] == "unknown":
+            unknown.append(public_order(order))
+        if order["state"] in ("buying", "unknown") or live and not args.all or \
+                order["state"] == "received" and ctx.store.now() < order["settle_after"]:
+            continue  # a purchase in flight is never ours to touch; a received order is left to its holder a while
+        try:
+            settle(ctx, order, PENDING_ACTION[order["state"]])
+            if order["state"] == "received":
+                settle(ctx, order, FINISH)
+            done.append(public_order(order))
+        except Failure as failure:
+            failed.append({**public_order(order), "error": failure.message})
+    if failed:
+        raise Failure("cancel_failed", f"{len(failed)} order(s) could not be settled; they stay in the ledger: run "
+                      "`cleanup` again later (each `error` says what to check).", settled=done, unsettled=failed,
+                      unknown=unknown)
+    line = {"status": "ok", "count": len(done), "settled": done, "unknown": unknown}
+    if unknown:
+        line["warning"] = (f"{len(unknown)} purchase(s) got no answer, so the platform may have sold a number: check "
+                           "the website's orders page, cancel any you find there, then `cleanup --forget ID` each.")
+    return line
+
+
+def forget(ctx, ref):
+    """Mark an open order or purchase as settled by hand (after checking the website); nothing is sent."""
+    order = ctx.store.order(ref)
+    if not order or order["state"] not in OPEN_STATES:
+        listed = ", ".join(reference(o) for o in ctx.store.orders(OPEN_STATES)) or "none"
+        raise Failure("usage", f"{ref!r} is not an open order or purchase in the ledger (open: {listed}).")
+    ctx.store.update(order, state="forgotten", note=f"forgotten by hand (was {order['state']})")
+    return {"status": "forgotten", **public_order(order)}
+
+
+def write_atomically(path, text):
+    import tempfile  # only for --number-file
+
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".number.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+COMMANDS = {
+    "countries": cmd_catalog("country"), "services": cmd_catalog("service"), "products": cmd_products,
+    "buy": cmd_buy, "wait": cmd_wait, "receive": cmd_receive, "check": cmd_check,
+    "finish": cmd_change_status(FINISH), "cancel": cmd_change_status(CANCEL), "refund": cmd_change_status(REFUND),
+    "orders": cmd_orders, "cleanup": cmd_cleanup,
+}
+OFFLINE_COMMANDS = ("orders",)
+
+

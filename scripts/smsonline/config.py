@@ -1,0 +1,192 @@
+"""Configuration: flags over the environment over the skill's .env file; an API key per site; sane bounds."""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import types
+
+from .output import Failure
+
+SKILL_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEFAULT_BASE_URLS = ("https://premium.smsonline.cloud/api/v1", "https://smsonline.io/api/v1")
+SANDBOX_KEY = "test-key-sandbox"
+KEY_VARIABLE = "SMSONLINE_API_KEY"
+MAX_SECONDS = 3600.0  # no wait, timeout or hold beyond an hour: past that, a typo is likelier than a wish
+MIN_INTERVAL_S = 0.5
+PLACEHOLDER = r"(?i)replace|your|[<>]|xxx"
+MIN_KEY_LENGTH = 8
+# Local proxy ports `doctor` looks for: Clash (7890, 7891), Clash Verge Rev (7897), v2rayN (10809 http, 10808 socks),
+# ShadowsocksX-NG (1087), Qv2ray (8889), Surge (6152), v2rayA (20171), plain SOCKS (1080).
+DEFAULT_PROXY_PORTS = (7890, 7897, 7891, 10809, 10808, 1087, 1080, 8889, 6152, 20171)
+
+
+class Config(types.SimpleNamespace):
+    """One run's settings (see load_config); key_for(base) gives the key a base URL is called with."""
+
+    def key_for(self, base):
+        """(key, variable, source) for a base URL: its site's own variable wins over SMSONLINE_API_KEY."""
+        if self.sandbox:
+            return SANDBOX_KEY, "built-in sandbox key", "--sandbox"
+        for variable in (site_key_variable(base), KEY_VARIABLE):
+            if self.settings.get(variable):
+                return self.settings[variable], variable, self.settings.source(variable)
+        return None, site_key_variable(base), None
+
+
+class Settings(dict):
+    """The environment over the .env file, remembering where each value came from."""
+
+    def __init__(self, environ, from_file, env_file):
+        super().__init__({**from_file, **environ})
+        self.environ, self.env_file = environ, env_file
+
+    def source(self, name):
+        return "environment" if name in self.environ else self.env_file
+
+    def keys_like(self):
+        """Every value set under an SMSONLINE_API_KEY name, valid or not: all of them are kept out of the output."""
+        return [value for name, value in self.items() if name.startswith(KEY_VARIABLE) and value]
+
+
+def read_settings(environ):
+    """The process environment over the skill's ``.env`` (never an upward search)."""
+    named = environ.get("SMSONLINE_ENV_FILE")
+    env_file = os.path.expanduser(named) if named else os.path.join(SKILL_DIR, ".env")
+    readable = os.path.exists(env_file) and not os.path.isdir(env_file)  # /dev/null counts: "no settings"
+    if named and not readable:
+        raise Failure("config", f"SMSONLINE_ENV_FILE names {env_file}, which is not a readable file.")
+    if not readable or os.stat(env_file).st_size == 0:
+        return Settings(environ, {}, env_file)
+    from dotenv import dotenv_values  # only when there is a file to read: it is start-up time otherwise
+    return Settings(environ, {k: v for k, v in dotenv_values(env_file).items() if v is not None}, env_file)
+
+
+BASE_URL = r"(?i)^(https?)://(\[[^\]/\s]+\]|[^/:?#@\[\]\s]+)(:\d+)?(/[^?#\s]*)?$"  # scheme, host, port, path
+
+
+def host_of(base):
+    match = re.match(BASE_URL, base)
+    return match.group(2).strip("[]").lower() if match else ""
+
+
+def site_key_variable(base):
+    """SMSONLINE_API_KEY_<HOST>: the host upper-cased, every character but A-Z and 0-9 turned into _."""
+    return f"{KEY_VARIABLE}_{re.sub(r'[^A-Z0-9]', '_', host_of(base).upper())}"
+
+
+def checked_keys(settings):
+    """Every key setting, refused with a config error when it is a placeholder or too short to be a key."""
+    keys = {}
+    for name, value in settings.items():
+        if name != KEY_VARIABLE and not name.startswith(KEY_VARIABLE + "_"):
+            continue
+        if not value.strip() or re.search(PLACEHOLDER, value) or len(value.strip()) < MIN_KEY_LENGTH:
+            where = "the environment" if settings.source(name) == "environment" else settings.source(name)
+            raise Failure("config", f"{name} in {where} is a placeholder or empty, not an API key: put your "
+                          "SMSOnline key there (API page of the site), or unset it.")
+        keys[name] = value.strip()
+    return keys
+
+
+def bounded_seconds(low=0.0, high=MAX_SECONDS):
+    """An argparse type: a finite number of seconds in (low, high], or [low, high] when low > 0."""
+    def parse(text):
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not (math.isfinite(value) and value > 0 and low <= value <= high):
+            floor = f"at least {low:g}" if low else "greater than 0"
+            raise argparse.ArgumentTypeError(f"must be a number of seconds {floor} and at most {high:g}, got {text!r}")
+        return value
+    return parse
+
+
+def positive_number(text):
+    """A finite number above 0 (prices, budgets)."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number greater than 0, got {text!r}")
+    return value
+
+
+def setting(flag_value, settings, name, parse, default=None):
+    """A value from its flag, else its SMSONLINE_ variable, else the default; a bad variable is a config error."""
+    if flag_value is not None:
+        return flag_value
+    variable = f"SMSONLINE_{name.upper()}"
+    if not settings.get(variable):
+        return default
+    try:
+        return parse(settings[variable])
+    except argparse.ArgumentTypeError as exc:
+        raise Failure("config", f"{variable} {exc}.") from None
+
+
+def clean_base_url(url):
+    url = url.strip().rstrip("/")
+    if not re.match(BASE_URL, url):
+        raise Failure("config", f"base URL {url!r} must look like https://host/api/v1.")
+    return url
+
+
+def proxy_in_effect(args, settings, environ):
+    """(proxy URL, where it came from): --proxy, SMSONLINE_PROXY, or the environment's HTTPS_PROXY / ALL_PROXY."""
+    if args.proxy:
+        return args.proxy, "--proxy"
+    if settings.get("SMSONLINE_PROXY"):
+        return settings["SMSONLINE_PROXY"], "SMSONLINE_PROXY"
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        if environ.get(name):
+            return environ[name], name.upper()
+    return None, None
+
+
+def load_config(args, environ):
+    settings = read_settings(environ)
+    urls = args.base_url or [u for u in settings.get("SMSONLINE_BASE_URLS", "").split(",") if u.strip()]
+    state_dir = args.state_dir or settings.get("SMSONLINE_STATE_DIR") or "~/.smsonline"
+    proxy, proxy_source = proxy_in_effect(args, settings, environ)
+    seconds = bounded_seconds()
+    config = Config(
+        settings=settings, keys={} if args.sandbox else checked_keys(settings),
+        base_urls=[clean_base_url(u) for u in (urls or DEFAULT_BASE_URLS)],
+        proxy=proxy, proxy_source=proxy_source, state_dir=os.path.expanduser(state_dir),
+        connect_timeout=setting(args.connect_timeout, settings, "connect_timeout", seconds, 5.0),
+        read_timeout=setting(args.read_timeout, settings, "read_timeout", seconds, 15.0),
+        max_price=setting(getattr(args, "max_price", None), settings, "max_price", positive_number),
+        daily_budget=setting(None, settings, "daily_budget", positive_number),
+        progress_every=setting(None, settings, "progress_every", seconds, 15.0),
+        trace=args.trace or settings.get("SMSONLINE_TRACE") or None,
+        proxy_ports=proxy_ports(settings),
+        test=args.test, verbose=args.verbose, quiet=args.quiet, sandbox=args.sandbox, refresh=args.refresh,
+        sandbox_args=settings.get("SMSONLINE_SANDBOX_ARGS", ""),
+    )
+    if config.sandbox:  # loopback: its own key, no proxy, a state dir of its own
+        config.proxy, config.proxy_source = None, None
+        if not (args.state_dir or settings.get("SMSONLINE_STATE_DIR")):
+            config.state_dir = os.path.join(config.state_dir, "sandbox")
+    return config
+
+
+def proxy_ports(settings):
+    text = settings.get("SMSONLINE_PROXY_PORTS")
+    if not text:
+        return DEFAULT_PROXY_PORTS
+    try:
+        return tuple(int(port) for port in text.split(",") if port.strip())
+    except ValueError:
+        raise Failure("config", f"SMSONLINE_PROXY_PORTS must be comma-separated port numbers, got {text!r}.") from None
+
+
+def require_a_key(config):
+    """Before any request: at least one base URL has a key."""
+    if not any(config.key_for(base)[0] for base in config.base_urls):
+        names = ", ".join(sorted({site_key_variable(b) for b in config.base_urls}))
+        raise Failure("config", f"no API key: set {KEY_VARIABLE} (or a site's own {names}) in the environment or in "
+                      f"{os.path.join(SKILL_DIR, '.env')} (see .env.example); try --sandbox to rehearse without one.")

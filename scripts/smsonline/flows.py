@@ -1,0 +1,333 @@
+"""The flows, where the money is: buy and record, poll, then confirm or cancel, so that every order ends settled.
+
+buy: what_to_buy (names, operator) -> buy_number (rule 3, stale orders settled, buy-service, the ledger first), with
+signals held until the order is recorded and guarded. wait_and_settle: poll_for_code (at once, every interval, and
+once more at the deadline) -> a code: confirmed (status 3). The deadline, an error or a signal: settled_failure ->
+settle(CANCEL) (status 4), which asks get-sms once more when the platform refuses, so that every order ends received,
+cancelled, closed, or reported with what to check (exit 6), within seconds of the deadline.
+"""
+from __future__ import annotations
+
+import collections
+import functools
+import signal
+import sqlite3
+import types
+
+from .answers import SmsState, read_purchase, read_sms
+from .ledger import (CANCEL, DONE_STATE, FINISH, INTENT_STATE, PENDING_ACTION, REFUND, describe_order, public_order,
+                     reference)
+from .names import list_products, resolve
+from .output import Failure, Interrupted, excerpt
+
+FINAL_POLL_CAP_S = 3.0  # the poll at the deadline
+JUST_POLLED_S = 0.5  # an answer this recent makes the poll at the deadline needless
+SETTLE_GRACE_S = 9.0  # after the deadline (or a signal or an error): the cancel and what it needs, then exit
+
+
+
+class Context(types.SimpleNamespace):
+    """What the commands work with: config, store, log, guard, clock, sleep, tracer; api is made on first use."""
+
+    @functools.cached_property
+    def api(self):
+        from .http import Api  # requests is imported only by commands that make a request
+
+        return Api(self.config, self.store, self.log, self.clock, self.tracer)
+
+
+def change_status(ctx, order, status):
+    """Send status 3/4/5 for an order to the base URL that sold it; the ledger is written before and after."""
+    ctx.store.update(order, state=INTENT_STATE[status])
+    with ctx.guard.deferred():
+        ctx.api.call("change-status", {"id": order["order_id"], "status": status}, bases=[order["base_url"]])
+        return ctx.store.update(order, state=DONE_STATE[status])
+
+
+def settle(ctx, order, action=CANCEL, reason=""):
+    """Send status 3/4/5. When the platform refuses, ask get-sms once more and settle the order on what it says: a
+    code (the cancel came too late: received), closed, or neither (cancel_failed, exit 6, with what to check)."""
+    try:
+        return change_status(ctx, order, action)
+    except Failure as failure:
+        refusal = failure
+    state = recheck(ctx, order) if refusal.kind != "network" else None
+    if state and state.closed or not state and refusal.kind in ("not_found", "order_closed"):
+        return closed(ctx, order, action, refusal.message)
+    if state and state.code and action == CANCEL:
+        return ctx.store.update(order, state="received", code=state.code, sms=state.sms,
+                                note=f"cancel refused: {refusal.message}", settle_after=ctx.store.now() + order["hold_s"])
+    raise unsettled(order, action, refusal, state, reason)
+
+
+def closed(ctx, order, action, why):
+    """The platform no longer has the order open: a confirm is done (the code came), anything else costs nothing."""
+    return ctx.store.update(order, state="finished" if action == FINISH else "closed", note=f"platform: {why}")
+
+
+def recheck(ctx, order):
+    """One more get-sms after a refusal: what the platform says of the order now (None if it cannot be asked)."""
+    try:
+        return fetch_sms(ctx, order, cap=FINAL_POLL_CAP_S)
+    except Failure:
+        return None
+
+
+def unsettled(order, action, refusal, state, reason):
+    verb = {CANCEL: "cancelled", FINISH: "confirmed", REFUND: "refunded"}[action]
+    last = excerpt(state.payload if state and state.payload is not None else state.sms if state else "", 300)
+    said = f" get-sms still says: {last}." if last else ""
+    return Failure("cancel_failed" if action == CANCEL else refusal.kind,
+                   f"{reason}order {order['order_id']} could not be {verb} ({refusal.message}).{said} It stays in the "
+                   f"ledger: run `cleanup` in a few minutes; if it keeps failing, look the order up on the website and, "
+                   f"once it is settled there, run `cleanup --forget {reference(order)}`.",
+                   attempts=refusal.attempts, cause=refusal.kind, **({"last_answer": last} if last else {}),
+                   **public_order(order))
+
+
+def choose_operator(ctx, country_id, service_id, max_price, operator=None):
+    """The cheapest operator (or the one named) with stock and within max_price -> (operator_id, price)."""
+    products = list_products(ctx, country_id, service_id)
+    usable = [p for p in products if p.get("stock") != 0 and (operator is None or p["id"] == str(operator))
+              and (max_price is None or (p.get("price") or 0) <= max_price)]
+    if not usable:
+        limit = f" at or below {max_price}" if max_price is not None else ""
+        raise Failure("no_numbers", f"no operator has numbers{limit} for country {country_id} / service {service_id}; "
+                      "try another country, a higher --max-price, or later.", products=products)
+    return usable[0]["id"], usable[0].get("price")
+
+
+def what_to_buy(ctx, args):
+    """Resolve names and pick the operator -> buy-service parameters (and the expected price). Nothing is spent."""
+    country_id, service_id = resolve(ctx, "country", args.country), resolve(ctx, "service", args.service)
+    operator_id, price, max_price = args.operator, None, ctx.config.max_price
+    if operator_id is None or max_price is not None:  # an explicit operator needs no products call
+        operator_id, price = choose_operator(ctx, country_id, service_id, max_price, args.operator)
+    params = {"countryId": country_id, "serviceId": service_id, "operatorId": str(operator_id)}
+    return {**params, **({"test": 1} if ctx.config.test else {}), "price": price}
+
+
+def buy_number(ctx, what, args):
+    """Apply rule 3, settle stale orders, buy, and record the order before anything else. Call it with signals
+    deferred (see with_bought_number): a signal must not lose track of a paid order."""
+    reservation, stale, warnings = ctx.store.reserve_purchase(what, ctx.api.bases_in_order()[0], args.hold,
+                                                              args.replace, ctx.config.test)
+    params = {k: v for k, v in what.items() if k != "price"}
+    try:
+        replaced = [settled_stale(ctx, order) for order in stale]
+        answer, base = ctx.api.call("buy-service", params)
+        purchase = read_purchase(answer)
+    except Failure as failure:
+        if failure.reason == "uncertain":
+            ctx.store.update(reservation, state="unknown", note=failure.message)
+        else:
+            ctx.store.drop(reservation)
+        raise
+    except BaseException as exc:  # not a designed failure: whether the platform sold a number is unknown
+        ctx.store.update(reservation, state="unknown", note=f"{type(exc).__name__} during the purchase")
+        raise
+    order = {**reservation, **purchase, "base_url": base, "state": "waiting"}
+    order["price"] = what["price"] if purchase["price"] is None else purchase["price"]
+    try:
+        ctx.store.record(reservation, **{k: order[k] for k in ("order_id", "number", "price", "base_url")},
+                         state="waiting")
+    except sqlite3.Error as exc:  # bought but not recordable: cancel it now, the intent held in memory
+        raise unrecorded(ctx, order, exc) from None
+    return reservation, replaced, warnings
+
+
+def settled_stale(ctx, order):
+    """An order left by a run that ended (or replaced): cancel it, or confirm it if it had received its code."""
+    settle(ctx, order, PENDING_ACTION[order["state"]], "before buying: ")
+    if order["state"] == "received":  # the platform refused the cancel because the SMS had come: nobody will use it
+        settle(ctx, order, FINISH, "before buying: ")
+    return {"order_id": order["order_id"], "order_status": order["state"]}
+
+
+def unrecorded(ctx, order, exc):
+    """A purchase the ledger cannot record: cancel it at once and print its id, whatever happens to the cancel."""
+    where = f"the ledger in {ctx.config.state_dir} cannot record it ({exc})"
+    try:
+        settle(ctx, order, CANCEL)
+    except Failure as failure:
+        return Failure("cancel_failed", f"order {order['order_id']} (number {order['number']}) was bought but {where}, "
+                       f"and its cancel failed ({failure.message}): cancel it on the website now.",
+                       cause=failure.kind, **public_order(order))
+    return Failure("config", f"order {order['order_id']} was {order['state']} at once because {where}; check that "
+                   "folder (disk full? read-only?).", **public_order(order))
+
+
+def with_bought_number(ctx, args, work):
+    """Buy a number, then work(order, replaced, warnings) with the order guarded. Signals wait from before the
+    purchase until the order is recorded, so there is no moment at which a signal leaves a paid order behind."""
+    what = what_to_buy(ctx, args)  # a signal up to here stops the run before any money moves
+    order = None
+    try:
+        with ctx.guard.deferred():
+            order, replaced, warnings = buy_number(ctx, what, args)
+        ctx.guard.checkpoint()  # a signal that came during the purchase is delivered here, and cancels the order
+        return work(order, replaced, warnings)
+    except BaseException as exc:
+        if order is None:
+            raise
+        return settled_failure(ctx, order, args, exc)
+
+
+def guarded(ctx, order, args, work):
+    """work() with the order guarded: whatever stops it before a code is in hand cancels the order first."""
+    try:
+        return work()
+    except BaseException as exc:
+        return settled_failure(ctx, order, args, exc)
+
+
+def settled_failure(ctx, order, args, exc):
+    """Cancel the order if it still needs it, then raise what to report (cancel_failed, exit 6, if the cancel
+    failed). If the platform refuses the cancel because the SMS had come, the run has its code: return it."""
+    while True:  # a signal landing in this very handler restarts it; the guard raises only once per run
+        try:
+            with ctx.guard.deferred():
+                failure = as_failure(exc)
+                if order["state"] not in ("waiting", "cancelling"):
+                    raise failure
+                hard_stop = ctx.clock() + SETTLE_GRACE_S
+                ctx.api.stop_at = min(ctx.api.stop_at or hard_stop, hard_stop)
+                try:
+                    settle(ctx, order, CANCEL, f"after {failure.kind}: ")
+                except Failure as unsettled_failure:
+                    unsettled_failure.data = {**failure.data, **unsettled_failure.data}
+                    raise unsettled_failure from None
+                if order["state"] == "received":
+                    return confirmed(ctx, order, args, facts_of(failure, order), warning=
+                                     f"{failure.message} But the platform refused the cancel because the SMS had "
+                                     "arrived: the code is here.")
+                failure.data.update(public_order(order))
+                raise failure
+        except Interrupted as late:
+            exc = late
+
+
+def facts_of(failure, order):
+    return {"elapsed_s": failure.data.get("elapsed_s"), "polls": failure.data.get("polls"), "sms": order.get("sms")}
+
+
+def as_failure(exc):
+    if isinstance(exc, Failure):
+        return exc
+    if isinstance(exc, (Interrupted, KeyboardInterrupt)):
+        name = signal.Signals(getattr(exc, "signum", signal.SIGINT)).name
+        return Failure("interrupted", f"stopped by {name}; this run left no order open.", status="interrupted")
+    return Failure("internal", f"unexpected {type(exc).__name__}: {excerpt(exc, 200)}; this is a bug in the skill.")
+
+
+def fetch_sms(ctx, order, code_regex=None, cap=None, seen=()):
+    """One get-sms -> SmsState. For an order in the ledger, "not found" or "closed" from the platform is a state."""
+    bases = [order["base_url"]] if order.get("base_url") else None  # an unrecorded order: any base may know it
+    try:
+        answer, _ = ctx.api.call("get-sms", {"id": order["order_id"]}, bases=bases, cap=cap)
+    except Failure as failure:
+        if failure.kind in ("not_found", "order_closed") and order.get("local_id"):
+            return SmsState(closed=True, sms=None)
+        raise
+    return read_sms(answer, order, code_regex, seen)
+
+
+PollOutcome = collections.namedtuple("PollOutcome", "state polls elapsed_s timed_out last_error")
+
+
+def poll_for_code(fetch, timeout, interval, clock, sleep, log):
+    """Poll at once, then every interval, then once more at the deadline (unless an answer just came), until a code
+    or a closed order (monotonic clock). Each poll is capped so that none runs past the deadline."""
+    start = clock()
+    deadline, next_poll, polls, last, last_error, answered_at, warned = start + timeout, start, 0, SmsState(), None, \
+        None, False
+    while True:
+        now = clock()
+        at_deadline = now >= deadline
+        if at_deadline and answered_at is not None and now - answered_at < JUST_POLLED_S:
+            return PollOutcome(last, polls, now - start, True, last_error)
+        if not at_deadline and now < next_poll:
+            sleep(min(next_poll, deadline) - now)
+            continue
+        polls += 1
+        try:
+            last = fetch(FINAL_POLL_CAP_S if at_deadline else max(0.2, deadline - now))
+        except Failure as failure:
+            if failure.kind not in ("network", "api"):
+                raise
+            last_error = failure.message
+            log.debug(f"poll {polls} failed, will poll again: {failure.message}")
+        else:
+            answered_at = clock()
+            if last.code or last.closed:
+                return PollOutcome(last, polls, answered_at - start, False, None)
+            if last.said_received and not warned:
+                warned = True
+                log.notice("the platform says the SMS was received, but no text or code could be read in its answer; "
+                           "polling goes on (-v shows it).")
+                log.debug(f"get-sms payload: {excerpt(last.payload, 2000)}")
+        if at_deadline:
+            return PollOutcome(last, polls, clock() - start, True, last_error)
+        while next_poll <= clock():
+            next_poll += interval
+
+
+def wait_and_settle(ctx, order, args):
+    """Poll for the code; confirm it (status 3) or, on the deadline, cancel (status 4) within seconds."""
+    outcome = poll_for_code(lambda cap: fetch_sms(ctx, order, args.code_regex, cap),
+                            args.timeout, args.interval, ctx.clock, ctx.sleep, ctx.log)
+    facts = {"elapsed_s": round(outcome.elapsed_s, 2), "polls": outcome.polls, "sms": outcome.state.sms}
+    if outcome.timed_out:
+        ctx.api.stop_at = ctx.clock() + SETTLE_GRACE_S
+        detail = f" Last poll error: {outcome.last_error}" if outcome.last_error else ""
+        seen = {"last_answer": excerpt(outcome.state.payload, 300)} if outcome.state.said_received else {}
+        raise Failure("timeout", f"no SMS with a code within {args.timeout:g}s; the order is cancelled and refunded. "
+                      f"Buy again (perhaps another country or operator).{detail}", status="timeout", **facts, **seen)
+    if outcome.state.closed:
+        ctx.store.update(order, state="closed", note="the platform closed the order")
+        raise Failure("order_closed", f"the platform says order {order['order_id']} is no longer waiting "
+                      "(cancelled, expired or unknown there): nothing is held; buy a new number.", **facts,
+                      **public_order(order))
+    ctx.store.update(order, state="received", code=outcome.state.code, sms=outcome.state.sms,
+                     settle_after=ctx.store.now() + order["hold_s"])
+    return confirmed(ctx, order, args, facts)
+
+
+def confirmed(ctx, order, args, facts, warning=None):
+    """The received line; the order confirmed (status 3) first unless --no-finish."""
+    if not args.no_finish:
+        try:
+            settle(ctx, order, FINISH)
+        except Failure as failure:  # the code is in hand; `cleanup` confirms later
+            warning = " ".join(filter(None, [warning, f"Confirming the order failed ({failure.message}); `cleanup` "
+                                                      "retries it."]))
+    result = {"status": "received", **public_order(order), **facts, "finished": order["state"] == "finished"}
+    return {**result, "warning": warning} if warning else result
+
+
+def sole_waiting_order(ctx):
+    waiting = ctx.store.orders(("waiting",))
+    if len(waiting) == 1:
+        return waiting[0]
+    listed = "; ".join(describe_order(o) for o in waiting) or "none"
+    raise Failure("usage", f"pass --id: {len(waiting)} orders are waiting for an SMS ({listed}).",
+                  open_orders=[public_order(o) for o in waiting])
+
+
+def recorded_order(ctx, order_id):
+    """The ledger's order for --id, or None for a numeric id the ledger does not know."""
+    order = ctx.store.order(order_id)
+    if order and not order["order_id"]:
+        raise Failure("usage", f"{order_id} is a purchase that got no answer, so it has no order id to act on: look "
+                      f"for it on the website's orders page, then run `cleanup --forget {order_id}`.",
+                      **public_order(order))
+    if order is None and not (str(order_id).isascii() and str(order_id).isdigit()):
+        raise Failure("usage", f"order id {order_id!r} is neither numeric nor in the ledger; see `orders --all`.")
+    return order
+
+
+def order_or_adopted(ctx, order_id):
+    """The ledger's order, or a new record of one bought elsewhere, so that what is sent for it is crash-safe."""
+    return recorded_order(ctx, order_id) or ctx.store.adopt(order_id, ctx.api.bases_in_order()[0])
+
+

@@ -1,0 +1,372 @@
+"""HTTP and base-URL fallback, imported only when a request is about to be made.
+
+One Session and one kept-alive connection per run; urllib3's Retry per endpoint; a wall-clock cap on every exchange
+(connect, send, answer and urllib3's own retries: a trickling or silent server cannot hold a run past its deadline);
+answers read as a stream and capped at 1 MiB; and for every failure whether the request can have reached the server,
+which decides whether a purchase may be tried elsewhere.
+"""
+from __future__ import annotations
+
+import contextlib
+import ssl
+import socket
+import threading
+import time
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ResponseError
+from urllib3.util.retry import Retry
+
+from .answers import Reply, read_answer
+from .config import site_key_variable
+from .output import Failure, Tracer, excerpt
+
+MAX_ANSWER_BYTES = 1024 * 1024
+UNCERTAIN_REASONS = ("server_error", "html", "unreadable", "too_large")  # a buy-service answer that may hide a sale
+
+
+class Watchdog:
+    """Caps one exchange at a wall-clock time: when it fires, it shuts the socket in use, so a read blocked on a
+    trickling or silent server returns at once, and no retry or new connection starts afterwards."""
+
+    def __init__(self):
+        self.lock, self.generation, self.connection, self.expired = threading.Lock(), 0, None, False
+
+    @contextlib.contextmanager
+    def cap(self, seconds):
+        with self.lock:
+            self.generation += 1
+            self.expired, self.connection = False, None
+        timer = threading.Timer(seconds, self.fire, args=(self.generation,))
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+            with self.lock:
+                self.generation += 1  # a timer that fires late finds another generation and does nothing
+                self.connection = None
+
+    def fire(self, generation):
+        with self.lock:
+            if generation != self.generation:
+                return
+            self.expired = True
+            sock = getattr(self.connection, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's: SSLSocket's touches TLS state
+
+    def check(self, connection):
+        """Called as a connection is used: note it, or refuse to start once the time is up."""
+        with self.lock:
+            self.connection = connection
+            if self.expired:
+                raise ConnectTimeoutError(connection, "the exchange's time was up before this attempt")
+
+
+WATCHDOG = Watchdog()  # the script is single-threaded: one exchange at a time
+
+
+class _TrackedConnection:
+    """Marks every failure of connect() (DNS, refused, connect timeout, proxy, TLS handshake) as "nothing was
+    sent"; any other failure may have reached the server."""
+
+    def connect(self):
+        try:
+            WATCHDOG.check(self)
+            super().connect()
+        except Exception as exc:
+            exc.smsonline_before_send = True
+            raise
+
+    def request(self, *args, **kwargs):
+        try:
+            WATCHDOG.check(self)
+        except ConnectTimeoutError as exc:
+            exc.smsonline_before_send = True
+            raise
+        return super().request(*args, **kwargs)
+
+
+class TrackedHTTPConnection(_TrackedConnection, HTTPConnection):
+    pass
+
+
+class TrackedHTTPSConnection(_TrackedConnection, HTTPSConnection):
+    pass
+
+
+class TrackedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = TrackedHTTPConnection
+
+
+class TrackedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = TrackedHTTPSConnection
+
+
+POOLS = {"http": TrackedHTTPPool, "https": TrackedHTTPSPool}
+
+
+class DeadlineRetry(Retry):
+    """urllib3's Retry, except that nothing is retried once the exchange's wall-clock cap has passed."""
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if WATCHDOG.expired:
+            raise MaxRetryError(_pool, url, error or ResponseError("the exchange's time was up"))
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+GENERAL_RETRY = DeadlineRetry(total=4, connect=2, read=False, status=2, other=0, redirect=2, backoff_factor=0.2,
+                              backoff_max=1, status_forcelist=(500, 502, 503, 504), raise_on_status=False,
+                              respect_retry_after_header=False)
+# buy-service: only failures that prove nothing reached the server (refused, DNS); never reads or 5xx.
+BUY_RETRY = DeadlineRetry(total=2, connect=2, read=False, status=0, other=0, redirect=0, backoff_factor=0.2,
+                          backoff_max=1, raise_on_status=False)
+# change-status is idempotent, so a lost answer is worth asking again: that is the cancel's retry (bounded: a cancel
+# at the deadline must be over within seconds).
+STATUS_RETRY = DeadlineRetry(total=3, connect=2, read=1, status=2, other=1, redirect=2, backoff_factor=0.25,
+                             backoff_max=1, status_forcelist=(500, 502, 503, 504), raise_on_status=False,
+                             respect_retry_after_header=False)
+ENDPOINT_RETRIES = {"buy-service": BUY_RETRY, "change-status": STATUS_RETRY}
+
+
+def retry_policy(url):
+    return ENDPOINT_RETRIES.get(urlsplit(url).path.rsplit("/", 1)[-1], GENERAL_RETRY)
+
+
+class EndpointRetryAdapter(HTTPAdapter):
+    """One connection pool for every endpoint (one kept-alive connection per run), each with its retry policy, over
+    connections that know whether a request can have left."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = POOLS
+
+    def proxy_manager_for(self, proxy, **kwargs):
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = POOLS
+        return manager
+
+    def send(self, request, *args, **kwargs):
+        self.max_retries = retry_policy(request.url)
+        return super().send(request, *args, **kwargs)
+
+
+def build_session(config):
+    session = requests.Session()
+    session.headers["User-Agent"] = "karuo-smsonline-skill/2.0"
+    session.trust_env = not config.sandbox  # HTTPS_PROXY is honoured, except for the local sandbox
+    adapter = EndpointRetryAdapter()
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, adapter)
+    return session
+
+
+# ----------------------------------------------------------------------------- transport failures
+
+class TransportError(Exception):
+    """No HTTP answer: what happened (`said`), whether the request can have reached the server, and a tag."""
+
+    def __init__(self, said, sent, tag):
+        super().__init__(said)
+        self.said, self.sent, self.tag = said, sent, tag
+
+
+def causes(exc):
+    """An exception and what it wraps (requests -> urllib3 -> socket/ssl), without following __context__."""
+    found, stack = [], [exc]
+    while stack and len(found) < 24:
+        current = stack.pop()
+        if not isinstance(current, BaseException) or any(current is seen for seen in found):
+            continue
+        found.append(current)
+        stack += [getattr(current, "reason", None), getattr(current, "original_error", None), current.__cause__]
+        stack += list(getattr(current, "args", ()))
+    return found
+
+
+def nothing_was_sent(exc):
+    """True only when the failure proves the request never left: DNS, refused, connect timeout, an unreachable
+    proxy or a TLS handshake failure (all raised by connect()). Anything later may have reached the server."""
+    return any(getattr(cause, "smsonline_before_send", False) or
+               isinstance(cause, (ConnectTimeoutError, requests.exceptions.ConnectTimeout)) for cause in causes(exc))
+
+
+def tls_detail(exc):
+    for cause in causes(exc):
+        if isinstance(cause, ssl.SSLError):
+            return getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or str(cause)
+    return excerpt(exc, 80)
+
+
+def transport_error(exc, expired, cap):
+    """A requests exception -> TransportError with a short description a person can act on."""
+    sent = not nothing_was_sent(exc)
+    if expired:
+        return TransportError(f"no complete answer within {cap:.3g}s", sent, "slow")
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return TransportError(f"proxy failed ({excerpt(exc, 100)})", sent, "proxy")
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return TransportError("connect timeout", False, "connect")
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return TransportError("no answer within the read timeout", sent, "slow")
+    if isinstance(exc, requests.exceptions.SSLError):
+        if sent:
+            return TransportError(f"TLS error after the request was sent ({tls_detail(exc)})", True, "broken")
+        return TransportError(f"TLS handshake failed ({tls_detail(exc)})", False, "tls")
+    text = str(exc)
+    for needle, said in (("Name or service not known", "DNS lookup failed"), ("nodename nor servname", "DNS lookup failed"),
+                         ("Failed to resolve", "DNS lookup failed"), ("Connection refused", "connection refused"),
+                         ("Connection reset", "connection reset"), ("RemoteDisconnected", "connection closed")):
+        if needle in text:
+            return TransportError(said + ("" if not sent else " after the request was sent"), sent,
+                                  "broken" if sent else "connect")
+    return TransportError(f"{type(exc).__name__}: {excerpt(text, 160)}", sent, "broken" if sent else "connect")
+
+
+def next_step(tag, base, config):
+    """What a person does about one base URL's failure."""
+    proxy = f"the proxy {config.proxy} ({config.proxy_source})" if config.proxy else None
+    steps = {
+        "tls": "the TLS handshake is blocked on this network: try --proxy http://127.0.0.1:7890 (your local proxy), "
+               "or run `doctor` to find one",
+        "connect": f"check {proxy} or the network" if proxy else "check the network, or try --proxy; `doctor` "
+                   "shows where it fails",
+        "proxy": f"{proxy or 'the proxy'} is not answering: start it, or fix --proxy / SMSONLINE_PROXY",
+        "slow": "the site is slow or hanging: try again later, or another base URL",
+        "broken": "the connection broke mid-answer: try again; `doctor` shows where it fails",
+        "auth": f"keys are per site: set {site_key_variable(base)} to this site's own key (run `doctor`)",
+        "no_key": f"set {site_key_variable(base)} or SMSONLINE_API_KEY",
+        "html": "something other than the API answered (a block page or captive portal): try --proxy, or run `doctor`",
+    }
+    return steps.get(tag, "-v shows the answer; try again later")
+
+
+def read_capped(response):
+    """The body, read as a stream and abandoned past MAX_ANSWER_BYTES."""
+    declared = response.headers.get("Content-Length", "")
+    too_large = Failure("api", f"the answer is larger than {MAX_ANSWER_BYTES // 1024} KiB, which no platform answer "
+                               "should be: abandoned unread", reason="too_large")
+    if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+        raise too_large
+    body = bytearray()
+    for chunk in response.iter_content(64 * 1024):
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            raise too_large
+    return bytes(body)
+
+
+# ----------------------------------------------------------------------------- the API
+
+class Api:
+    """SMSOnline's six GET endpoints over one Session, with base-URL fallback."""
+
+    def __init__(self, config, store, log, clock=time.monotonic, tracer=None):
+        self.config, self.store, self.log, self.clock, self.tracer = config, store, log, clock, tracer
+        self.session = build_session(config)
+        self.stop_at = None  # when set (monotonic), no exchange may run past it
+
+    def bases_in_order(self):
+        """Configured base URLs, those that failed in the last 10 minutes last (but still tried)."""
+        failed = self.store.recently_failed_bases()
+        return sorted(self.config.base_urls, key=lambda base: base in failed)
+
+    def call(self, endpoint, params, *, bases=None, cap=None):
+        """GET one endpoint -> (Answer, base URL). A base that fails in transport, refuses the key or answers
+        unreadably hands over to the next; the error names every base, what happened there and what to do."""
+        attempts, answered = [], None
+        for base in bases or self.bases_in_order():
+            host = urlsplit(base).netloc
+            key = self.config.key_for(base)[0]
+            if not key:
+                attempts.append(attempt(host, "no API key for this site", next_step("no_key", base, self.config)))
+                continue
+            try:
+                answer = read_answer(self.exchange(base, endpoint, params, key, cap))
+            except TransportError as exc:
+                attempts.append(attempt(host, exc.said, next_step(exc.tag, base, self.config)))
+                self.store.mark_base_failed(base)
+                if endpoint == "buy-service" and exc.sent:
+                    raise Failure("network", f"buy-service got no answer after the request was sent ({exc.said}), so "
+                                  "an order may exist: check the website's orders page before buying again.",
+                                  attempts=attempts, reason="uncertain") from None
+                continue
+            except Failure as failure:
+                attempts.append(attempt(host, failure.message, next_step(failure.reason or failure.kind, base,
+                                                                         self.config)))
+                failure.attempts = attempts
+                if endpoint == "buy-service" and failure.reason in UNCERTAIN_REASONS:
+                    failure.message += "; an order may exist: check the website's orders page before buying again."
+                    failure.reason = "uncertain"
+                    raise
+                if failure.kind == "auth" or failure.kind == "api" and endpoint != "buy-service":
+                    answered = answered or failure
+                    continue
+                raise
+            self.store.mark_base_ok(base)
+            return answer, base
+        raise all_bases_failed(attempts, answered)
+
+    def exchange(self, base, endpoint, params, key, cap=None):
+        """One GET, capped in wall-clock time and size -> Reply; TransportError when no answer came."""
+        cap = min(cap or self.config.connect_timeout + self.config.read_timeout, self.time_left())
+        if cap <= 0.05:
+            raise TransportError("no time left before the run's hard stop", False, "slow")
+        started = time.monotonic()
+        try:
+            with WATCHDOG.cap(cap):
+                try:
+                    response = self.session.get(
+                        f"{base}/virtual-number/{endpoint}", params={**params, "apiKey": key}, stream=True,
+                        timeout=(min(self.config.connect_timeout, cap), min(self.config.read_timeout, cap)),
+                        proxies={"http": self.config.proxy, "https": self.config.proxy} if self.config.proxy else None)
+                    with contextlib.closing(response):
+                        reply = Reply(response.status_code, response.reason, response.headers.get("Content-Type", ""),
+                                      read_capped(response))
+                except requests.exceptions.RequestException as exc:
+                    raise transport_error(exc, WATCHDOG.expired, cap) from None
+        except (TransportError, Failure) as problem:
+            self.traced(base, endpoint, params, started, error=problem)
+            raise
+        self.traced(base, endpoint, params, started, reply=reply)
+        return reply
+
+    def time_left(self):
+        return float("inf") if self.stop_at is None else self.stop_at - self.clock()
+
+    def traced(self, base, endpoint, params, started, reply=None, error=None):
+        elapsed_ms = round((time.monotonic() - started) * 1000)
+        outcome = f"-> {reply.status}" if reply else f"failed: {error}"
+        self.log.debug(f"GET {urlsplit(base).netloc} {endpoint} {sorted(params.items())} {outcome} in {elapsed_ms} ms")
+        if not self.tracer:
+            return
+        record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "base": base, "endpoint": endpoint,
+                  "params": {k: str(v) for k, v in params.items()}, "ms": elapsed_ms}
+        if reply:
+            record.update(status=reply.status, content_type=reply.content_type,
+                          text=reply.body[:Tracer.TEXT_CAP].decode("utf-8", "replace"))
+        elif isinstance(error, TransportError):
+            record.update(status=None, error={"said": error.said, "sent": error.sent, "tag": error.tag})
+        else:
+            record.update(status=None, error={"said": error.message, "reason": error.reason})
+        self.tracer.write("exchange", record)
+
+
+def attempt(host, error, step):
+    return {"host": host, "error": error, "next_step": step}
+
+
+def all_bases_failed(attempts, answered):
+    """One failure naming every base URL with what happened there and the next step for each."""
+    summary = "; ".join(f"{a['host']}: {a['error']} (next: {a['next_step']})" for a in attempts)
+    if answered:
+        return Failure(answered.kind, f"no base URL worked. {summary}", attempts=attempts, reason=answered.reason)
+    return Failure("network", f"no base URL could be reached. {summary}", attempts=attempts)

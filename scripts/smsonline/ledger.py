@@ -1,0 +1,288 @@
+"""The ledger: every order and purchase attempt in SQLite in the state dir, shared safely by concurrent processes.
+
+An order's state is written before each request that changes it (the intent) and after (the result), so a run that
+dies at any point leaves enough behind for `cleanup` or the next `buy` to finish its work.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import time
+
+from .output import REDACT, Failure, to_stderr
+
+CANCEL, FINISH, REFUND = 4, 3, 5
+DONE_STATE = {CANCEL: "cancelled", FINISH: "finished", REFUND: "refunded"}
+INTENT_STATE = {CANCEL: "cancelling", FINISH: "finishing", REFUND: "refunding"}
+PENDING_ACTION = {"waiting": CANCEL, "cancelling": CANCEL, "received": FINISH, "finishing": FINISH,
+                  "refunding": REFUND}
+NO_CODE_STATES = ("buying", "waiting", "cancelling")  # rule 3: while one of these is open, nothing else is bought
+OPEN_STATES = ("buying", "waiting", "received", "cancelling", "finishing", "refunding", "unknown")
+SPENT_STATES = ("received", "finishing", "finished")
+HELD_STATES = ("buying", "waiting", "cancelling", "refunding", "unknown")
+ORDER_LIFETIME_S = 20 * 60  # how long the platform is assumed to keep an unanswered purchase open
+FAILED_BASE_TTL_S = 600
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS orders (
+    local_id INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT, base_url TEXT NOT NULL,
+    sandbox INTEGER NOT NULL DEFAULT 0, test INTEGER NOT NULL DEFAULT 0,
+    country_id TEXT, service_id TEXT, operator_id TEXT, number TEXT, price REAL,
+    state TEXT NOT NULL, code TEXT, sms TEXT, note TEXT, pid INTEGER, hold_s REAL NOT NULL DEFAULT 600,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS orders_state ON orders (state);
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, stored_at REAL NOT NULL)
+"""
+V2_COLUMNS = ("dial_code TEXT", "national_number TEXT", "region TEXT", "seen TEXT", "settle_after REAL")
+SCHEMA_VERSION = 2
+ORDER_FIELDS = ("order_id", "number", "dial_code", "national_number", "region", "price", "country_id", "service_id",
+                "operator_id", "base_url")
+
+
+def pid_alive(pid):
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Store:
+    """The ledger of orders plus small cached values."""
+
+    def __init__(self, state_dir, sandbox=False, now=time.time, probe=True):
+        state_dir = os.path.abspath(os.fspath(state_dir))
+        try:
+            make_private_folders(state_dir)
+            self.db = sqlite3.connect(os.path.join(state_dir, "ledger.sqlite3"), timeout=30, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            self.migrate()
+            if probe:
+                self.probe_write()
+        except (OSError, sqlite3.Error) as exc:
+            raise Failure("config", f"the state dir {state_dir} is not usable ({exc}); pass --state-dir or set "
+                                    f"SMSONLINE_STATE_DIR to a writable folder with free space.") from None
+        self.sandbox, self.now, self.write_failures = int(sandbox), now, []
+        self._failed_bases = None
+
+    def migrate(self):
+        if self.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
+        with self.transaction():
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]  # again, under the lock
+            statements = SCHEMA.split(";") if version == 0 else []
+            if version < 2:
+                statements += [f"ALTER TABLE orders ADD COLUMN {column}" for column in V2_COLUMNS]
+                statements.append("UPDATE orders SET settle_after = created_at + hold_s")
+            for statement in statements:
+                self.db.execute(statement)
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def probe_write(self):
+        """A write that is rolled back: a read-only or full state dir fails here, before any request."""
+        with contextlib.suppress(_Rollback), self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO kv (key, value, stored_at) VALUES ('write-probe', '', 0)")
+            raise _Rollback
+
+    @contextlib.contextmanager
+    def transaction(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # orders
+    def order(self, order_id):
+        """The newest row for an order id, or for `attempt-N` the purchase attempt N."""
+        text = str(order_id)
+        if text.startswith("attempt-") and text[8:].isdigit():
+            row = self.db.execute("SELECT * FROM orders WHERE local_id = ? AND sandbox = ?", (int(text[8:]), self.sandbox))
+        else:
+            row = self.db.execute("SELECT * FROM orders WHERE order_id = ? AND sandbox = ? ORDER BY local_id DESC",
+                                  (text, self.sandbox))
+        row = row.fetchone()
+        return dict(row) if row else None
+
+    def orders(self, states=None):
+        query, params = "SELECT * FROM orders WHERE sandbox = ?", [self.sandbox]
+        if states:
+            query += f" AND state IN ({','.join('?' * len(states))})"
+            params += list(states)
+        return [dict(row) for row in self.db.execute(query + " ORDER BY local_id", params)]
+
+    def record(self, order, **fields):
+        """Write fields of one order (text redacted: a platform may echo the key in an error); raises on failure."""
+        fields = {name: REDACT(value) if isinstance(value, str) else value for name, value in fields.items()}
+        fields["updated_at"] = self.now()
+        sets = ", ".join(f"{name} = ?" for name in fields)
+        self.db.execute(f"UPDATE orders SET {sets} WHERE local_id = ?", (*fields.values(), order["local_id"]))
+        order.update(fields)
+        return order
+
+    def update(self, order, **fields):
+        """record(), except that a ledger that cannot be written (disk full) keeps the change in memory and says so:
+        the request the change belongs to is sent all the same."""
+        try:
+            return self.record(order, **fields)
+        except sqlite3.Error as exc:
+            order.update(fields)
+            self.write_failures.append(str(exc))
+            to_stderr(f"the ledger could not record order {order.get('order_id')} as {order.get('state')} ({exc})")
+            return order
+
+    def reserve_purchase(self, what, base_url, hold_s, replace, test):
+        """Atomically apply rule 3 and record the attempt (`buying`, with what is bought) -> (reservation, orders to
+        settle first, warnings); raises open_order when an order or an unanswered purchase blocks it."""
+        now, me = self.now(), os.getpid()
+        with self.transaction():
+            blockers, settle, warnings = [], [], []
+            for order in self.orders(OPEN_STATES):
+                verdict = self.disposition(order, now, me, replace)
+                if verdict == "block":
+                    blockers.append(order)
+                elif verdict == "warn":
+                    warnings.append(f"an earlier purchase got no answer ({describe_order(order, now)}): if the "
+                                    f"website lists it, cancel it there; then run `cleanup --forget "
+                                    f"{reference(order)}`.")
+                elif verdict == "settle":
+                    settle.append(self.update(order, pid=me, state="cancelling" if order["state"] == "waiting"
+                                              else order["state"]))
+            if blockers:
+                raise open_order_failure(blockers, now)
+            cursor = self.db.execute(
+                "INSERT INTO orders (base_url, sandbox, test, country_id, service_id, operator_id, price, state, pid, "
+                "hold_s, settle_after, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'buying', ?, ?, ?, ?, ?)",
+                (base_url, self.sandbox, int(test), what["countryId"], what["serviceId"], what["operatorId"],
+                 what.get("price"), me, hold_s, now + hold_s, now, now))
+        return self.attempt(cursor.lastrowid), settle, warnings
+
+    def disposition(self, order, now, me, replace):
+        """What a new purchase does about an open order: block, settle it first, warn, or nothing."""
+        live, state = order["pid"] != me and pid_alive(order["pid"]), order["state"]
+        if state == "buying" and not live:
+            state = self.update(order, state="unknown", note="the buying process ended before an answer")["state"]
+        if state == "buying":
+            return "block"
+        if state == "unknown":
+            return "block" if now < order["created_at"] + ORDER_LIFETIME_S else "warn"
+        if state == "waiting" and (replace or not live and now > order["settle_after"]):
+            return "settle"
+        if live or state == "waiting":
+            return "block" if state in NO_CODE_STATES else None
+        return "settle" if state != "received" or now > order["settle_after"] else None
+
+    def attempt(self, local_id):
+        return dict(self.db.execute("SELECT * FROM orders WHERE local_id = ?", (local_id,)).fetchone())
+
+    def adopt(self, order_id, base_url, hold_s=600):
+        """Record an order bought elsewhere, so that what is sent for it is crash-safe too."""
+        now = self.now()
+        cursor = self.db.execute(
+            "INSERT INTO orders (order_id, base_url, sandbox, state, pid, hold_s, settle_after, created_at, updated_at)"
+            " VALUES (?, ?, ?, 'waiting', ?, ?, ?, ?, ?)",
+            (str(order_id), base_url, self.sandbox, os.getpid(), hold_s, now + hold_s, now, now))
+        return self.attempt(cursor.lastrowid)
+
+    def drop(self, order):
+        self.db.execute("DELETE FROM orders WHERE local_id = ? AND state = 'buying'", (order["local_id"],))
+
+    def money(self, since=None):
+        """(spent, held) by real orders (neither --test nor sandbox), created since a time if given."""
+        spent = held = 0.0
+        for order in self.orders(SPENT_STATES + HELD_STATES):
+            if order["test"] or self.sandbox or not order["price"] or since and order["created_at"] < since:
+                continue
+            if order["state"] in SPENT_STATES:
+                spent += order["price"]
+            else:
+                held += order["price"]
+        return round(spent, 4), round(held, 4)
+
+    # small cached values (a cache that cannot be written is no reason to fail a run)
+    def get_value(self, key, max_age):
+        row = self.db.execute("SELECT value, stored_at FROM kv WHERE key = ?", (key,)).fetchone()
+        return json.loads(row["value"]) if row and self.now() - row["stored_at"] < max_age else None
+
+    def put_value(self, key, value):
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("INSERT OR REPLACE INTO kv (key, value, stored_at) VALUES (?, ?, ?)",
+                            (key, json.dumps(value, ensure_ascii=False), self.now()))
+
+    def recently_failed_bases(self):
+        if self._failed_bases is None:
+            stored = self.get_value("failed_bases", FAILED_BASE_TTL_S) or {}
+            self._failed_bases = {b: t for b, t in stored.items() if self.now() - t < FAILED_BASE_TTL_S}
+        return self._failed_bases
+
+    def mark_base_failed(self, base):
+        self.recently_failed_bases()[base] = self.now()
+        self.put_value("failed_bases", self._failed_bases)
+
+    def mark_base_ok(self, base):
+        if base in self.recently_failed_bases():
+            del self._failed_bases[base]
+            self.put_value("failed_bases", self._failed_bases)
+
+
+def make_private_folders(path):
+    """Create path and its missing parents, each private (0700): the ledger says what the user bought."""
+    parent = os.path.dirname(path)
+    if parent != path and not os.path.exists(parent):
+        make_private_folders(parent)
+    with contextlib.suppress(FileExistsError):  # another process may make it at the same moment
+        os.mkdir(path, 0o700)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def reference(order):
+    """What --id and `cleanup --forget` take for an order: its id, or attempt-N for a purchase that has none."""
+    return order["order_id"] or f"attempt-{order['local_id']}"
+
+
+def iso_time(timestamp):
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(timestamp))
+
+
+def public_order(order):
+    """The order as the JSON line shows it (never the pid or internal ids)."""
+    shown = {name: order.get(name) for name in ORDER_FIELDS}
+    if not order.get("order_id") and order.get("local_id"):
+        shown["attempt"] = reference(order)
+    shown.update(test=bool(order.get("test")), order_status=order["state"], code=order.get("code"),
+                 created_at=iso_time(order["created_at"]) if order.get("created_at") else None)
+    return shown
+
+
+def describe_order(order, now=None):
+    age = int((now or time.time()) - order["created_at"])
+    what = f"order {order['order_id']} number {order['number'] or '?'}" if order["order_id"] else \
+        f"purchase {reference(order)} of country {order['country_id']} / service {order['service_id']} " \
+        f"at {order['base_url']}"
+    return f"{what} ({order['state']}, {age}s old)"
+
+
+def open_order_failure(blockers, now):
+    unknown = [o for o in blockers if o["state"] == "unknown"]
+    if unknown:
+        order = unknown[0]
+        until = iso_time(order["created_at"] + ORDER_LIFETIME_S)
+        message = (f"an earlier purchase got no answer, so the platform may have sold a number: "
+                   f"{describe_order(order, now)}. Check the website's orders page: cancel it there if it is listed, "
+                   f"then run `cleanup --forget {reference(order)}`; or wait until {until}, when the platform will "
+                   "have closed it.")
+    else:
+        message = ("an open order without a code already exists: " + "; ".join(describe_order(o, now) for o in blockers)
+                   + ". Run `wait` to use it, `cancel --id ID` to drop it, or buy with --replace.")
+    return Failure("open_order", message, open_orders=[public_order(o) for o in blockers])

@@ -1,0 +1,128 @@
+"""Names: countries and services given as ids, names or aliases; the 24 h list cache; phone numbers in every form."""
+from __future__ import annotations
+
+from .answers import read_items
+from .output import Failure
+
+CATALOG_TTL_S = 24 * 3600
+# (ISO 3166 region, what people type, what the platform may call it)
+COUNTRIES = (
+    ("CN", ("中国", "cn", "chn", "china", "大陆", "中国大陆"), ("China",)),
+    ("US", ("美国", "us", "usa", "america", "united states"), ("United States", "USA", "United States of America")),
+    ("GB", ("英国", "uk", "gb", "gbr", "britain", "great britain", "england"),
+     ("United Kingdom", "UK", "Great Britain", "England")),
+    ("HK", ("香港", "hk", "中国香港"), ("Hong Kong",)), ("TW", ("台湾", "tw"), ("Taiwan",)),
+    ("JP", ("日本", "jp"), ("Japan",)), ("KR", ("韩国", "kr", "korea"), ("South Korea", "Korea")),
+    ("RU", ("俄罗斯", "ru"), ("Russia",)), ("IN", ("印度", "in"), ("India",)),
+    ("ID", ("印尼", "印度尼西亚", "id"), ("Indonesia",)), ("VN", ("越南", "vn"), ("Vietnam",)),
+    ("TH", ("泰国", "th"), ("Thailand",)), ("PH", ("菲律宾", "ph"), ("Philippines",)),
+    ("MY", ("马来西亚", "my"), ("Malaysia",)), ("SG", ("新加坡", "sg"), ("Singapore",)),
+    ("CA", ("加拿大", "ca"), ("Canada",)), ("DE", ("德国", "de"), ("Germany",)), ("FR", ("法国", "fr"), ("France",)),
+    ("BR", ("巴西", "br"), ("Brazil",)), ("AU", ("澳大利亚", "澳洲", "au"), ("Australia",)),
+)
+SERVICES = (
+    (("微信", "wx", "weixin"), ("WeChat",)), (("b站", "哔哩哔哩", "哔哩"), ("bilibili",)), (("soul", "soul app"), ("Soul",)),
+    (("抖音", "douyin"), ("Douyin", "TikTok")), (("电报", "tg"), ("Telegram",)), (("脸书", "fb"), ("Facebook",)),
+    (("谷歌", "gmail"), ("Google",)), (("推特", "x"), ("Twitter", "X")), (("小红书", "xhs", "red"), ("Xiaohongshu", "RED")),
+    (("淘宝",), ("Taobao",)), (("支付宝",), ("Alipay",)), (("京东", "jd"), ("JD", "Jingdong")), (("微博",), ("Weibo",)),
+    (("钉钉",), ("DingTalk",)), (("美团",), ("Meituan",)), (("快手",), ("Kuaishou",)), (("ig", "ins"), ("Instagram",)),
+    (("wa",), ("WhatsApp",)),
+)
+ALIASES = {"country": [(typed, names) for _, typed, names in COUNTRIES], "service": list(SERVICES)}
+CATALOG_ENDPOINTS = {"country": "get-countries", "service": "get-services"}
+
+
+def wanted_names(kind, text):
+    key = text.strip().casefold()
+    for spellings, names in ALIASES[kind]:
+        if key in spellings:
+            return [text.strip(), *names]
+    return [text.strip()]
+
+
+def matches(items, kind, text):
+    """Items matching text, by the first tier that matches anything: exact, then prefix, then substring."""
+    names = [name.casefold() for name in wanted_names(kind, text)]
+    for test in (str.__eq__, str.startswith, str.__contains__):
+        hits = {item["id"]: item for item in items for name in names if test(item["name"].casefold(), name)}
+        if hits:
+            return list(hits.values())
+    return []
+
+
+def cached_catalog(ctx, kind):
+    cached = None if ctx.config.refresh else ctx.store.get_value(f"catalog:{kind}", CATALOG_TTL_S)
+    return cached["items"] if cached and cached["base_url"] in ctx.config.base_urls else None
+
+
+def catalog(ctx, kind):
+    """The country or service list, from the 24 h cache in the state dir when possible."""
+    items = cached_catalog(ctx, kind)
+    if items is None:
+        answer, base = ctx.api.call(CATALOG_ENDPOINTS[kind], {})
+        items = read_items(answer)
+        ctx.store.put_value(f"catalog:{kind}", {"base_url": base, "items": items})
+    return items
+
+
+def resolve(ctx, kind, text):
+    """A country/service given as an id or a name -> its id; unknown or ambiguous is a usage error."""
+    text = str(text).strip()
+    if text.isascii() and text.isdigit():
+        return text
+    items = catalog(ctx, kind)
+    hits = matches(items, kind, text)
+    if len(hits) == 1:
+        return hits[0]["id"]
+    if hits:
+        listed = ", ".join(f"{h['name']} ({h['id']})" for h in hits[:10])
+        raise Failure("usage", f"{kind} {text!r} is ambiguous: {listed}. Give the id or a longer name.",
+                      candidates=hits[:10])
+    import difflib  # only for names that match nothing
+
+    close = difflib.get_close_matches(text.casefold(), [i["name"].casefold() for i in items], n=5, cutoff=0.5)
+    listing = {"country": "countries", "service": "services"}[kind]
+    hint = f" Did you mean: {', '.join(close)}?" if close else f" Run `{listing} --search TEXT` to list them."
+    raise Failure("usage", f"unknown {kind} {text!r}.{hint}", candidates=close)
+
+
+def list_products(ctx, country_id, service_id):
+    """Operators for a country and service, in stock and cheapest first."""
+    answer, _ = ctx.api.call("get-products", {"countryId": country_id, "serviceId": service_id})
+    return sorted(read_items(answer), key=lambda p: (p.get("stock") == 0, p.get("price") is None, p.get("price") or 0))
+
+
+def region_of(ctx, country_id):
+    """The ISO region of a country id, from the cached country list's name (None when unknown: no request)."""
+    names = {item["id"]: item["name"].casefold() for item in cached_catalog(ctx, "country") or []}
+    name = names.get(str(country_id))
+    for region, typed, spelled in COUNTRIES:
+        if name and (name in typed or name in (s.casefold() for s in spelled)):
+            return region
+    return None
+
+
+def number_fields(text, region=None):
+    """The platform's number -> number (E.164), dial_code, national_number, region; the text and nulls when it
+    cannot be parsed as a valid number (never a guess). Without a "+", international first, then the order's
+    country, preferring the reading that matches the order's country."""
+    import phonenumbers  # imported only where a number is formatted: start-up time otherwise
+
+    digits = "".join(ch for ch in str(text) if ch.isdigit())
+    readings = [f"+{digits}"] if str(text).strip().startswith("+") else [f"+{digits}", digits]
+    valid = []
+    for reading in readings:
+        try:
+            parsed = phonenumbers.parse(reading, None if reading.startswith("+") else region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            valid.append(parsed)
+    valid.sort(key=lambda number: phonenumbers.region_code_for_number(number) != region)
+    if not valid:
+        return {"number": str(text), "dial_code": None, "national_number": None, "region": None}
+    number = valid[0]
+    return {"number": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+            "dial_code": str(number.country_code),
+            "national_number": phonenumbers.national_significant_number(number),
+            "region": phonenumbers.region_code_for_number(number)}

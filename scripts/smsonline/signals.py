@@ -1,0 +1,49 @@
+"""Signals: SIGINT, SIGTERM and SIGHUP stop a run, but never between a purchase and its record, nor mid-cancel."""
+from __future__ import annotations
+
+import contextlib
+import signal
+
+from .output import Interrupted
+
+
+class SignalGuard:
+    """Turns SIGINT/SIGTERM/SIGHUP into Interrupted, once per run; inside deferred() they wait for checkpoint()."""
+
+    SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+    def __init__(self):
+        self.depth, self.pending, self.stopping, self.previous = 0, None, False, {}
+
+    def handle(self, signum, _frame):
+        if self.depth or self.stopping:  # once the run is stopping, later signals must not cut its cancel short
+            self.pending = self.pending or signum
+        else:
+            self.stopping = True
+            raise Interrupted(signum)
+
+    @contextlib.contextmanager
+    def deferred(self):
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
+    def checkpoint(self):
+        """Deliver a signal that arrived during a deferred block (called where an order can be cancelled)."""
+        if self.pending and not self.depth and not self.stopping:
+            signum, self.pending, self.stopping = self.pending, None, True
+            raise Interrupted(signum)
+
+    def install(self):
+        for signum in self.SIGNALS:
+            if signal.getsignal(signum) is signal.SIG_IGN:  # inherited, as nohup does for SIGHUP: keep ignoring it
+                continue
+            with contextlib.suppress(ValueError, OSError):  # not the main thread
+                self.previous[signum] = signal.signal(signum, self.handle)
+
+    def restore(self):
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
