@@ -70,12 +70,24 @@ def test_a_named_env_file_that_is_missing_is_a_config_error(cli, env, tmp_path):
     ["wait", "--timeout", "nan"], ["wait", "--timeout", "inf"], ["wait", "--interval", "NaN"],
     ["buy", "--country", "1", "--service", "1", "--max-price", "nan"], ["--read-timeout", "inf", "countries"],
     ["receive", "--country", "1", "--service", "1", "--number-file", "/no/such/folder/n.txt"],
+    ["wait", "--interval", "0.4"], ["wait", "--interval", "1e-300"], ["wait", "--timeout", "3601"],
+    ["--read-timeout", "1e19", "countries"], ["--connect-timeout", "7200", "countries"],
+    ["buy", "--country", "1", "--service", "1", "--hold", "86400"],
 ])
 @activate
 def test_bad_input_is_a_usage_error_with_one_json_line_and_no_request(cli, argv):
     run = cli(*argv)
     assert run.code == 2 and run.kind in ("usage", "config") and not run.line["ok"]
     assert len(responses.calls) == 0
+
+
+@pytest.mark.parametrize("name, value", [("SMSONLINE_READ_TIMEOUT", "1e19"), ("SMSONLINE_CONNECT_TIMEOUT", "nan"),
+                                         ("SMSONLINE_MAX_PRICE", "-1"), ("SMSONLINE_PROXY_PORTS", "7890,abc")])
+@activate
+def test_bad_settings_in_the_environment_are_config_errors_before_any_request(cli, env, name, value):
+    env[name] = value
+    run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
+    assert (run.code, run.kind) == (2, "config") and name in run.line["error"]["message"]
 
 
 def test_help_is_the_one_exception_to_the_json_line(env, capsys):
@@ -417,3 +429,24 @@ def test_a_bug_while_reading_the_purchase_keeps_the_attempt_as_unknown(cli, stor
     run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
     assert (run.code, run.kind) == (7, "internal")
     assert [o["state"] for o in store.orders()] == ["unknown"]  # the platform may have sold it: never forgotten
+
+
+@activate
+def test_a_key_echoed_in_a_long_refusal_leaves_no_part_of_it_anywhere(cli, env):
+    echo = {"status": -1, "message": "x" * 100 + f" your key {KEY} (url-encoded {KEY.replace('-', '%2D')}) is odd"}
+    fakes.buy(body=echo, status=502)  # a 5xx: kept as an uncertain purchase, with the message in the ledger's note
+    run = cli("-v", "buy", "--country", "1", "--service", "101", "--operator", "13")
+    assert run.code == 3 and run.line["error"]["message"]
+    for text in (run.out, run.err, *[p.read_bytes().decode("utf-8", "replace")
+                                     for p in Path(env["SMSONLINE_STATE_DIR"]).iterdir()]):
+        assert KEY[:12] not in text and "test%2Dkey" not in text
+
+
+@activate
+def test_a_buy_after_an_old_unanswered_purchase_goes_ahead_and_says_so(cli, store):
+    reservation, _, _ = store.reserve_purchase(fakes.WHAT, PRIMARY, 600, replace=False, test=False)
+    store.update(dict(reservation), state="unknown", created_at=store.now() - ledger.ORDER_LIFETIME_S - 1)
+    fakes.buy()
+    run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
+    assert run.code == 0 and "cleanup --forget attempt-1" in run.line["warning"]
+    assert [o["order_status"] for o in cli("orders").line["orders"]] == ["unknown", "waiting"]

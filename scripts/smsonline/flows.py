@@ -22,7 +22,7 @@ from .output import Failure, Interrupted, excerpt
 
 FINAL_POLL_CAP_S = 3.0  # the poll at the deadline
 JUST_POLLED_S = 0.5  # an answer this recent makes the poll at the deadline needless
-SETTLE_GRACE_S = 9.0  # after the deadline (or a signal or an error): the cancel and what it needs, then exit
+SETTLE_GRACE_S = 8.0  # after the deadline (or a signal or an error): the final poll, the cancel and what it needs
 
 
 
@@ -232,7 +232,7 @@ def fetch_sms(ctx, order, code_regex=None, cap=None, seen=()):
     return read_sms(answer, order, code_regex, seen)
 
 
-PollOutcome = collections.namedtuple("PollOutcome", "state polls elapsed_s timed_out last_error")
+PollOutcome = collections.namedtuple("PollOutcome", "state polls elapsed_s timed_out last_error deadline")
 
 
 def poll_for_code(fetch, timeout, interval, clock, sleep, log):
@@ -245,7 +245,7 @@ def poll_for_code(fetch, timeout, interval, clock, sleep, log):
         now = clock()
         at_deadline = now >= deadline
         if at_deadline and answered_at is not None and now - answered_at < JUST_POLLED_S:
-            return PollOutcome(last, polls, now - start, True, last_error)
+            return PollOutcome(last, polls, now - start, True, last_error, deadline)
         if not at_deadline and now < next_poll:
             sleep(min(next_poll, deadline) - now)
             continue
@@ -260,14 +260,14 @@ def poll_for_code(fetch, timeout, interval, clock, sleep, log):
         else:
             answered_at = clock()
             if last.code or last.closed:
-                return PollOutcome(last, polls, answered_at - start, False, None)
+                return PollOutcome(last, polls, answered_at - start, False, None, deadline)
             if last.said_received and not warned:
                 warned = True
                 log.notice("the platform says the SMS was received, but no text or code could be read in its answer; "
                            "polling goes on (-v shows it).")
                 log.debug(f"get-sms payload: {excerpt(last.payload, 2000)}")
         if at_deadline:
-            return PollOutcome(last, polls, clock() - start, True, last_error)
+            return PollOutcome(last, polls, clock() - start, True, last_error, deadline)
         while next_poll <= clock():
             next_poll += interval
 
@@ -278,7 +278,7 @@ def wait_and_settle(ctx, order, args):
                             args.timeout, args.interval, ctx.clock, ctx.sleep, ctx.log)
     facts = {"elapsed_s": round(outcome.elapsed_s, 2), "polls": outcome.polls, "sms": outcome.state.sms}
     if outcome.timed_out:
-        ctx.api.stop_at = ctx.clock() + SETTLE_GRACE_S
+        ctx.api.stop_at = outcome.deadline + SETTLE_GRACE_S  # the cancel and all it needs, within seconds
         detail = f" Last poll error: {outcome.last_error}" if outcome.last_error else ""
         seen = {"last_answer": excerpt(outcome.state.payload, 300)} if outcome.state.said_received else {}
         raise Failure("timeout", f"no SMS with a code within {args.timeout:g}s; the order is cancelled and refunded. "

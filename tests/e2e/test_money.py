@@ -1,0 +1,145 @@
+"""The money promises against platforms that misbehave after the request left: broken TLS, answers that trickle or
+never end, cancels refused, orders closed by the platform, a ledger that cannot be written. Real subprocesses,
+real sockets, loopback only."""
+import resource
+import time
+
+import pytest
+
+from e2e_support import Runner, calls, orders_in
+from loopback import TlsBreakServer, TlsHandshakeFailServer, self_signed_cert
+
+BY_IDS = ("--country", "1", "--service", "101", "--operator", "13")  # buy-service is the first request
+SILENT = ("--country", "1", "--service", "199", "--operator", "13")  # never gets an SMS
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory):
+    return self_signed_cert(tmp_path_factory.mktemp("tls"))
+
+
+# --- 1. "nothing was sent" means provably nothing -----------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["garbage", "reset", "eof"])
+def test_tls_broken_after_the_request_left_is_an_unknown_purchase_never_bought_again(tmp_path, sandbox, cert, mode):
+    broken = TlsBreakServer(*cert, mode)
+    try:
+        run = Runner(tmp_path, [broken.base_url, sandbox.base_url])
+        result = run("buy", *BY_IDS, REQUESTS_CA_BUNDLE=str(cert[0]))
+        assert (result.code, result.kind) == (4, "network")
+        assert "website" in result.line["error"]["message"] and "after the request was sent" in \
+            result.line["error"]["message"]
+        assert len(broken.requests) == 1 and broken.requests[0].startswith("GET /api/v1/virtual-number/buy-service")
+        assert calls(sandbox, "buy-service") == []  # never sent to the next base: that would be a second number
+        listed = run("orders").line["orders"]
+        assert [(o["order_status"], o["country_id"], o["service_id"], o["operator_id"], o["attempt"])
+                for o in listed] == [("unknown", "1", "101", "13", "attempt-1")]
+        assert listed[0]["created_at"] and listed[0]["base_url"] == broken.base_url
+        again = run("buy", *BY_IDS, REQUESTS_CA_BUNDLE=str(cert[0]))
+        assert (again.code, again.kind) == (5, "open_order") and "cleanup --forget attempt-1" in \
+            again.line["error"]["message"]
+        assert run("cleanup", "--forget", "attempt-1").line["order_status"] == "forgotten"
+        assert run("buy", "--base-url", sandbox.base_url, *BY_IDS).code == 0
+        assert run("cleanup").code == 0
+    finally:
+        broken.close()
+
+
+def test_a_failed_tls_handshake_proves_nothing_was_sent_so_the_next_base_sells(tmp_path, sandbox):
+    blocked = TlsHandshakeFailServer()
+    try:
+        result = Runner(tmp_path, [blocked.base_url, sandbox.base_url])("buy", *BY_IDS)
+        assert result.code == 0 and result.line["base_url"] == sandbox.base_url
+        assert len(calls(sandbox, "buy-service")) == 1 and blocked.connections >= 1
+        assert result.line["order_status"] == "waiting"
+    finally:
+        blocked.close()
+
+
+# --- 4. every order can settle: the platform closes it, refuses the cancel ------------------------------
+
+@pytest.mark.parametrize("answer, word", [("state", "CANCELED_BY_TIMEOUT"), ("state", "已取消"), ("http410", None),
+                                          ("http400", None), ("not-found", None)])
+def test_an_order_the_platform_closes_stops_polling_at_once_and_nothing_bricks(tmp_path, make_sandbox, answer, word):
+    closing = make_sandbox(close_after=1.0, closed_answer=answer, closed_word=word or "cancelled")
+    run = Runner(tmp_path, [closing.base_url])
+    result = run("receive", *SILENT, "--timeout", "30", "--interval", "0.5")
+    assert (result.code, result.kind, result.line["order_status"]) == (3, "order_closed", "closed")
+    assert result.elapsed < 6  # not 30: polling stopped when the platform said so
+    assert calls(closing, "change-status") == []
+    assert run("buy", *BY_IDS).code == 0 and run("cleanup").code == 0
+
+
+def test_a_cancel_the_platform_refuses_forever_ends_in_forget_and_then_buy_works(tmp_path, make_sandbox):
+    strict = make_sandbox(refuse_cancel_after_sms=True, sms_delay=0)
+    run = Runner(tmp_path, [strict.base_url])
+    bought = run("buy", *SILENT)
+    order_id = bought.line["order_id"]
+    assert strict.platform.deliver(order_id, "Welcome to the service")  # an SMS with no code: nothing to confirm
+    result = run("wait", "--timeout", "1", "--interval", "0.5")
+    assert (result.code, result.kind) == (6, "cancel_failed")
+    assert "cleanup --forget" in result.line["error"]["message"] and "Welcome" in result.line["last_answer"]
+    assert run("cleanup").code == 6  # still refused: said again, with what to do
+    assert run("buy", *BY_IDS).code == 6  # rule 3: the open order holds a number
+    assert run("cleanup", "--forget", order_id).code == 0
+    assert run("buy", *BY_IDS).code == 0 and run("cleanup").code == 0
+
+
+def test_an_early_cancel_window_is_ridden_out_by_cleanup(tmp_path, make_sandbox):
+    strict = make_sandbox(early_cancel=2.0)
+    run = Runner(tmp_path, [strict.base_url])
+    assert run("receive", *SILENT, "--timeout", "0.5", "--interval", "0.5").code == 6
+    time.sleep(2.0)
+    assert run("cleanup").code == 0 and orders_in(strict)[0]["state"] == "cancelled"
+
+
+# --- 5. shapes the parser was not built on, end to end --------------------------------------------------
+
+@pytest.mark.parametrize("shape", ["coded", "nested"])
+def test_unusual_shapes_give_the_code_and_never_a_false_one(tmp_path, make_sandbox, shape):
+    unusual = make_sandbox(shape=shape, sms_delay=1.2)
+    result = Runner(tmp_path, [unusual.base_url])("receive", "--country", "1", "--service", "101", "--interval", "0.5")
+    assert result.code == 0 and result.line["polls"] >= 3  # waiting answers before the SMS were not taken for codes
+    assert result.line["code"] == orders_in(unusual)[0]["code"] or result.line["code"] in result.line["sms"]
+    assert result.line["code"] != result.line["order_id"]
+
+
+# --- 6 and 7. the deadline is a wall-clock promise; answers are bounded ---------------------------------
+
+def test_a_trickling_platform_cannot_hold_a_run_past_its_deadline(tmp_path, make_sandbox):
+    slow = make_sandbox(trickle=1.0, fault_endpoints="get-sms,change-status")
+    result = Runner(tmp_path, [slow.base_url])("receive", *SILENT, "--timeout", "3", "--interval", "1")
+    assert result.elapsed < 3 + 10, result.elapsed
+    assert (result.code, result.kind) == (6, "cancel_failed")  # the cancel trickled too: said, not hidden
+    assert "cleanup" in result.line["error"]["message"]
+
+
+def test_a_trickling_poll_still_ends_in_a_cancel_when_the_cancel_answers(tmp_path, make_sandbox):
+    slow = make_sandbox(trickle=1.0, fault_endpoints="get-sms")
+    result = Runner(tmp_path, [slow.base_url])("receive", *SILENT, "--timeout", "3", "--interval", "1")
+    assert result.elapsed < 3 + 4, result.elapsed
+    assert (result.code, result.line["order_status"]) == (1, "cancelled")
+
+
+def test_an_oversize_answer_is_abandoned_at_1_mib_without_the_memory(tmp_path, make_sandbox):
+    huge = make_sandbox(oversize=400, fault_endpoints="get-countries")
+    result = Runner(tmp_path, [huge.base_url])("countries")
+    assert (result.code, result.kind) == (3, "api") and "larger than 1024 KiB" in result.line["error"]["message"]
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 200 * 1024  # KiB: no child held the answer
+
+
+def test_a_deeply_nested_answer_is_unreadable_not_a_bug(tmp_path, make_sandbox):
+    nested = make_sandbox(nest=100_000, fault_endpoints="get-countries")
+    result = Runner(tmp_path, [nested.base_url])("countries")
+    assert (result.code, result.kind) == (3, "api") and "nested too deeply" in result.line["error"]["message"]
+
+
+# --- 8. the ledger failing is a designed outcome ---------------------------------------------------------
+
+def test_a_state_dir_that_cannot_be_written_stops_the_run_before_any_request(tmp_path, sandbox):
+    run = Runner(tmp_path, [sandbox.base_url])
+    assert run("orders").code == 0
+    (run.state_dir / "ledger.sqlite3").write_bytes(b"this is not a database")
+    result = run("buy", *BY_IDS)
+    assert (result.code, result.kind) == (2, "config") and "state dir" in result.line["error"]["message"]
+    assert sandbox.platform.snapshot()["calls"] == []
