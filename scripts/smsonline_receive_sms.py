@@ -22,6 +22,8 @@ Usage:
   python scripts/smsonline_receive_sms.py orders --all
   python scripts/smsonline_receive_sms.py cleanup
   python scripts/smsonline_receive_sms.py cleanup --forget 123456
+  python scripts/smsonline_receive_sms.py doctor
+  python scripts/smsonline_receive_sms.py doctor --flow --test
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from smsonline.commands import COMMANDS, OFFLINE_COMMANDS  # noqa: E402  (the path above)
+from smsonline.commands import COMMANDS, KEYLESS_COMMANDS, OFFLINE_COMMANDS  # noqa: E402  (the path above)
 from smsonline.config import SANDBOX_KEY, bounded_seconds, load_config, positive_number, require_a_key  # noqa: E402
 from smsonline.flows import Context, as_failure  # noqa: E402
 from smsonline.ledger import Store  # noqa: E402
@@ -98,8 +100,18 @@ def wait_options(parser):
     parser.add_argument("--timeout", type=SECONDS, default=120,
                         help="seconds to wait for the SMS (default 120, at most 3600)")
     parser.add_argument("--interval", type=INTERVAL, default=5, help="seconds between polls (default 5, at least 0.5)")
-    parser.add_argument("--no-finish", action="store_true", help="do not confirm (status 3) after the code arrives")
     parser.add_argument("--code-regex", help="regex for the code in the SMS (group 1 if it has one)")
+
+
+def wait_command_options(parser):
+    order_id(parser, required=False)
+    wait_options(parser)
+    parser.add_argument("--next", action="store_true", help="wait for an SMS other than every one already seen for "
+                        "this order (after pressing resend on the site); needs --id")
+    parser.add_argument("--finish", action="store_true", default=False,
+                        help="confirm (status 3) as soon as the code arrives (default: leave it received; run "
+                        "`finish --id` once the code worked)")
+    parser.add_argument("--no-finish", action="store_false", dest="finish", help=argparse.SUPPRESS)
 
 
 def order_id(parser, required=True):
@@ -118,12 +130,23 @@ def products_options(parser):
 def receive_options(parser):
     buy_options(parser)
     wait_options(parser)
+    parser.add_argument("--no-finish", action="store_false", dest="finish", default=True,
+                        help="do not confirm (status 3) after the code arrives; `finish --id` later")
     parser.add_argument("--number-file", metavar="FILE", help="also write the number to FILE")
+    parser.add_argument("--copy", action="store_true", help="put the number, then the code, on the clipboard "
+                        "(pbcopy, wl-copy, xclip, xsel or clip) and ring the terminal bell when the code arrives")
 
 
 def check_options(parser):
     order_id(parser)
     parser.add_argument("--code-regex", help="regex for the code in the SMS")
+
+
+def doctor_options(parser):
+    parser.add_argument("--flow", action="store_true", help="also rehearse buy (test mode only), get-sms and cancel "
+                        "on the first working base URL, and show the shape of each answer")
+    for name in ("--country", "--service", "--operator"):
+        parser.add_argument(name, help=f"{name[2:]} for --flow (default: the first listed / the cheapest)")
 
 
 def cleanup_options(parser):
@@ -137,8 +160,8 @@ SUBCOMMANDS = {
     "services": ("list services", search_option),
     "products": ("operators with price and stock, cheapest in stock first", products_options),
     "buy": ("buy a number and record the order; `wait` collects the code", buy_options),
-    "wait": ("poll for the code, confirm it, or cancel on the deadline",
-             lambda p: (order_id(p, required=False), wait_options(p))),
+    "wait": ("poll for the code (left received: `finish` once it worked), or cancel on the deadline",
+             wait_command_options),
     "receive": ("buy then wait in one run (for a person at a terminal)", receive_options),
     "check": ("one get-sms call, no waiting", check_options),
     "finish": ("confirm an order that has its code (status 3)", order_id),
@@ -147,6 +170,7 @@ SUBCOMMANDS = {
     "orders": ("the ledger: open orders and money (--all: history too)",
                lambda p: p.add_argument("--all", action="store_true")),
     "cleanup": ("settle orders left by runs that died; list purchases that got no answer", cleanup_options),
+    "doctor": ("diagnose the connection and the key per base URL, spending nothing; next steps", doctor_options),
 }
 
 
@@ -216,7 +240,7 @@ def ledger_note(store):
 
 def run(args, config, clock, sleep, guard, now):
     log = Log(config.verbose, config.quiet)
-    if args.command not in OFFLINE_COMMANDS and not config.sandbox:
+    if args.command not in KEYLESS_COMMANDS and not config.sandbox:
         require_a_key(config)
     sandbox = start_sandbox(config, log) if config.sandbox else None
     try:

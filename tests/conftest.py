@@ -42,9 +42,10 @@ class Run:
 @pytest.fixture
 def cli(env, clock, capsys):
     """cli(*argv) runs main() in-process and returns its exit code, JSON line and stderr."""
-    def run(*argv, environ=None):
+    def run(*argv, environ=None, now=None):
         before = [signal.getsignal(signum) for signum in sms.SignalGuard.SIGNALS]
-        code = sms.main(list(argv), environ=env if environ is None else environ, clock=clock, sleep=clock.sleep)
+        code = sms.main(list(argv), environ=env if environ is None else environ, clock=clock, sleep=clock.sleep,
+                        **({"now": now} if now else {}))
         captured = capsys.readouterr()
         assert "Traceback" not in captured.out + captured.err
         assert KEY not in captured.out + captured.err

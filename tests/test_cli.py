@@ -450,3 +450,118 @@ def test_a_buy_after_an_old_unanswered_purchase_goes_ahead_and_says_so(cli, stor
     run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
     assert run.code == 0 and "cleanup --forget attempt-1" in run.line["warning"]
     assert [o["order_status"] for o in cli("orders").line["orders"]] == ["unknown", "waiting"]
+
+
+# --- a key per site; placeholders are not keys ---------------------------------------------------------
+
+@activate
+def test_a_site_key_from_the_env_file_serves_its_site_and_the_general_key_the_others(cli, env, tmp_path):
+    env_file = tmp_path / "skill.env"
+    env_file.write_text("SMSONLINE_API_KEY_PREMIUM_EXAMPLE_TEST=test-key-premium-site-77\n")
+    env["SMSONLINE_ENV_FILE"] = str(env_file)
+    responses.get(fakes.url("get-countries"), body=fakes.refused())
+    responses.get(fakes.url("get-countries", BACKUP), json=fakes.COUNTRIES,
+                  match=[responses.matchers.query_param_matcher({"apiKey": KEY})])
+    responses.get(fakes.url("get-services"), json=fakes.SERVICES,
+                  match=[responses.matchers.query_param_matcher({"apiKey": "test-key-premium-site-77"})])
+    assert cli("countries").code == 0
+    assert cli("services").code == 0  # premium is tried last now, and with its own key
+
+
+@activate
+def test_no_key_for_any_base_is_a_config_error_naming_both_kinds_of_variable(cli, env):
+    del env["SMSONLINE_API_KEY"]
+    run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
+    assert (run.code, run.kind) == (2, "config") and not responses.calls
+    assert "SMSONLINE_API_KEY_PREMIUM_EXAMPLE_TEST" in run.line["error"]["message"]
+
+
+@pytest.mark.parametrize("value", ["test-key-replace-me", "your-key-here", "<SMSONLINE_KEY>", "xxxxxxxxxxxx", "  ",
+                                   "short"])
+@activate
+def test_a_placeholder_key_is_a_config_error_naming_its_file(cli, env, tmp_path, value):
+    env_file = tmp_path / "skill.env"
+    env_file.write_text(f"SMSONLINE_API_KEY_SMSONLINE_IO={value}\n")
+    env["SMSONLINE_ENV_FILE"] = str(env_file)
+    run = cli("countries")
+    assert (run.code, run.kind) == (2, "config") and not responses.calls
+    assert "SMSONLINE_API_KEY_SMSONLINE_IO" in run.line["error"]["message"] and str(env_file) in \
+        run.line["error"]["message"]
+
+
+def test_the_shipped_env_example_is_refused_as_it_is(cli, env):
+    env["SMSONLINE_ENV_FILE"] = str(Path(sms.__file__).resolve().parent.parent / ".env.example")
+    del env["SMSONLINE_API_KEY"]
+    run = cli("countries")
+    assert (run.code, run.kind) == (2, "config") and ".env.example" in run.line["error"]["message"]
+
+
+# --- spending limits ---------------------------------------------------------------------------------------
+
+def bought(order_id, number):
+    return {"status": 1, "data": {"orderId": order_id, "number": number}}
+
+
+@activate
+def test_the_daily_budget_counts_spent_and_held_over_24_hours_and_refuses_before_buying(cli, env):
+    env["SMSONLINE_DAILY_BUDGET"] = "0.5"
+    wall = [1_800_000_000.0]
+    now = lambda: wall[0]  # noqa: E731
+    products = fakes.products()
+    fakes.buy(body=bought(1, "+8613800000001"))
+    fakes.status(4, order_id="1")
+    fakes.buy(body=bought(2, "+8613800000002"))
+    assert cli("buy", "--country", "1", "--service", "101", "--operator", "13", now=now).code == 0  # 0.3 held
+    assert cli("cancel", "--id", "1", now=now).code == 0  # nothing held any more
+    assert cli("buy", "--country", "1", "--service", "101", "--operator", "13", now=now).code == 0
+    ledger_now = ledger.Store(Path(env["SMSONLINE_STATE_DIR"]), now=now)
+    ledger_now.update(ledger_now.order("2"), state="finished")  # 0.3 spent
+    wall[0] += 3600
+    over = cli("buy", "--country", "1", "--service", "101", "--operator", "13", now=now)
+    assert (over.code, over.kind) == (3, "budget")
+    assert (over.line["spent"], over.line["held"], over.line["budget"], over.line["price"]) == (0.3, 0, 0.5, 0.3)
+    assert len(fakes.calls_to("buy-service")) == 2 and "raise" in over.line["error"]["message"]
+    wall[0] += 24 * 3600  # a day later the spend no longer counts
+    fakes.buy(body=bought(3, "+8613800000003"))
+    assert cli("buy", "--country", "1", "--service", "101", "--operator", "13", now=now).code == 0
+    assert products.call_count == 4  # a budget needs the price: products is asked even with --operator
+
+
+@activate
+def test_a_used_up_budget_is_refused_before_any_request(cli, env, store):
+    env["SMSONLINE_DAILY_BUDGET"] = "0.3"
+    order = store.adopt("9", PRIMARY)
+    store.update(order, state="finished", price=0.3)
+    run = cli("buy", "--country", "China", "--service", "Soul")
+    assert (run.code, run.kind, run.line["spent"]) == (3, "budget", 0.3) and not responses.calls
+
+
+@activate
+def test_the_max_price_setting_is_the_default_limit_and_an_unknown_price_never_passes(cli, env):
+    env["SMSONLINE_MAX_PRICE"] = "0.32"
+    fakes.products(body={"status": 1, "data": [{"operatorId": 11, "name": "Mobile", "price": 0.35, "count": 5},
+                                               {"operatorId": 14, "name": "Mystery", "count": 5}]})
+    run = cli("buy", "--country", "1", "--service", "101")
+    assert (run.code, run.kind) == (3, "no_numbers") and not fakes.calls_to("buy-service")
+
+
+@activate
+def test_orders_always_reports_money_and_the_budget(cli, env, store):
+    env["SMSONLINE_DAILY_BUDGET"] = "5"
+    store.update(store.adopt("9", PRIMARY), state="finished", price=0.3)
+    store.update(store.adopt("10", PRIMARY), price=0.5)
+    for argv in (["orders"], ["orders", "--all"]):
+        line = cli(*argv).line
+        assert (line["spent"], line["held"], line["spent_24h"], line["budget"], line["budget_left"]) == \
+            (0.3, 0.5, 0.3, 5.0, 4.2)
+
+
+@ordered
+def test_replace_says_what_it_cancelled(cli, store):
+    fakes.buy(1, 101, 13)
+    fakes.status(4)
+    fakes.buy(1, 101, 13, body=bought(500002, "+8613800000002"))
+    assert cli("buy", "--country", "1", "--service", "101", "--operator", "13").line["replaced"] == []
+    run = cli("buy", "--country", "1", "--service", "101", "--operator", "13", "--replace")
+    assert run.line["replaced"] == [{"order_id": fakes.ORDER_ID, "order_status": "cancelled"}]
+    assert f"replaced: order {fakes.ORDER_ID} is now cancelled" in run.err

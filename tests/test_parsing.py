@@ -335,3 +335,33 @@ def test_a_key_echoed_in_a_long_message_is_redacted_before_it_is_cut(monkeypatch
         output.REDACT.use([key, key.replace("-", "%2D")])
         failure = refusal({"status": -1, "message": message})
         assert "test-key-01" not in failure.message and "%2D01" not in failure.message
+
+
+# --- numbers ready for any form (issue 9) --------------------------------------------------------------------
+
+from support import names  # noqa: E402  (kept beside the tests that use it)
+
+
+@pytest.mark.parametrize("text, region, fields", [
+    ("+8613800001234", "CN", ("+8613800001234", "86", "13800001234", "CN")),
+    ("8613800001234", "CN", ("+8613800001234", "86", "13800001234", "CN")),
+    ("13800001234", "CN", ("+8613800001234", "86", "13800001234", "CN")),
+    ("+1 (202) 555-0143", None, ("+12025550143", "1", "2025550143", "US")),
+    ("2025550143", "US", ("+12025550143", "1", "2025550143", "US")),  # +20 … would be Egypt: the order says US
+    ("12025550143", "US", ("+12025550143", "1", "2025550143", "US")),
+    ("+44 7400 123456", None, ("+447400123456", "44", "7400123456", "GB")),
+    ("07400123456", "GB", ("+447400123456", "44", "7400123456", "GB")),
+    ("6281234567890", "ID", ("+6281234567890", "62", "81234567890", "ID")),
+    ("081234567890", "ID", ("+6281234567890", "62", "81234567890", "ID")),
+    ("79161234567", "RU", ("+79161234567", "7", "9161234567", "RU")),
+    ("89161234567", "RU", ("+79161234567", "7", "9161234567", "RU")),
+])
+def test_numbers_in_real_world_shapes(text, region, fields):
+    result = names.number_fields(text, region)
+    assert (result["number"], result["dial_code"], result["national_number"], result["region"]) == fields
+
+
+@pytest.mark.parametrize("text, region", [("12345", "CN"), ("not a number", None), ("+999123", None), ("", "US")])
+def test_a_number_that_cannot_be_parsed_is_kept_as_given_never_guessed(text, region):
+    assert names.number_fields(text, region) == {"number": text, "dial_code": None, "national_number": None,
+                                                 "region": None}

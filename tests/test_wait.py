@@ -346,7 +346,7 @@ def test_wait_uses_the_sellers_base(cli, store):
     fakes.status(3, base=BACKUP)
     assert cli("buy", "--country", "1", "--service", "101", "--operator", "13").code == 0
     store.mark_base_ok(fakes.PRIMARY)
-    run = cli("wait")
+    run = cli("wait", "--finish")
     assert run.code == 0 and run.line["code"] == "8848" and run.line["base_url"] == BACKUP
     assert cli("orders", "--all").line["orders"][0]["order_status"] == "finished"
 
@@ -560,7 +560,7 @@ def test_wait_after_check_saw_the_code_confirms_it_without_polling(cli, store):
     order = store.adopt(fakes.ORDER_ID, fakes.PRIMARY)
     store.update(order, state="received", code="8848", sms=fakes.SMS_TEXT)
     fakes.status(3)
-    run = cli("wait", "--id", fakes.ORDER_ID)
+    run = cli("wait", "--id", fakes.ORDER_ID, "--finish")
     assert (run.code, run.line["code"], run.line["order_status"], run.line["polls"]) == (0, "8848", "finished", 0)
 
 
@@ -577,3 +577,77 @@ def test_an_inherited_ignored_sighup_is_respected_like_nohup(cli, clock, store):
     finally:
         signal.signal(signal.SIGHUP, previous)
     assert run.code == 0 and run.line["code"] == "8848"  # the terminal went away; the run went on
+
+
+# --- a second code on the same number (wait leaves the order received; --next; finish; cleanup) -------------
+
+OLD_SMS, NEW_SMS = "【Soul】您的验证码是8848，5分钟内有效。", "【Soul】您的验证码是4321，5分钟内有效。"
+
+
+def sms_list(*texts):
+    return {"status": 1, "data": {"orderId": 500001, "status": "received", "messages": [{"text": t} for t in texts]}}
+
+
+@ordered
+def test_wait_leaves_the_order_received_and_finish_confirms_it_once_the_code_worked(cli, store):
+    fakes.buy()
+    fakes.poll(fakes.RECEIVED)
+    fakes.status(3)
+    assert cli("buy", "--country", "1", "--service", "101", "--operator", "13").code == 0
+    waited = cli("wait")
+    assert (waited.code, waited.line["code"], waited.line["order_status"], waited.line["finished"]) == \
+        (0, "8848", "received", False)
+    assert not fakes.calls_to("change-status")
+    finished = cli("finish", "--id", fakes.ORDER_ID)
+    assert (finished.code, finished.line["order_status"]) == (0, "finished")
+
+
+@pytest.mark.parametrize("answers", [
+    [sms_list(OLD_SMS), sms_list(OLD_SMS), sms_list(OLD_SMS, NEW_SMS)],  # the platform lists every SMS
+    [sms_list(OLD_SMS), sms_list(OLD_SMS), sms_list(NEW_SMS)],  # or only the newest
+    [sms_list(OLD_SMS), {"status": 1, "data": {"status": "received", "sms": OLD_SMS}},
+     {"status": 1, "data": {"status": "received", "sms": NEW_SMS}}],
+])
+@ordered
+def test_wait_next_returns_the_code_of_an_sms_not_seen_before(cli, clock, store, answers):
+    store.adopt(fakes.ORDER_ID, fakes.PRIMARY)
+    fakes.poll(answers[0])
+    first = cli("wait", "--id", fakes.ORDER_ID)
+    assert (first.line["code"], first.line["order_status"]) == ("8848", "received")
+    for body in answers[1:]:
+        fakes.poll(body)
+    second = cli("wait", "--id", fakes.ORDER_ID, "--next", "--interval", "1")
+    assert (second.code, second.line["code"], second.line["sms"], second.line["polls"]) == (0, "4321", NEW_SMS, 2)
+    assert store.order(fakes.ORDER_ID)["code"] == "4321"
+
+
+@ordered
+def test_wait_next_timing_out_keeps_the_order_and_its_first_code(cli, store):
+    order = store.adopt(fakes.ORDER_ID, fakes.PRIMARY)
+    fakes.poll(sms_list(OLD_SMS))
+    assert cli("wait", "--id", fakes.ORDER_ID).line["code"] == "8848"
+    fakes.poll(sms_list(OLD_SMS))
+    fakes.poll(sms_list(OLD_SMS))
+    run = cli("wait", "--id", fakes.ORDER_ID, "--next", "--timeout", "1")
+    assert (run.code, run.kind, run.line["order_status"], run.line["code"]) == (1, "timeout", "received", "8848")
+    assert "finish --id" in run.line["error"]["message"] and not fakes.calls_to("change-status")
+    assert store.order(order["order_id"])["state"] == "received"
+
+
+@activate
+def test_wait_next_needs_an_id_and_an_order_that_can_still_get_sms(cli, store):
+    assert cli("wait", "--next").kind == "usage"
+    order = store.adopt(fakes.ORDER_ID, fakes.PRIMARY)
+    store.update(order, state="finished", code="8848")
+    assert cli("wait", "--id", fakes.ORDER_ID, "--next").kind == "usage"
+
+
+@ordered
+def test_a_received_order_nobody_finishes_is_confirmed_by_cleanup_after_its_hold(cli, store):
+    order = store.adopt(fakes.ORDER_ID, fakes.PRIMARY)
+    store.update(order, state="received", code="8848", pid=dead_pid())
+    assert cli("cleanup").line["count"] == 0  # still within its hold: the agent may be typing the code
+    store.update(order, settle_after=store.now() - 1)
+    fakes.status(3)
+    run = cli("cleanup")
+    assert run.code == 0 and [o["order_status"] for o in run.line["settled"]] == ["finished"]

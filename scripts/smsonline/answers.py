@@ -340,7 +340,7 @@ def not_codes_of(order):
 
 
 def read_sms(answer, order=None, code_regex=None, seen=()):
-    """A get-sms Answer -> SmsState; `seen` holds the identities of SMS already used (the newest other one counts)."""
+    """A get-sms Answer -> SmsState; `seen` lists the SMS already used (wait --next): only the newest other counts."""
     payload, inside = answer.payload, answer.unwrapped
     if isinstance(payload, list):
         payload = {"messages": payload}
@@ -350,13 +350,18 @@ def read_sms(answer, order=None, code_regex=None, seen=()):
     if state == "waiting":  # an explicit waiting state: no code, whatever digits a message holds
         return SmsState()
     messages = sms_messages(payload, inside)
-    fresh = [m for m in messages if identity(m) not in seen]
+    fresh, already = [], collections.Counter(seen)
+    for message in messages:  # a multiset: the same text sent again is a new SMS once the first is accounted for
+        if already[identity(message)]:
+            already[identity(message)] -= 1
+        else:
+            fresh.append(message)
     code, text, not_codes = None, None, not_codes_of(order)
     if fresh:
         text, code = fresh[-1].text, plausible_code(fresh[-1].code, not_codes)
         if text and (code is None or code_regex):
             code = extract_code(text, code_regex, not_codes) or code
-    said_received = state == "received" and not code
+    said_received = state == "received" and not messages
     return SmsState(code=code, sms=text, closed=state == "closed" and not code, said_received=said_received,
                     texts=tuple(identity(m) for m in messages), payload=payload if said_received else None)
 

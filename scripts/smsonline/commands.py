@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import os
 
-from .flows import (confirmed, fetch_sms, guarded, order_or_adopted, recorded_order, settle, sole_waiting_order,
-                    wait_and_settle, with_bought_number)
+from .flows import (DAY_S, confirmed, fetch_sms, guarded, order_or_adopted, record_code, recorded_order, settle,
+                    sole_waiting_order, wait_and_settle, with_bought_number)
 from .ledger import CANCEL, FINISH, OPEN_STATES, PENDING_ACTION, REFUND, pid_alive, public_order, reference
 from .names import catalog, list_products, matches, resolve
-from .output import Failure
+from .output import Failure, copy_to_clipboard, stderr_is_a_terminal, to_stderr
 
 
 def cmd_catalog(kind):
@@ -27,6 +27,7 @@ def cmd_products(ctx, args):
 
 def cmd_buy(ctx, args):
     def announce(order, replaced, warnings):
+        tell_replaced(ctx, replaced)
         ctx.log.notice(f"number {order['number']} (order {order['order_id']}) is yours; run `wait` within "
                        f"{args.hold:g}s.")
         line = {"status": "waiting", **public_order(order), "hold_s": args.hold, "replaced": replaced}
@@ -34,13 +35,20 @@ def cmd_buy(ctx, args):
     return with_bought_number(ctx, args, announce)
 
 
+def tell_replaced(ctx, replaced):
+    for old in replaced:
+        ctx.log.notice(f"replaced: order {old['order_id']} is now {old['order_status']}.")
+
+
 def cmd_wait(ctx, args):
+    if args.next and args.id is None:
+        raise Failure("usage", "--next waits for another SMS on one order: give it with --id.")
     order = sole_waiting_order(ctx) if args.id is None else order_or_adopted(ctx, args.id)
-    if order["state"] == "received" and order.get("code"):  # `check` already saw the code
+    if order["state"] == "received" and order.get("code") and not args.next:  # `check` already saw the code
         return confirmed(ctx, order, args, {"elapsed_s": 0.0, "polls": 0, "sms": order.get("sms")})
-    if order["state"] != "waiting":
-        raise Failure("usage", f"order {order['order_id']} is {order['state']}, not waiting for an SMS.",
-                      **public_order(order))
+    if order["state"] not in ("waiting", "received"):
+        raise Failure("usage", f"order {order['order_id']} is {order['state']}, so no SMS can come for it any more; "
+                      "buy a new number.", **public_order(order))
     with ctx.store.transaction():
         owner = ctx.store.order(order["order_id"])["pid"]
         if owner != os.getpid() and pid_alive(owner):
@@ -50,13 +58,26 @@ def cmd_wait(ctx, args):
 
 
 def cmd_receive(ctx, args):
+    clipboard = {"working": args.copy}
+
+    def copy(text):
+        clipboard["working"] = clipboard["working"] and copy_to_clipboard(text, ctx.log)
+
     def wait_for_it(order, replaced, warnings):
+        tell_replaced(ctx, replaced)
         ctx.log.notice(f"number: {order['number']}  (order {order['order_id']}, price {order['price']}) — enter it on "
                        f"the site now; waiting up to {args.timeout:g}s for the SMS.")
         if args.number_file:
             write_atomically(args.number_file, f"{order['number']}\n")
-        return wait_and_settle(ctx, order, args)
+        copy(order["number"])
+        line = wait_and_settle(ctx, order, args, on_code=lambda received: (copy(received["code"]), ring_bell()))
+        return {**line, "replaced": replaced} if replaced else line
     return with_bought_number(ctx, args, wait_for_it)
+
+
+def ring_bell():
+    if stderr_is_a_terminal():
+        to_stderr("\a", end="")
 
 
 def cmd_check(ctx, args):
@@ -64,8 +85,7 @@ def cmd_check(ctx, args):
     order = recorded_order(ctx, args.id)
     state = fetch_sms(ctx, order or {"order_id": args.id}, args.code_regex)
     if order and state.code and order["state"] == "waiting":
-        ctx.store.update(order, state="received", code=state.code, sms=state.sms,
-                         settle_after=ctx.store.now() + order["hold_s"])
+        record_code(ctx, order, state)
     elif order and state.closed and order["state"] in OPEN_STATES:
         ctx.store.update(order, state="closed", note="the platform closed the order")
     status = "received" if state.code else "closed" if state.closed else "waiting"
@@ -96,9 +116,13 @@ def cmd_change_status(action):
 def cmd_orders(ctx, args):
     orders = ctx.store.orders(None if args.all else OPEN_STATES)
     spent, held = ctx.store.money()
-    spent_24h, _ = ctx.store.money(since=ctx.store.now() - 24 * 3600)
-    return {"status": "ok", "count": len(orders), "orders": [public_order(o) for o in orders],
+    spent_24h, held_24h = ctx.store.money(since=ctx.store.now() - DAY_S)
+    line = {"status": "ok", "count": len(orders), "orders": [public_order(o) for o in orders],
             "spent": spent, "held": held, "spent_24h": spent_24h}
+    if ctx.config.daily_budget is not None:
+        line.update(budget=ctx.config.daily_budget,
+                    budget_left=round(ctx.config.daily_budget - spent_24h - held_24h, 4))
+    return line
 
 
 def cmd_cleanup(ctx, args):
@@ -144,6 +168,12 @@ def forget(ctx, ref):
     return {"status": "forgotten", **public_order(order)}
 
 
+def cmd_doctor(ctx, args):
+    from .doctor import cmd_doctor as diagnose  # sockets and TLS by hand: only for this command
+
+    return diagnose(ctx, args)
+
+
 def write_atomically(path, text):
     import tempfile  # only for --number-file
 
@@ -157,8 +187,9 @@ COMMANDS = {
     "countries": cmd_catalog("country"), "services": cmd_catalog("service"), "products": cmd_products,
     "buy": cmd_buy, "wait": cmd_wait, "receive": cmd_receive, "check": cmd_check,
     "finish": cmd_change_status(FINISH), "cancel": cmd_change_status(CANCEL), "refund": cmd_change_status(REFUND),
-    "orders": cmd_orders, "cleanup": cmd_cleanup,
+    "orders": cmd_orders, "cleanup": cmd_cleanup, "doctor": cmd_doctor,
 }
-OFFLINE_COMMANDS = ("orders",)
+OFFLINE_COMMANDS = ("orders",)  # no request, no write
+KEYLESS_COMMANDS = OFFLINE_COMMANDS + ("doctor",)  # doctor says what is missing instead of refusing to start
 
 

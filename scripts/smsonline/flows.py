@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import collections
 import functools
+import json
 import signal
 import sqlite3
 import types
 
 from .answers import SmsState, read_purchase, read_sms
-from .ledger import (CANCEL, DONE_STATE, FINISH, INTENT_STATE, PENDING_ACTION, REFUND, describe_order, public_order,
-                     reference)
-from .names import list_products, resolve
-from .output import Failure, Interrupted, excerpt
+from .ledger import (CANCEL, DONE_STATE, FINISH, INTENT_STATE, ORDER_FIELDS, PENDING_ACTION, REFUND, describe_order,
+                     public_order, reference)
+from .names import list_products, number_fields, region_of, resolve
+from .output import Failure, Interrupted, Progress, excerpt
 
+DAY_S = 24 * 3600
 FINAL_POLL_CAP_S = 3.0  # the poll at the deadline
 JUST_POLLED_S = 0.5  # an answer this recent makes the poll at the deadline needless
 SETTLE_GRACE_S = 8.0  # after the deadline (or a signal or an error): the final poll, the cancel and what it needs
@@ -55,8 +57,7 @@ def settle(ctx, order, action=CANCEL, reason=""):
     if state and state.closed or not state and refusal.kind in ("not_found", "order_closed"):
         return closed(ctx, order, action, refusal.message)
     if state and state.code and action == CANCEL:
-        return ctx.store.update(order, state="received", code=state.code, sms=state.sms,
-                                note=f"cancel refused: {refusal.message}", settle_after=ctx.store.now() + order["hold_s"])
+        return record_code(ctx, order, state, note=f"cancel refused: {refusal.message}")
     raise unsettled(order, action, refusal, state, reason)
 
 
@@ -89,22 +90,47 @@ def choose_operator(ctx, country_id, service_id, max_price, operator=None):
     """The cheapest operator (or the one named) with stock and within max_price -> (operator_id, price)."""
     products = list_products(ctx, country_id, service_id)
     usable = [p for p in products if p.get("stock") != 0 and (operator is None or p["id"] == str(operator))
-              and (max_price is None or (p.get("price") or 0) <= max_price)]
+              and (max_price is None or p.get("price") is not None and p["price"] <= max_price)]
     if not usable:
-        limit = f" at or below {max_price}" if max_price is not None else ""
+        limit = f" at a known price at or below {max_price:g}" if max_price is not None else ""
         raise Failure("no_numbers", f"no operator has numbers{limit} for country {country_id} / service {service_id}; "
-                      "try another country, a higher --max-price, or later.", products=products)
+                      "try another country or operator, or later (a higher price limit only if the user agrees).",
+                      products=products)
     return usable[0]["id"], usable[0].get("price")
 
 
 def what_to_buy(ctx, args):
-    """Resolve names and pick the operator -> buy-service parameters (and the expected price). Nothing is spent."""
+    """Resolve names, pick the operator, check the budget -> buy-service parameters (and the expected price).
+    Nothing is spent; a budget already used up is refused before any request."""
+    budgeted = ctx.config.daily_budget is not None and not (ctx.config.test or ctx.config.sandbox)
+    if budgeted:
+        within_budget(ctx, None)
     country_id, service_id = resolve(ctx, "country", args.country), resolve(ctx, "service", args.service)
     operator_id, price, max_price = args.operator, None, ctx.config.max_price
-    if operator_id is None or max_price is not None:  # an explicit operator needs no products call
+    if operator_id is None or max_price is not None or budgeted:  # an explicit operator needs no products call
         operator_id, price = choose_operator(ctx, country_id, service_id, max_price, args.operator)
+    if budgeted:
+        within_budget(ctx, price, known=True)
     params = {"countryId": country_id, "serviceId": service_id, "operatorId": str(operator_id)}
     return {**params, **({"test": 1} if ctx.config.test else {}), "price": price}
+
+
+def within_budget(ctx, price, known=False):
+    """SMSONLINE_DAILY_BUDGET: what real orders spent and hold over 24 hours, plus this price, stays within it.
+    Before the price is known (known=False): the budget is not already used up."""
+    budget = ctx.config.daily_budget
+    spent, held = ctx.store.money(since=ctx.store.now() - DAY_S)
+    facts = {"spent": spent, "held": held, "budget": budget, "price": price}
+    if known and price is None:
+        raise Failure("budget", "the platform gives no price for this operator, so the daily budget cannot be kept; "
+                      "choose another operator (`products` lists prices).", **facts)
+    if not known and spent + held >= budget:
+        raise Failure("budget", f"the daily budget is used up: {spent:g} spent and {held:g} held in the last 24 hours "
+                      f"of a budget of {budget:g}. Tell the user; only they can raise SMSONLINE_DAILY_BUDGET.", **facts)
+    if known and spent + held + price > budget + 1e-9:
+        raise Failure("budget", f"this number costs {price:g}, and {spent:g} spent plus {held:g} held in the last 24 "
+                      f"hours would pass the daily budget of {budget:g}. Tell the user; only they can raise "
+                      "SMSONLINE_DAILY_BUDGET.", **facts)
 
 
 def buy_number(ctx, what, args):
@@ -128,12 +154,22 @@ def buy_number(ctx, what, args):
         raise
     order = {**reservation, **purchase, "base_url": base, "state": "waiting"}
     order["price"] = what["price"] if purchase["price"] is None else purchase["price"]
+    order.update(formatted_number(ctx, purchase["number"], what["countryId"]))
     try:
-        ctx.store.record(reservation, **{k: order[k] for k in ("order_id", "number", "price", "base_url")},
+        ctx.store.record(reservation, **{k: order[k] for k in ORDER_FIELDS if k not in ("country_id", "service_id",
+                                                                                       "operator_id")},
                          state="waiting")
     except sqlite3.Error as exc:  # bought but not recordable: cancel it now, the intent held in memory
         raise unrecorded(ctx, order, exc) from None
     return reservation, replaced, warnings
+
+
+def formatted_number(ctx, number, country_id):
+    """The number in every form a site's form may want; a failure here must never cost the record of the order."""
+    try:
+        return number_fields(number, region_of(ctx, country_id))
+    except Exception:  # noqa: BLE001  (the purchase is recorded with the platform's text instead)
+        return {"number": number, "dial_code": None, "national_number": None, "region": None}
 
 
 def settled_stale(ctx, order):
@@ -235,19 +271,21 @@ def fetch_sms(ctx, order, code_regex=None, cap=None, seen=()):
 PollOutcome = collections.namedtuple("PollOutcome", "state polls elapsed_s timed_out last_error deadline")
 
 
-def poll_for_code(fetch, timeout, interval, clock, sleep, log):
+def poll_for_code(fetch, timeout, interval, clock, sleep, log, progress=None):
     """Poll at once, then every interval, then once more at the deadline (unless an answer just came), until a code
     or a closed order (monotonic clock). Each poll is capped so that none runs past the deadline."""
     start = clock()
     deadline, next_poll, polls, last, last_error, answered_at, warned = start + timeout, start, 0, SmsState(), None, \
         None, False
+    progress = progress or Progress(None, timeout, quiet=True)
     while True:
         now = clock()
+        progress.update(now - start, polls)
         at_deadline = now >= deadline
         if at_deadline and answered_at is not None and now - answered_at < JUST_POLLED_S:
             return PollOutcome(last, polls, now - start, True, last_error, deadline)
         if not at_deadline and now < next_poll:
-            sleep(min(next_poll, deadline) - now)
+            sleep(min(next_poll, deadline, now + progress.due_in(now - start)) - now)
             continue
         polls += 1
         try:
@@ -272,30 +310,63 @@ def poll_for_code(fetch, timeout, interval, clock, sleep, log):
             next_poll += interval
 
 
-def wait_and_settle(ctx, order, args):
-    """Poll for the code; confirm it (status 3) or, on the deadline, cancel (status 4) within seconds."""
-    outcome = poll_for_code(lambda cap: fetch_sms(ctx, order, args.code_regex, cap),
-                            args.timeout, args.interval, ctx.clock, ctx.sleep, ctx.log)
+def wait_and_settle(ctx, order, args, on_code=None):
+    """Poll for a code (with --next, one from an SMS not seen before); confirm it (status 3) if asked, or, on the
+    deadline, cancel (status 4) within seconds. on_code(order) runs as soon as the code is recorded."""
+    seen = json.loads(order.get("seen") or "[]") if order["state"] == "received" else []
+    progress = Progress(order["number"], args.timeout, ctx.config.progress_every, ctx.config.quiet)
+    try:
+        outcome = poll_for_code(lambda cap: fetch_sms(ctx, order, args.code_regex, cap, seen),
+                                args.timeout, args.interval, ctx.clock, ctx.sleep, ctx.log, progress)
+    finally:
+        progress.done()
     facts = {"elapsed_s": round(outcome.elapsed_s, 2), "polls": outcome.polls, "sms": outcome.state.sms}
     if outcome.timed_out:
-        ctx.api.stop_at = outcome.deadline + SETTLE_GRACE_S  # the cancel and all it needs, within seconds
-        detail = f" Last poll error: {outcome.last_error}" if outcome.last_error else ""
-        seen = {"last_answer": excerpt(outcome.state.payload, 300)} if outcome.state.said_received else {}
-        raise Failure("timeout", f"no SMS with a code within {args.timeout:g}s; the order is cancelled and refunded. "
-                      f"Buy again (perhaps another country or operator).{detail}", status="timeout", **facts, **seen)
+        raise timed_out(ctx, order, args, outcome, facts)
     if outcome.state.closed:
-        ctx.store.update(order, state="closed", note="the platform closed the order")
-        raise Failure("order_closed", f"the platform says order {order['order_id']} is no longer waiting "
-                      "(cancelled, expired or unknown there): nothing is held; buy a new number.", **facts,
-                      **public_order(order))
-    ctx.store.update(order, state="received", code=outcome.state.code, sms=outcome.state.sms,
-                     settle_after=ctx.store.now() + order["hold_s"])
+        had_code = order["state"] == "received"  # --next: the platform ended an order that had its code
+        ctx.store.update(order, state="finished" if had_code else "closed", note="the platform closed the order")
+        why = "it had received its code, so it counts as used" if had_code else \
+            "cancelled, expired or unknown there: nothing is held"
+        raise Failure("order_closed", f"the platform says order {order['order_id']} is no longer waiting ({why}); "
+                      "buy a new number.", **facts, **public_order(order))
+    record_code(ctx, order, outcome.state, seen)
+    if on_code:
+        on_code(order)
     return confirmed(ctx, order, args, facts)
 
 
+def timed_out(ctx, order, args, outcome, facts):
+    """The deadline's failure: the order is cancelled next (settled_failure), unless it already had a code."""
+    detail = f" Last poll error: {outcome.last_error}" if outcome.last_error else ""
+    if order["state"] == "received":  # --next: the earlier code stays, and so does the money
+        return Failure("timeout", f"no new SMS within {args.timeout:g}s; order {order['order_id']} keeps its code "
+                       f"{order['code']}: `finish --id {order['order_id']}` once a code worked, or press resend on "
+                       f"the site and `wait --id {order['order_id']} --next` again.{detail}", status="timeout",
+                       **facts, **public_order(order))
+    ctx.api.stop_at = outcome.deadline + SETTLE_GRACE_S  # the cancel and all it needs, within seconds
+    shown = {"last_answer": excerpt(outcome.state.payload, 300)} if outcome.state.said_received else {}
+    return Failure("timeout", f"no SMS with a code within {args.timeout:g}s; the order is cancelled and refunded. "
+                   f"Buy again (perhaps another country or operator).{detail}", status="timeout", **facts, **shown)
+
+
+def record_code(ctx, order, state, seen=(), note=None):
+    """The order has its code: received, with every SMS seen so far (for --next) and its hold restarted."""
+    return ctx.store.update(order, state="received", code=state.code, sms=state.sms,
+                            seen=json.dumps(merged(seen, state.texts), ensure_ascii=False),
+                            settle_after=ctx.store.now() + order["hold_s"], **({"note": note} if note else {}))
+
+
+def merged(seen, texts):
+    """The SMS seen so far, as a multiset: an SMS repeated word for word counts again."""
+    counts = collections.Counter(seen)
+    counts |= collections.Counter(texts)
+    return list(counts.elements())
+
+
 def confirmed(ctx, order, args, facts, warning=None):
-    """The received line; the order confirmed (status 3) first unless --no-finish."""
-    if not args.no_finish:
+    """The received line; the order confirmed (status 3) first if the command confirms (receive; wait --finish)."""
+    if args.finish:
         try:
             settle(ctx, order, FINISH)
         except Failure as failure:  # the code is in hand; `cleanup` confirms later

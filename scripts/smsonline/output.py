@@ -54,10 +54,9 @@ class Redactor:
         self.secrets, self.pattern = (), None
 
     def use(self, keys):
-        """Redact these keys from now on (as typed, and in every URL encoding, %2f or %2F alike)."""
+        """Redact these keys from now on: as typed, and with any of their characters percent-encoded."""
         self.secrets = tuple(dict.fromkeys(key for key in keys if key))
-        forms = {form for key in self.secrets for form in (key, *url_encoded(key))}
-        alternatives = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
+        alternatives = "|".join(key_pattern(key) for key in sorted(self.secrets, key=len, reverse=True))
         self.pattern = re.compile(alternatives, re.IGNORECASE) if alternatives else None
 
     def __call__(self, text):
@@ -65,13 +64,12 @@ class Redactor:
         return self.pattern.sub("***", text) if self.pattern else text
 
 
-def url_encoded(text):
-    """The forms urllib.parse's quote(), quote(safe="") and quote_plus() give (without importing it: start-up)."""
-    def encode(char, safe):
-        return char if char.isascii() and (char.isalnum() or char in "_.-~" + safe) else \
-            "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
-    return ("".join(encode(c, "/") for c in text), "".join(encode(c, "") for c in text),
-            "".join("+" if c == " " else encode(c, "") for c in text))
+def key_pattern(key):
+    """A key as typed or with any character percent-encoded (%2D, %2d) or, for a space, as "+"."""
+    def forms(char):
+        encoded = "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
+        return "(?:" + "|".join([re.escape(char), re.escape(encoded)] + ([r"\+"] if char == " " else [])) + ")"
+    return "".join(forms(char) for char in key)
 
 
 REDACT = Redactor()  # one run, one set of keys: main() sets them before anything can print or record
@@ -133,3 +131,70 @@ class Tracer:
         except OSError as exc:
             self.broken = True
             to_stderr(f"the trace file {self.path} cannot be written ({exc}); the run goes on without it.")
+
+
+class Progress:
+    """Waiting made visible on stderr: one live line rewritten in place on a terminal, a plain line every `every`
+    seconds otherwise, nothing with -q. Stdout is never touched."""
+
+    def __init__(self, number, timeout, every=15.0, quiet=False):
+        self.number, self.timeout, self.every, self.quiet = number, timeout, every, quiet
+        self.tty = not quiet and stderr_is_a_terminal()
+        self.next_line, self.drawn = every, False
+
+    def due_in(self, elapsed):
+        """Seconds until the next update is owed (the poll loop sleeps no longer than this)."""
+        if self.quiet:
+            return float("inf")
+        return 1.0 - elapsed % 1.0 if self.tty else max(0.0, self.next_line - elapsed)
+
+    def update(self, elapsed, polls):
+        if self.quiet:
+            return
+        if self.tty:
+            to_stderr(f"\r{self.number}: waiting for the SMS, {elapsed:.0f} s of {self.timeout:g} s "
+                      f"({max(0.0, self.timeout - elapsed):.0f} s left), {plural(polls, 'poll')}\033[K", end="")
+            self.drawn = True
+        elif elapsed >= self.next_line:
+            to_stderr(f"still waiting for an SMS on {self.number}: {elapsed:.0f}/{self.timeout:g} s, "
+                      f"{plural(polls, 'poll')}")
+            while self.next_line <= elapsed:
+                self.next_line += self.every
+
+    def done(self, bell=False):
+        if self.drawn:
+            to_stderr("\r\033[K" + ("\a" if bell else ""), end="")
+        elif bell and self.tty:
+            to_stderr("\a", end="")
+
+
+def plural(count, noun):
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def stderr_is_a_terminal():
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+CLIPBOARD_COMMANDS = {"darwin": (["pbcopy"],), "win32": (["clip"],)}
+LINUX_CLIPBOARD = (["wl-copy"], ["xclip", "-selection", "clipboard"], ["xsel", "--clipboard", "--input"])
+
+
+def copy_to_clipboard(text, log):
+    """Put text on the clipboard with the platform's tool; if there is none (or it fails), say so once and go on."""
+    import shutil
+    import subprocess
+
+    for command in CLIPBOARD_COMMANDS.get(sys.platform, LINUX_CLIPBOARD):
+        if shutil.which(command[0]):
+            try:
+                subprocess.run(command, input=text.encode("utf-8"), check=True, timeout=3,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                return True
+            except (OSError, subprocess.SubprocessError):
+                continue
+    log.notice("--copy: no clipboard tool worked (pbcopy, wl-copy, xclip, xsel or clip); copy it by hand.")
+    return False

@@ -185,7 +185,8 @@ class HtmlPageServer(LoopbackServer):
 class FakeHttpProxy(LoopbackServer):
     """A minimal CONNECT proxy: `CONNECT host:port` gets "200 Connection established" and a byte tunnel there.
 
-    Records the CONNECT targets in `targets`; other requests (absolute-form GET) get 501; an unreachable target 502."""
+    Records the CONNECT targets in `targets`. An absolute-form `GET http://host:port/path` (plain HTTP through a
+    proxy) is forwarded as one request; anything else gets 501; an unreachable target 502."""
 
     def __init__(self):
         self.targets = []
@@ -202,6 +203,8 @@ class FakeHttpProxy(LoopbackServer):
         self.record(head)
         method, _, target = request_line(head).partition(" ")
         target = target.rpartition(" ")[0]
+        if method == "GET" and target.startswith("http://"):
+            return self.forward(conn, head, target, rest)
         if method != "CONNECT":
             return conn.sendall(b"HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         with self.lock:
@@ -220,6 +223,20 @@ class FakeHttpProxy(LoopbackServer):
             close_hard(upstream)
             with self.lock:
                 self.open.discard(upstream)
+
+    def forward(self, conn, head, target, rest):
+        """One plain-HTTP request to its origin, with Connection: close, and the answer back."""
+        authority, _, path = target[len("http://"):].partition("/")
+        host, _, port = authority.rpartition(":")
+        lines = [f"GET /{path} HTTP/1.1".encode()] + [line for line in head.split(b"\r\n")[1:]
+                                                    if not line.lower().startswith((b"connection:", b"proxy-"))]
+        try:
+            upstream = socket.create_connection((host, int(port)), timeout=5)
+        except (OSError, ValueError):
+            return conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        with upstream:
+            upstream.sendall(b"\r\n".join(lines + [b"Connection: close", b"", b""]) + rest)
+            pump(upstream, conn)
 
     def tunnel(self, conn, upstream, early):
         """Pump both ways until each side has closed its half; no idle timeout (close() wakes both)."""

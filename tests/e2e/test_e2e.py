@@ -112,6 +112,8 @@ def test_the_two_step_agent_flow(run, sandbox):
     assert (refused.code, refused.kind) == (5, "open_order")
     waited = run("wait", "--interval", "0.5")
     assert waited.code == 0 and waited.line["order_id"] == bought.line["order_id"] and waited.line["code"]
+    assert waited.line["order_status"] == "received"  # the code is used on the site, then confirmed
+    assert run("finish", "--id", bought.line["order_id"]).code == 0
     history = run("orders", "--all").line["orders"]
     assert [(o["order_id"], o["order_status"]) for o in history] == [(bought.line["order_id"], "finished")]
     assert len(calls(sandbox, "buy-service")) == 1

@@ -202,19 +202,21 @@ def test_the_proxy_forwards_bytes_sent_right_behind_the_connect_head(servers):
     assert b"blocked by your network administrator" in answer and page.requests == ["GET /inside HTTP/1.1"]
 
 
-def test_the_proxy_answers_501_to_plain_requests_and_502_to_dead_targets(servers):
+def test_the_proxy_forwards_plain_requests_and_answers_502_to_dead_targets_501_to_nonsense(servers):
     proxy = keep(servers, FakeHttpProxy())
-    assert requests.get("http://127.0.0.1:9/x", proxies={"http": proxy.url}, timeout=5).status_code == 501
+    page = keep(servers, HtmlPageServer())
+    assert requests.get(page.base_url + "/x", proxies={"http": proxy.url}, timeout=5).text.startswith("<!DOCTYPE")
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         dead = probe.getsockname()[1]
+    assert requests.get(f"http://127.0.0.1:{dead}/x", proxies={"http": proxy.url}, timeout=5).status_code == 502
     with socket.create_connection(("127.0.0.1", proxy.port), timeout=5) as conn:
         conn.sendall(f"CONNECT 127.0.0.1:{dead} HTTP/1.1\r\n\r\n".encode())
         assert conn.recv(1024).startswith(b"HTTP/1.1 502")
     with socket.create_connection(("127.0.0.1", proxy.port), timeout=5) as conn:
         conn.sendall(b"NONSENSE\r\n\r\n")
         assert conn.recv(1024).startswith(b"HTTP/1.1 501")
-    assert proxy.targets == [f"127.0.0.1:{dead}"] and proxy.connections == 3
+    assert proxy.targets == [f"127.0.0.1:{dead}"] and proxy.connections == 4
 
 
 # closing ----------------------------------------------------------------------------------------

@@ -1,0 +1,338 @@
+"""`doctor`: a money-free diagnosis of the first contact, per base URL: DNS, TCP, TLS, the HTTP answer with the key;
+the proxy in effect; local proxies on the usual ports; and next steps a person can act on. `--flow --test` adds a
+free rehearsal (buy in test mode, one get-sms, cancel) and reports the shape of each answer.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import ssl
+import time
+import types
+from urllib.parse import urlsplit
+
+from .answers import read_answer
+from .config import KEY_VARIABLE, site_key_variable
+from .flows import fetch_sms, settle, with_bought_number
+from .http import TransportError
+from .ledger import CANCEL
+from .names import catalog
+from .output import Failure, excerpt
+
+
+def cmd_doctor(ctx, args):
+    config = ctx.config
+    if args.flow and not config.test:
+        raise Failure("usage", "doctor --flow buys a number, which is free only in the platform's test mode: add "
+                      "--test (or use --sandbox).")
+    proxy = proxy_report(config)
+    bases = [check_base(ctx, base, proxy) for base in config.base_urls]
+    found = local_proxies(config, bases) if not config.proxy else []
+    verdict, kind = overall(bases)
+    report = {"verdict": verdict, "key": key_report(config), "proxy": proxy, "bases": bases}
+    if found or not config.proxy:
+        report["local_proxies"] = found
+    report["next_steps"] = next_steps(config, proxy, bases, found)
+    if args.flow and kind is None:
+        report["flow"] = rehearsal(ctx, args, next(b["base_url"] for b in bases if b["verdict"] == "works"))
+    if kind:
+        raise Failure(kind, f"{verdict}. " + " ".join(report["next_steps"]), **report)
+    return {"status": "ok", **report}
+
+
+# ----------------------------------------------------------------------------- one base, step by step
+
+def check_base(ctx, base, proxy):
+    parts = urlsplit(base)
+    host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    key, variable, source = ctx.config.key_for(base)
+    result = {"base_url": base, "host": host, "key_variable": variable if key else None, "steps": {}}
+    steps = result["steps"]
+    timeout = ctx.config.connect_timeout
+    try:
+        if proxy["url"]:
+            sock = through_proxy(proxy, host, port, steps, timeout, tunnel=parts.scheme == "https")
+        else:
+            addresses = timed(steps, "dns", lambda: resolve_host(host, port))
+            steps["dns"]["addresses"] = addresses
+            sock = timed(steps, "tcp", lambda: socket.create_connection((host, port), timeout))
+        with sock:
+            if parts.scheme == "https":
+                timed(steps, "tls", lambda: handshake(sock, host, timeout))
+    except StepFailed as failed:
+        result["verdict"], result["failed_step"] = "unreachable", failed.step
+        return result
+    if not key:
+        steps["http"] = {"ok": False, "error": f"no API key for this site: set {variable} or {KEY_VARIABLE}"}
+        result["verdict"] = "no_key"
+        return result
+    result["key_source"] = f"{variable} ({source})"
+    result["verdict"] = http_step(ctx, base, key, steps)
+    return result
+
+
+class StepFailed(Exception):
+    def __init__(self, step):
+        super().__init__(step)
+        self.step = step
+
+
+def timed(steps, name, action):
+    """Run one step, note its time and result under steps[name]; StepFailed when it fails."""
+    started = time.monotonic()
+    try:
+        value = action()
+    except (OSError, ValueError) as exc:
+        steps[name] = {"ok": False, "ms": elapsed_ms(started), "error": describe_socket_error(exc)}
+        raise StepFailed(name) from None
+    steps[name] = {"ok": True, "ms": elapsed_ms(started), **(value if isinstance(value, dict) else {})}
+    return value
+
+
+def elapsed_ms(started):
+    return round((time.monotonic() - started) * 1000, 1)
+
+
+def resolve_host(host, port):
+    return sorted({info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
+
+
+def handshake(sock, host, timeout):
+    """The TLS handshake as requests would make it (same trust store); its version and certificate."""
+    context = ssl.create_default_context(cafile=trust_store())
+    sock.settimeout(timeout)
+    with context.wrap_socket(sock, server_hostname=host) as tls:
+        cert = tls.getpeercert()
+        subject = dict(item[0] for item in cert.get("subject", ()))
+        return {"version": tls.version(), "subject": subject.get("commonName"), "expires": cert.get("notAfter")}
+
+
+def trust_store():
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        if os.environ.get(name):
+            return os.environ[name]
+    from requests.utils import DEFAULT_CA_BUNDLE_PATH
+    return DEFAULT_CA_BUNDLE_PATH
+
+
+def describe_socket_error(exc):
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"certificate error: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS handshake error: {getattr(exc, 'reason', None) or exc}"
+    if isinstance(exc, socket.gaierror):
+        return f"DNS lookup failed: {exc.strerror}"
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return "timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset"
+    return f"{type(exc).__name__}: {excerpt(exc, 120)}"
+
+
+def http_step(ctx, base, key, steps):
+    """get-countries with the key -> the base's verdict: works, key_refused, html or unreadable (or unreachable)."""
+    started = time.monotonic()
+    try:
+        reply = ctx.api.exchange(base, "get-countries", {}, key)
+    except (TransportError, Failure) as problem:
+        steps["http"] = {"ok": False, "ms": elapsed_ms(started), "error": getattr(problem, "said", str(problem))}
+        return "unreachable"
+    step = steps["http"] = {"ok": False, "status": reply.status, "ms": elapsed_ms(started),
+                            "content_type": reply.content_type}
+    try:
+        read_answer(reply)
+    except Failure as failure:
+        verdict = "key_refused" if failure.kind == "auth" else "html" if failure.reason == "html" else "unreadable"
+        step.update(verdict=verdict.replace("_", " "), excerpt=excerpt(reply.body.decode("utf-8", "replace"), 200))
+        return verdict
+    step.update(ok=True, verdict="key accepted")
+    return "works"
+
+
+# ----------------------------------------------------------------------------- proxies
+
+def proxy_report(config):
+    if not config.proxy:
+        return {"url": None, "source": "none"}
+    parts = urlsplit(config.proxy)
+    shown = re.sub(r"//[^@/]*@", "//***@", config.proxy)  # credentials in a proxy URL are secrets too
+    report = {"url": shown, "source": config.proxy_source, "host": parts.hostname, "port": parts.port or 80}
+    try:
+        with socket.create_connection((parts.hostname, report["port"]), config.connect_timeout):
+            report["reachable"] = True
+    except OSError as exc:
+        report.update(reachable=False, error=describe_socket_error(exc))
+    return report
+
+
+def through_proxy(proxy, host, port, steps, timeout, tunnel):
+    """The proxy's own connection, then (for https) its CONNECT tunnel to host:port."""
+    sock = timed(steps, "proxy", lambda: socket.create_connection((proxy["host"], proxy["port"]), timeout))
+    if tunnel:
+        timed(steps, "connect_tunnel", lambda: open_tunnel(sock, host, port, timeout))
+    return sock
+
+
+def open_tunnel(sock, host, port, timeout):
+    status = connect_status(sock, host, port, timeout)
+    if not re.match(r"HTTP/1\.[01] 2\d\d", status):
+        raise ValueError(f"the proxy refused the tunnel: {status}")
+    return {"answer": status}
+
+
+def connect_status(sock, host, port, timeout):
+    """Ask for a CONNECT tunnel -> the proxy's status line ("" when what answered is not an HTTP proxy)."""
+    sock.settimeout(timeout)
+    sock.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head and len(head) < 8192:
+        chunk = sock.recv(1)  # byte by byte: nothing past the head may be taken from the tunnel
+        if not chunk:
+            break
+        head += chunk
+    status = head.split(b"\r\n", 1)[0].decode("latin-1")
+    return status if status.startswith("HTTP/") else ""
+
+
+def local_proxies(config, bases):
+    """When a base fails to connect or to complete TLS: the usual local proxy ports that are open, and whether they
+    speak HTTP (CONNECT), which is what --proxy needs."""
+    failing = [urlsplit(b["base_url"]) for b in bases if b.get("failed_step") in ("tcp", "tls", "dns")]
+    if not failing:
+        return []
+    target, found = failing[0], []
+    for port in config.proxy_ports:
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), 0.3)
+        except OSError:
+            continue
+        with sock:
+            try:
+                status = connect_status(sock, target.hostname, target.port or 443, 2.0)
+            except OSError as exc:
+                status, error = "", describe_socket_error(exc)
+            else:
+                error = None if status else "answered, but not as an HTTP proxy (a SOCKS-only port?)"
+        found.append({"port": port, "http_proxy": bool(status), "tunnel": bool(re.match(r"HTTP/1\.[01] 2", status)),
+                      "answer": status or error})
+    return found
+
+
+# ----------------------------------------------------------------------------- verdicts and next steps
+
+def overall(bases):
+    """(verdict, failure kind or None): works somewhere; keys refused (3); answers unusable (3); unreachable (4)."""
+    verdicts = [b["verdict"] for b in bases]
+    hosts = lambda verdict: ", ".join(b["host"] for b in bases if b["verdict"] == verdict)  # noqa: E731
+    if "works" in verdicts:
+        return f"the key works at {hosts('works')}", None
+    if "key_refused" in verdicts:
+        return f"the key is refused at {hosts('key_refused')} and no base URL accepts it", "auth"
+    if "unreadable" in verdicts:
+        return f"{hosts('unreadable')} answered, but not in a form the skill can read", "api"
+    if "no_key" in verdicts and len(set(verdicts)) == 1:
+        return "no base URL has an API key", "config"
+    return "no base URL could be reached with the API", "network"
+
+
+def next_steps(config, proxy, bases, found):
+    steps = []
+    if proxy["url"] and not proxy.get("reachable"):
+        steps.append(f"The proxy {proxy['url']} (from {proxy['source']}) does not accept connections "
+                     f"({proxy.get('error')}): start it, or fix {proxy['source']}.")
+    http_proxies = [p["port"] for p in found if p["http_proxy"]]
+    for base in bases:
+        host, verdict, step = base["host"], base["verdict"], base.get("failed_step")
+        if verdict == "unreachable" and step in ("dns", "tcp", "tls") and not proxy["url"]:
+            what = {"dns": "its name does not resolve", "tcp": "it refuses or drops the connection",
+                    "tls": "its TLS handshake fails"}[step]
+            fix = (f"a local proxy answers on 127.0.0.1:{http_proxies[0]}: add --proxy http://127.0.0.1:"
+                   f"{http_proxies[0]} (or put SMSONLINE_PROXY=http://127.0.0.1:{http_proxies[0]} in .env)"
+                   if http_proxies else "start your proxy (Clash, v2rayN …) and add --proxy http://127.0.0.1:PORT "
+                   "(or SMSONLINE_PROXY in .env)")
+            steps.append(f"{host}: {what} on this network; {fix}.")
+        elif verdict == "unreachable" and not (proxy["url"] and not proxy.get("reachable")):
+            error = base["steps"].get(step or "http", {}).get("error", "no answer")
+            steps.append(f"{host}: {error}; try again later, or another network or proxy.")
+        elif verdict == "key_refused":
+            steps.append(f"{host} refuses the key from {base['key_source']}: keys are per site, so set "
+                         f"{site_key_variable(base['base_url'])} to the key from {host}'s own API page (in .env or "
+                         f"the environment), or leave this site out with --base-url.")
+        elif verdict == "html":
+            steps.append(f"{host}: an HTML page answered instead of the API (a block page or captive portal): sign in "
+                         "to the network, or try --proxy.")
+        elif verdict == "unreadable":
+            steps.append(f"{host}: the answer could not be read; record one with --trace FILE and give the file to "
+                         "the skill's maintainer (reference/response-shapes.md).")
+        elif verdict == "no_key":
+            steps.append(f"{host}: no key for this site: set {site_key_variable(base['base_url'])} or "
+                         f"{KEY_VARIABLE}.")
+    if not steps:
+        steps.append("Everything needed works. Next: `doctor --flow --test` for a free rehearsal, then "
+                     "`receive --test`, then for real.")
+    return steps
+
+
+def key_report(config):
+    """Where each key comes from: variable and source, never any part of the key."""
+    return {name: config.settings.source(name) for name in sorted(config.keys)} or \
+        ({"built-in sandbox key": "--sandbox"} if config.sandbox else {})
+
+
+# ----------------------------------------------------------------------------- --flow: a free rehearsal
+
+class Recorder:
+    """Keeps what the rehearsal's exchanges answered (and passes them to the run's --trace, if any)."""
+
+    def __init__(self, tracer):
+        self.tracer, self.exchanges = tracer, []
+
+    def write(self, kind, record):
+        self.exchanges.append(record)
+        if self.tracer:
+            self.tracer.write(kind, record)
+
+
+def rehearsal(ctx, args, base):
+    """buy --test on the first working base, one get-sms, then a cancel; the shape of each answer."""
+    ctx.config.base_urls = [base]
+    recorder = Recorder(ctx.api.tracer)
+    ctx.api.tracer = recorder
+    countries, services = catalog(ctx, "country"), catalog(ctx, "service")
+    buy = types.SimpleNamespace(country=args.country or countries[0]["id"], service=args.service or services[0]["id"],
+                                operator=args.operator, hold=600, replace=False)
+
+    def check_then_cancel(order, replaced, warnings):
+        state = fetch_sms(ctx, order)
+        settle(ctx, order, CANCEL)
+        return {"order_id": order["order_id"], "sms_code_seen": bool(state.code), "order_status": order["state"]}
+    outcome = with_bought_number(ctx, buy, check_then_cancel)
+    shapes = [{"endpoint": r["endpoint"], "status": r.get("status"), "shape": shape_of_text(r.get("text"))}
+              for r in recorder.exchanges if r["endpoint"] in ("buy-service", "get-sms", "change-status")]
+    return {**outcome, "base_url": base, "answers": shapes}
+
+
+def shape_of_text(text):
+    if text is None:
+        return None
+    try:
+        return shape_of(json.loads(text))
+    except ValueError:
+        return f"text: {re.sub(r'[0-9]', '9', excerpt(text, 60))}"
+
+
+def shape_of(value, depth=0):
+    """Field names and types, values masked (digits as 9) so the shape can be shared without the data."""
+    if depth > 6:
+        return "…"
+    if isinstance(value, dict):
+        return {key: shape_of(item, depth + 1) for key, item in list(value.items())[:30]}
+    if isinstance(value, list):
+        return [shape_of(value[0], depth + 1), f"{len(value)} items"] if value else []
+    if isinstance(value, str):
+        return f"str {re.sub(r'[0-9]', '9', excerpt(value, 40))!r}"
+    return type(value).__name__ if value is not None else "null"

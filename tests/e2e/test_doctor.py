@@ -1,0 +1,106 @@
+"""`doctor` against loopback fakes of the user's real first contact: premium's TLS blocked, smsonline.io refusing a
+premium key, a block page, a dead proxy, a local proxy waiting to be used. It never spends: only get-countries."""
+import socket
+
+import pytest
+
+from e2e_support import Runner, calls, orders_in
+from loopback import FakeHttpProxy, TlsHandshakeFailServer
+
+
+@pytest.fixture
+def closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def tls_blocked():
+    server = TlsHandshakeFailServer()
+    yield server
+    server.close()
+
+
+def money_endpoints(*sandboxes):
+    return [c for s in sandboxes for e in ("buy-service", "get-sms", "change-status") for c in calls(s, e)]
+
+
+def test_tls_blocked_premium_and_a_site_refusing_the_key_name_the_flag_and_the_variable(
+        tmp_path, make_sandbox, tls_blocked, closed_port):
+    other_site = make_sandbox(api_key="test-key-registered-elsewhere")
+    run = Runner(tmp_path, [tls_blocked.base_url, other_site.base_url])
+    result = run("doctor", SMSONLINE_PROXY_PORTS=str(closed_port))
+    assert (result.code, result.kind) == (3, "auth")
+    premium, io = result.line["bases"]
+    assert (premium["verdict"], premium["failed_step"]) == ("unreachable", "tls")
+    assert premium["steps"]["dns"]["ok"] and premium["steps"]["tcp"]["ok"] and "TLS" in premium["steps"]["tls"]["error"]
+    assert (io["verdict"], io["steps"]["http"]["status"]) == ("key_refused", 401)
+    steps = " ".join(result.line["next_steps"])
+    assert "--proxy http://127.0.0.1:PORT" in steps and "SMSONLINE_API_KEY_127_0_0_1" in steps
+    assert result.line["key"] == {"SMSONLINE_API_KEY": "environment"}
+    assert money_endpoints(other_site) == []
+
+
+def test_a_healthy_base_is_exit_0_and_only_lists_are_asked(run, sandbox):
+    result = run("doctor")
+    assert result.code == 0 and result.line["verdict"].startswith("the key works")
+    base = result.line["bases"][0]
+    assert base["verdict"] == "works" and base["steps"]["http"]["verdict"] == "key accepted"
+    assert [c["endpoint"] for c in sandbox.platform.snapshot()["calls"]] == ["get-countries"]
+
+
+def test_a_dead_proxy_is_named_as_the_cause(run, sandbox, closed_port):
+    result = run("doctor", "--proxy", f"http://127.0.0.1:{closed_port}")
+    assert (result.code, result.kind) == (4, "network")
+    assert result.line["proxy"]["reachable"] is False and result.line["proxy"]["source"] == "--proxy"
+    assert f"127.0.0.1:{closed_port}" in result.line["next_steps"][0] and "does not accept" in \
+        result.line["next_steps"][0]
+
+
+def test_an_open_local_proxy_port_is_found_and_the_exact_flag_named(tmp_path, tls_blocked):
+    proxy = FakeHttpProxy()
+    try:
+        result = Runner(tmp_path, [tls_blocked.base_url])("doctor", SMSONLINE_PROXY_PORTS=str(proxy.port))
+        assert (result.code, result.kind) == (4, "network")
+        assert result.line["local_proxies"] == [{"port": proxy.port, "http_proxy": True, "tunnel": True,
+                                                 "answer": "HTTP/1.1 200 Connection established"}]
+        assert f"--proxy http://127.0.0.1:{proxy.port}" in " ".join(result.line["next_steps"])
+    finally:
+        proxy.close()
+
+
+def test_through_a_working_proxy_the_tunnel_and_the_answer_are_reported(run, sandbox):
+    proxy = FakeHttpProxy()
+    try:
+        result = run("doctor", "--proxy", proxy.url)
+        assert result.code == 0 and result.line["proxy"]["reachable"] is True
+        assert result.line["bases"][0]["steps"]["proxy"]["ok"] and "dns" not in result.line["bases"][0]["steps"]
+    finally:
+        proxy.close()
+
+
+def test_doctor_flow_refuses_without_test_mode_and_rehearses_for_free_with_it(run, sandbox):
+    refused = run("doctor", "--flow")
+    assert (refused.code, refused.kind) == (2, "usage") and "--test" in refused.line["error"]["message"]
+    assert sandbox.platform.snapshot()["calls"] == []
+    before = sandbox.platform.balance
+    result = run("doctor", "--flow", "--test", "--country", "1", "--service", "101")
+    assert result.code == 0, result.line
+    flow = result.line["flow"]
+    assert flow["order_status"] == "cancelled" and [a["endpoint"] for a in flow["answers"]] == \
+        ["buy-service", "get-sms", "change-status"]
+    assert flow["answers"][0]["shape"]["data"]["orderId"] == "int"
+    assert orders_in(sandbox)[0]["state"] == "cancelled" and orders_in(sandbox)[0]["test"] is True
+    assert sandbox.platform.balance == before
+    assert calls(sandbox, "buy-service")[0]["params"]["test"] == "1"
+
+
+def test_the_users_real_path_rehearsed_in_the_sandbox(tmp_path):
+    run = Runner(tmp_path, ["https://unused.invalid/api/v1"])
+    result = run("doctor", "--sandbox", SMSONLINE_SANDBOX_ARGS="--fronts tls-fail,html-block,other-site",
+                 SMSONLINE_PROXY_PORTS="1")
+    assert result.code == 0
+    assert [b["verdict"] for b in result.line["bases"]] == ["unreachable", "html", "key_refused", "works"]
+    steps = " ".join(result.line["next_steps"])
+    assert "--proxy" in steps and "block page" in steps and "keys are per site" in steps

@@ -1,0 +1,144 @@
+"""Every trace in tests/traces/ replays, through `responses`, to the outcome it recorded.
+
+A trace is what `--trace FILE` writes: per run a `run` line (the command line and base URLs), one `exchange` line
+per HTTP exchange (endpoint, parameters without the key, status, content type, the answer's text, or the transport
+error), and an `outcome` line (exit code and JSON line). To turn a real run into a regression test, copy its trace
+here; if the parser read it wrongly, fix the parser and correct the `outcome` line (reference/response-shapes.md).
+"""
+import json
+import re
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import requests
+import responses
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+from support import KEY, sms
+
+TRACES = sorted((Path(__file__).parent / "traces").glob("*.jsonl"))
+COMPARED = ("ok", "command", "status", "order_id", "number", "dial_code", "national_number", "region", "code",
+            "order_status", "finished", "count", "verdict")
+ENVIRONMENT_FLAGS = {"--sandbox": 0, "--base-url": 1, "--proxy": 1, "--state-dir": 1, "--trace": 1}
+
+
+def runs_in(path):
+    """[{"run": …, "exchanges": […], "outcome": …}] in the order the trace holds them."""
+    runs = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        (kind, body), = json.loads(line).items()
+        if kind == "run":
+            runs.append({"run": body, "exchanges": [], "outcome": None})
+        else:
+            runs[-1]["exchanges" if kind == "exchange" else "outcome"] = \
+                runs[-1]["exchanges"] + [body] if kind == "exchange" else body
+    return runs
+
+
+def replayed_argv(argv):
+    """The recorded command line without what pointed it at its environment (the replay sets its own)."""
+    kept, skip = [], 0
+    for arg in argv:
+        if skip:
+            skip -= 1
+        elif arg.split("=", 1)[0] in ENVIRONMENT_FLAGS:
+            skip = ENVIRONMENT_FLAGS[arg] if "=" not in arg else 0
+        else:
+            kept.append(arg)
+    return kept
+
+
+def as_exception(error):
+    """A recorded transport failure as requests raises it: before the request left, or after."""
+    if not error.get("sent", True):
+        reason = NewConnectionError(None, f"recorded: {error.get('said')}")
+        return requests.exceptions.ConnectionError(MaxRetryError(None, "/", reason))
+    return requests.exceptions.ConnectionError(f"recorded after the request was sent: {error.get('said')}")
+
+
+class Replay:
+    """Answers each request with the next recorded exchange for its endpoint and parameters, in recorded order;
+    once they are used up, the last one again (a replay may poll once more than the recording did)."""
+
+    def __init__(self, exchanges):
+        self.pending = list(exchanges)
+        self.last = {}
+
+    def answer(self, request):
+        endpoint = urlsplit(request.url).path.rsplit("/", 1)[-1]
+        params = {k: v for k, v in parse_qsl(urlsplit(request.url).query) if k != "apiKey"}
+        key = (endpoint, tuple(sorted(params.items())))
+        for index, exchange in enumerate(self.pending):
+            if (exchange["endpoint"], tuple(sorted(exchange["params"].items()))) == key:
+                self.last[key] = self.pending.pop(index)
+                break
+        exchange = self.last.get(key)
+        if exchange is None:
+            return requests.exceptions.ConnectionError(f"the trace has no exchange for {endpoint} {params}")
+        if exchange.get("status") is None:
+            return as_exception(exchange.get("error", {}))
+        return exchange["status"], {"Content-Type": exchange.get("content_type") or ""}, \
+            exchange.get("text", "").encode("utf-8")
+
+
+def compared(line):
+    error = line.get("error") or {}
+    return {**{name: line[name] for name in COMPARED if name in line}, "kind": error.get("kind")}
+
+
+def test_the_shipped_traces_cover_several_shapes():
+    shapes = {path.name.split("-")[0] for path in TRACES}
+    assert len(TRACES) >= 3 and {"primary", "text", "coded"} <= shapes
+
+
+@pytest.mark.parametrize("path", TRACES, ids=lambda path: path.name)
+def test_a_recorded_trace_replays_to_its_recorded_outcome(path, tmp_path, clock, capsys):
+    state = tmp_path / "state"  # shared by the file's runs: a buy, then a wait, replays as one story
+    for number, run in enumerate(runs_in(path), 1):
+        replay = Replay(run["exchanges"])
+        environ = {"SMSONLINE_API_KEY": KEY, "SMSONLINE_STATE_DIR": str(state), "SMSONLINE_ENV_FILE": "/dev/null",
+                   "SMSONLINE_BASE_URLS": ",".join(run["run"]["bases"])}
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+            mock.add_callback(responses.GET, re.compile(r".*/virtual-number/[a-z-]+"), callback=replay.answer)
+            code = sms.main(replayed_argv(run["run"]["argv"]), environ=environ, clock=clock, sleep=clock.sleep)
+        line = json.loads(capsys.readouterr().out)
+        outcome = run["outcome"]
+        assert (code, compared(line)) == (outcome["exit"], compared(outcome["line"])), f"run {number} of {path.name}"
+        assert replay.pending == [], f"run {number} of {path.name} did not use every recorded exchange"
+
+
+def test_replay_strips_what_pointed_the_run_at_its_environment():
+    assert replayed_argv(["wait", "--sandbox", "--base-url", "http://x/api/v1", "--state-dir=/tmp/s", "--interval",
+                          "1", "--proxy", "http://p:1", "-q"]) == ["wait", "--interval", "1", "-q"]
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_trace_lines_hold_each_exchange_redacted_and_capped(cli, tmp_path):
+    trace = tmp_path / "trace.jsonl"
+    echo = {"status": 1, "data": [{"id": 1, "name": f"China {KEY} {KEY.replace('-', '%2D')}"}], "pad": "x" * 70000}
+    responses.get("https://premium.example.test/api/v1/virtual-number/get-countries", json=echo)
+    run = cli("countries", "--trace", str(trace))
+    assert run.code == 0
+    text = trace.read_text(encoding="utf-8")
+    assert KEY not in text and "test%2Dkey" not in text and "apiKey" not in text
+    run_line, exchange, outcome = [json.loads(line) for line in text.splitlines()]
+    assert run_line["run"]["argv"] == ["countries"] and run_line["run"]["bases"][0].startswith("https://premium")
+    record = exchange["exchange"]
+    assert (record["endpoint"], record["params"], record["status"]) == ("get-countries", {}, 200)
+    assert record["content_type"] == "application/json" and isinstance(record["ms"], int)
+    assert len(record["text"].encode("utf-8")) <= 64 * 1024
+    assert outcome["outcome"]["exit"] == 0 and outcome["outcome"]["line"]["count"] == 1
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_a_transport_failure_is_traced_with_whether_the_request_left(cli, tmp_path, env):
+    env["SMSONLINE_TRACE"] = str(tmp_path / "trace.jsonl")
+    responses.get("https://premium.example.test/api/v1/virtual-number/get-countries",
+                  body=requests.exceptions.ConnectTimeout("connect timed out"))
+    responses.get("https://backup.example.test/api/v1/virtual-number/get-countries",
+                  body=requests.exceptions.ReadTimeout("read timed out"))
+    assert cli("countries").code == 4
+    exchanges = [json.loads(line)["exchange"] for line in (tmp_path / "trace.jsonl").read_text().splitlines()
+                 if "exchange" in line]
+    assert [(e["status"], e["error"]["sent"]) for e in exchanges] == [(None, False), (None, True)]
