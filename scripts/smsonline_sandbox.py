@@ -75,8 +75,8 @@ class Platform:
 
     def __init__(self, api_key=DEFAULT_KEY, balance=100.0, sms_delay=3.0, early_cancel=0.0, state_file=None,
                  now=time.time, *, refuse_cancel_after_sms=False, close_after=0.0, closed_answer="state",
-                 closed_word="cancelled"):
-        self.api_key, self.sms_delay, self.early_cancel = api_key, sms_delay, early_cancel
+                 closed_word="cancelled", resend=0.0):
+        self.api_key, self.sms_delay, self.early_cancel, self.resend = api_key, sms_delay, early_cancel, resend
         self.refuse_cancel_after_sms, self.close_after = refuse_cancel_after_sms, close_after
         self.closed_answer, self.closed_word = closed_answer, closed_word
         self.state_file, self.now = Path(state_file) if state_file else None, now
@@ -163,10 +163,13 @@ class Platform:
         return {**order, "state": self.closed_word}
 
     def settle(self, order):
-        """Bring a waiting order up to now: its SMS lands when due, or the platform closes it at `close_after`."""
+        """Bring an order up to now: its SMS lands when due, or the platform closes it at `close_after`; with
+        `resend`, a received order gets a new SMS (a new code) every `resend` seconds, as when a site resends."""
+        now, sms_at = self.now(), order["sms_at"]
+        if order["state"] == "received" and self.resend and now >= order.get("landed_at", now) + self.resend:
+            return self.land_sms(order, None)
         if order["state"] != "waiting":
             return
-        now, sms_at = self.now(), order["sms_at"]
         closes_at = order["bought_at"] + self.close_after if self.close_after else None
         if sms_at is not None and now >= sms_at and (closes_at is None or sms_at < closes_at):
             self.land_sms(order, None)
@@ -198,7 +201,7 @@ class Platform:
         template = SMS_TEMPLATES.get(order["service_id"], "Your code is {code}")
         order["sms"] = text or template.format(code=code, dashed=f"{code[:3]}-{code[3:]}")
         order["code"] = None if text else code  # what the text shape answers as STATUS_OK:code
-        order["state"] = "received"
+        order["state"], order["landed_at"] = "received", self.now()
         self.save()
 
     def deliver(self, order_id, text=None):
@@ -617,6 +620,8 @@ def build_parser():
     parser.add_argument("--early-cancel", type=float, default=0.0, help="refuse cancels for this many seconds")
     parser.add_argument("--refuse-cancel-after-sms", action="store_true",
                         help="refuse to cancel an order once its SMS has landed (BAD_STATUS); finishing still works")
+    parser.add_argument("--resend", type=float, default=0.0, metavar="S",
+                        help="after an SMS lands, a new one (new code) every S s, as when a site resends (0: never)")
     parser.add_argument("--close-after", type=float, default=0.0, metavar="S",
                         help="the platform closes a waiting order S seconds after purchase and refunds it (0: never)")
     parser.add_argument("--closed-answer", choices=CLOSED_ANSWERS, default="state",
@@ -647,7 +652,7 @@ def build(options, **overrides):
                         early_cancel=settings["early_cancel"], state_file=settings["state_file"],
                         refuse_cancel_after_sms=settings["refuse_cancel_after_sms"],
                         close_after=settings["close_after"], closed_answer=settings["closed_answer"],
-                        closed_word=settings["closed_word"])
+                        closed_word=settings["closed_word"], resend=settings["resend"])
     faults = Faults(settings["latency"], settings["fail_rate"], settings["non_json_rate"],
                     names(settings["fault_endpoints"]), settings["invalid_key"], settings["seed"],
                     settings["trickle"], settings["oversize"], settings["nest"])

@@ -565,3 +565,12 @@ def test_replace_says_what_it_cancelled(cli, store):
     run = cli("buy", "--country", "1", "--service", "101", "--operator", "13", "--replace")
     assert run.line["replaced"] == [{"order_id": fakes.ORDER_ID, "order_status": "cancelled"}]
     assert f"replaced: order {fakes.ORDER_ID} is now cancelled" in run.err
+
+
+@pytest.mark.parametrize("command, state, code, kind", [("cancel", "cancelled", 0, None), ("refund", "cancelled", 2, "usage"),
+                                                        ("finish", "closed", 2, "usage")])
+@activate
+def test_a_settled_order_is_never_sent_another_status(cli, store, command, state, code, kind):
+    store.update(store.adopt(fakes.ORDER_ID, PRIMARY), state=state, code="8848")
+    run = cli(command, "--id", fakes.ORDER_ID)
+    assert (run.code, run.kind, run.line["order_status"]) == (code, kind, state) and not responses.calls

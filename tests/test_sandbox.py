@@ -450,3 +450,17 @@ def test_standalone_prints_the_base_urls_and_stops_the_fronts_on_exit(monkeypatc
     front = printed["base_urls"][0].split("/")[2].split(":")
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((front[0], int(front[1])), timeout=5).close()
+
+
+def test_resend_lands_a_new_sms_with_a_new_code_every_period():
+    clock = [1000.0]
+    platform = Platform(sms_delay=0, resend=5, now=lambda: clock[0])
+    order = platform.buy(1, 101, 13)
+    first = platform.read_sms(order["id"])
+    assert first["state"] == "received" and platform.read_sms(order["id"])["sms"] == first["sms"]
+    clock[0] += 5
+    second = platform.read_sms(order["id"])
+    assert second["sms"] != first["sms"] and second["code"] != first["code"]
+    assert platform.change_status(order["id"], 3)["state"] == "finished"
+    clock[0] += 5
+    assert platform.read_sms(order["id"])["sms"] == second["sms"]  # a finished order gets nothing more

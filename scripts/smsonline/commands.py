@@ -5,7 +5,8 @@ import os
 
 from .flows import (DAY_S, confirmed, fetch_sms, guarded, order_or_adopted, record_code, recorded_order, settle,
                     sole_waiting_order, wait_and_settle, with_bought_number)
-from .ledger import CANCEL, FINISH, OPEN_STATES, PENDING_ACTION, REFUND, pid_alive, public_order, reference
+from .ledger import (CANCEL, DONE_STATE, FINISH, OPEN_STATES, PENDING_ACTION, REFUND, SETTLED_STATES, pid_alive,
+                     public_order, reference)
 from .names import catalog, list_products, matches, resolve
 from .output import Failure, copy_to_clipboard, stderr_is_a_terminal, to_stderr
 
@@ -102,6 +103,11 @@ def cmd_change_status(action):
                 raise Failure("usage", f"order {args.id} has no code yet, and an order is never confirmed without "
                               "one: `wait` or `check` first, or `cancel` it.")
         order = order or order_or_adopted(ctx, args.id)
+        if order["state"] in SETTLED_STATES:
+            if order["state"] == DONE_STATE[action]:
+                return {"status": order["state"], **public_order(order), "warning": "already done: nothing was sent."}
+            raise Failure("usage", f"order {order['order_id']} is already {order['state']}; nothing was sent.",
+                          **public_order(order))
         if found:
             ctx.store.update(order, code=found.code, sms=found.sms)
         settle(ctx, order, action)

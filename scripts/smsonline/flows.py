@@ -76,8 +76,10 @@ def recheck(ctx, order):
 
 def unsettled(order, action, refusal, state, reason):
     verb = {CANCEL: "cancelled", FINISH: "confirmed", REFUND: "refunded"}[action]
-    last = excerpt(state.payload if state and state.payload is not None else state.sms if state else "", 300)
-    said = f" get-sms still says: {last}." if last else ""
+    shown = state and (state.payload if state.payload is not None else state.sms)
+    last = excerpt(json.dumps(shown, ensure_ascii=False) if isinstance(shown, (dict, list)) else shown, 300) \
+        if shown else None
+    said = f" get-sms still says: {last}." if last else " get-sms shows no SMS for it."
     return Failure("cancel_failed" if action == CANCEL else refusal.kind,
                    f"{reason}order {order['order_id']} could not be {verb} ({refusal.message}).{said} It stays in the "
                    f"ledger: run `cleanup` in a few minutes; if it keeps failing, look the order up on the website and, "

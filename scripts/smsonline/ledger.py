@@ -20,6 +20,7 @@ PENDING_ACTION = {"waiting": CANCEL, "cancelling": CANCEL, "received": FINISH, "
                   "refunding": REFUND}
 NO_CODE_STATES = ("buying", "waiting", "cancelling")  # rule 3: while one of these is open, nothing else is bought
 OPEN_STATES = ("buying", "waiting", "received", "cancelling", "finishing", "refunding", "unknown")
+SETTLED_STATES = ("finished", "cancelled", "refunded", "closed", "forgotten")
 SPENT_STATES = ("received", "finishing", "finished")
 HELD_STATES = ("buying", "waiting", "cancelling", "refunding", "unknown")
 ORDER_LIFETIME_S = 20 * 60  # how long the platform is assumed to keep an unanswered purchase open
@@ -196,10 +197,10 @@ class Store:
         self.db.execute("DELETE FROM orders WHERE local_id = ? AND state = 'buying'", (order["local_id"],))
 
     def money(self, since=None):
-        """(spent, held) by real orders (neither --test nor sandbox), created since a time if given."""
+        """(spent, held) by orders bought without --test (this ledger's: real or sandbox), created since a time."""
         spent = held = 0.0
         for order in self.orders(SPENT_STATES + HELD_STATES):
-            if order["test"] or self.sandbox or not order["price"] or since and order["created_at"] < since:
+            if order["test"] or not order["price"] or since and order["created_at"] < since:
                 continue
             if order["state"] in SPENT_STATES:
                 spent += order["price"]

@@ -43,7 +43,7 @@ class Runner:
     """Runs the script with a temporary state dir and SMSONLINE_* settings; checks every output for the key."""
 
     def __init__(self, tmp_path, bases):
-        self.state_dir = tmp_path / "state"
+        self.cwd, self.state_dir = tmp_path, tmp_path / "state"
         env_file = tmp_path / "empty.env"
         env_file.write_text("")
         self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "LANG": "C.UTF-8",
@@ -56,12 +56,12 @@ class Runner:
     def __call__(self, *argv, timeout=60, **env):
         started = time.monotonic()
         done = subprocess.run(self.command(argv), env={**self.env, **env}, capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+                              timeout=timeout, stdin=subprocess.DEVNULL, cwd=self.cwd)
         return Result(done.returncode, done.stdout, done.stderr, time.monotonic() - started)
 
     def start(self, *argv, **env):
         return subprocess.Popen(self.command(argv), env={**self.env, **env}, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+                                stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL, cwd=self.cwd)
 
     @staticmethod
     def finish(process, timeout=30):

@@ -37,6 +37,6 @@ def test_every_documented_command_runs_as_documented(tmp_path, name):
             argv = [last_order if previous == "--id" else arg for previous, arg in zip([""] + argv, argv)]
         if "--sandbox" not in argv:
             argv.append("--sandbox")
-        result = run(*argv, SMSONLINE_API_KEY="", SMSONLINE_SANDBOX_ARGS="--sms-delay 0")
+        result = run(*argv, SMSONLINE_API_KEY="", SMSONLINE_SANDBOX_ARGS="--sms-delay 0 --resend 0.5")
         assert result.code == expected, (argv, result.line)
         last_order = result.line.get("order_id", last_order)
