@@ -365,3 +365,50 @@ def test_numbers_in_real_world_shapes(text, region, fields):
 def test_a_number_that_cannot_be_parsed_is_kept_as_given_never_guessed(text, region):
     assert names.number_fields(text, region) == {"number": text, "dial_code": None, "national_number": None,
                                                  "region": None}
+
+
+# --- what a sloppy platform does (found by a red-team review) -------------------------------------------------
+
+def test_classifying_a_huge_message_takes_linear_time():
+    import time
+    started = time.perf_counter()
+    failure = refusal({"status": -1, "message": "wait " * 200_000})  # ~1 MB: a quadratic pattern took minutes
+    assert time.perf_counter() - started < 1 and failure.kind == "api"
+    started = time.perf_counter()
+    assert answers.extract_code("code 1234 " * 100_000) == "1234" and time.perf_counter() - started < 1
+    assert refusal("<" * 1_000_000).kind == "api"
+
+
+def test_an_empty_error_list_is_no_error():
+    assert answers.read_purchase(answer({"status": 1, "error": [], "message": "ok",
+                                         "data": {"orderId": 7001, "number": "+8613800001234"}}))["order_id"] == "7001"
+
+
+def test_a_refusal_inside_the_payload_is_a_refusal():
+    failure = refusal({"code": 0, "msg": "success",
+                       "data": {"success": False, "message": "Cannot cancel: SMS already received"}})
+    assert failure.kind == "api" and "Cannot cancel" in failure.message
+
+
+@pytest.mark.parametrize("body", [
+    {"code": 0, "msg": "success", "data": {"code": 1001, "msg": "no sms yet"}},
+    {"status": 1, "data": {"status": "1", "message": "SMS not received yet, this number is reserved for 1200 seconds"}},
+    {"status": 1, "data": {"sms": "Number +7 900 123-45-67 is waiting for an SMS"}},
+    {"status": 1, "data": {"sms": "ref 20261128"}},
+    {"status": 1, "data": {"sms": "Balance 1500"}},
+])
+def test_nothing_here_is_a_code(body):
+    order = {"order_id": "12001", "number": "+79001234567", "national_number": "9001234567"}
+    assert answers.read_sms(answer(body), order).code is None
+
+
+def test_nan_and_infinity_are_no_price():
+    purchase = answers.read_purchase(answer('{"status": 1, "data": {"orderId": 1, "number": "+1", "price": NaN}}'))
+    assert purchase["price"] is None
+    assert answers.to_number("1e999") is None and answers.to_number(float("nan")) is None
+
+
+@pytest.mark.parametrize("message", ["SMS not found", "API temporarily closed for maintenance, retry in a minute",
+                                     "Service closed for today", "not found"])
+def test_words_about_other_things_are_not_a_closed_or_unknown_order(message):
+    assert answers.kind_of_message(message) not in ("order_closed", "not_found")

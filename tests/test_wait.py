@@ -112,14 +112,26 @@ def test_a_sms_without_a_code_is_never_confirmed(cli, store):
 
 
 @ordered
-def test_polling_stops_at_once_when_the_platform_closes_the_order(cli, store):
+def test_polling_stops_at_once_when_the_platform_closes_the_order_and_a_cancel_makes_sure(cli, store):
     fakes.buy()
     fakes.poll(fakes.WAITING)
     fakes.poll(fakes.CLOSED)
+    fakes.status(4, body={"status": -1, "message": "BAD_STATUS: the order is already cancelled"})
+    fakes.poll(fakes.CLOSED)
     run = cli(*RECEIVE, "--timeout", "60", "--interval", "1")
-    assert (run.code, run.kind) == (3, "order_closed")
-    assert run.line["polls"] == 2 and not fakes.calls_to("change-status")
+    assert (run.code, run.kind, run.line["order_status"]) == (3, "order_closed", "closed")
+    assert run.line["polls"] == 2
     assert store.order(fakes.ORDER_ID)["state"] == "closed"
+
+
+@ordered
+def test_a_closed_order_misread_from_a_transient_error_is_cancelled_not_left_holding_money(cli, store):
+    fakes.buy()
+    fakes.poll({"status": -1, "message": "Order expired"}, status=410)  # the platform was wrong, or we misread it
+    fakes.status(4)  # … and the cancel is accepted: the order was open after all, and the money comes back
+    run = cli(*RECEIVE, "--timeout", "60", "--interval", "1")
+    assert (run.code, run.kind, run.line["order_status"]) == (3, "order_closed", "cancelled")
+    assert store.order(fakes.ORDER_ID)["state"] == "cancelled"
 
 
 @ordered

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import json
+import math
 import re
 import unicodedata
 
@@ -44,29 +45,42 @@ TOKEN_KINDS = {
     "NO_ACTIVATION": "not_found", "WRONG_ACTIVATION_ID": "not_found", "EARLY_CANCEL_DENIED": "early_cancel",
     "STATUS_CANCEL": "order_closed",
 }
-MESSAGE_KINDS = (
+MESSAGE_KINDS = (  # in order; each pattern is searched in at most the first 500 characters (linear time)
     ("auth", r"(invalid|wrong|bad|incorrect|missing)[ _-]?(api[ _-]?)?key|unauthori[sz]ed|forbidden|bad_key|banned"),
     ("balance", r"balance|insufficient|not enough (money|funds)|余额"),
     ("no_numbers", r"no[ _-]?numbers?|out of stock|no (free )?phones?|not available|库存|无可用"),
-    ("early_cancel", r"early|too soon|cannot be cancel+ed yet|wait .* before cancel"),
-    ("order_closed", r"^(?!.*\b(cannot|can't|can ?not|unable|not allowed|failed|refuse)).*("
-                     r"cancel+ed|canceled|expired|closed|order[ _-]?(cancel|expire|close|finish|complete)"
-                     r"|已取消|已过期|已关闭|已结束|已失效|订单.{0,6}(取消|过期|关闭|结束))"),
-    ("not_found", r"not[ _-]?found|no[ _-]?activation|(invalid|wrong|unknown) (order|id|activation)|不存在"),
+    ("early_cancel", r"\bearly\b|too soon|cannot be cancel+ed yet|wait [^.\n]{0,40} before cancel"),
+    ("order_closed", None),  # says_closed(): a closed order needs the order named, or the word alone
+    ("not_found", r"\b(order|activation)\b[^.\n]{0,20}not[ _-]?found|no such (order|activation)|no[ _-]?activation"
+                  r"|(invalid|wrong|unknown) (order|activation)|订单不存在"),
 )
+CLOSED_WORDS = r"cancel+ed|expired|closed|finished|completed|refunded|timed[ _-]?out"
+NOT_CLOSED = r"\b(cannot|can't|can ?not|unable|not allowed|failed|refuse\w*|temporar\w*|maintenance)\b"
 
 
 # ----------------------------------------------------------------------------- envelope
 
 def kind_of_message(text):
-    upper = str(text).strip().upper()
+    text = str(text).strip()[:500]
+    upper = text.upper()
     for token, kind in TOKEN_KINDS.items():
         if upper.startswith(token):
             return kind
     for kind, pattern in MESSAGE_KINDS:
-        if re.search(pattern, str(text), re.IGNORECASE | re.DOTALL):
+        if says_closed(text) if pattern is None else re.search(pattern, text, re.IGNORECASE):
             return kind
     return "api"
+
+
+def says_closed(text):
+    """The platform says the order itself is over ("Order expired", ORDER_CANCELLED, 已取消), not that something
+    else is closed ("API temporarily closed") or that it cannot cancel."""
+    lower = text.lower()
+    if re.search(NOT_CLOSED, lower):
+        return False
+    return bool(re.search(rf"\b(order|activation)\b[^.\n]{{0,30}}\b({CLOSED_WORDS})\b", lower)
+                or re.fullmatch(rf"\W*((order|status)[ _-]?)?({CLOSED_WORDS})([ _-]by[ _-]\w+)?\W*", lower)
+                or re.search(r"已取消|已过期|已关闭|已失效|订单已结束", lower))
 
 
 def first(mapping, keys):
@@ -92,7 +106,7 @@ def read_text_answer(text):
     if token == "ACCESS_NUMBER" and len(parts) >= 3:
         return {"id": parts[1], "number": parts[2]}
     if token == "STATUS_OK":
-        return {"code": ":".join(parts[1:]).strip()}
+        return {"code": ":".join(parts[1:]).strip(), "state": token}
     if token.startswith("STATUS_WAIT") or token == "STATUS_CANCEL":
         return {"state": token}
     if token.startswith("ACCESS_") or token in ACK_TOKENS:
@@ -109,7 +123,8 @@ def envelope_failed(answer):
     if str(flags[0]).lower() in FAIL_FLAGS or False in flags[1:] or str(flags[1]).lower() == "false":
         return True
     error = answer.get("error")
-    if error not in (None, False, "", 0, {}) and not (isinstance(error, str) and error.lower() in ("none", "null")):
+    if error not in (None, False, "", 0, {}, []) and not (isinstance(error, str) and
+                                                          error.strip().lower() in ("none", "null", "0", "false", "ok")):
         return True
     code = answer.get("code")
     if isinstance(code, bool) or code is None:
@@ -159,7 +174,7 @@ def depth_of(value):
 def parse_json(text):
     """The decoded JSON, or None when the text is not JSON; nesting beyond MAX_DEPTH is an unreadable answer."""
     try:
-        decoded = json.loads(text)
+        decoded = json.loads(text, parse_constant=lambda name: None)  # NaN and Infinity are no values
         too_deep = depth_of(decoded) > MAX_DEPTH
     except ValueError:
         return None
@@ -178,7 +193,7 @@ def http_failure(reply, decoded, text):
     if reply.status == 404:
         return Failure("not_found", f"not found (HTTP 404): {detail}")
     kind = kind_of_message(detail) if reply.status < 500 else "api"
-    return Failure(kind, f"HTTP {reply.status} from the platform: {detail}", reason="http_error")
+    return Failure(kind, f"HTTP {reply.status} from the platform: {detail}")
 
 
 def read_answer(reply):
@@ -186,7 +201,7 @@ def read_answer(reply):
     text = decode(reply)
     if looks_like_html(reply, text) and reply.status != 401:  # a 401 page is still a refused key
         raise Failure("api", f"an HTML page answered instead of JSON (HTTP {reply.status}: a block page, a captive "
-                      f"portal or the site's error page): {excerpt(re.sub(r'<[^>]*>', ' ', text))!r}", reason="html")
+                      f"portal or the site's error page): {excerpt(re.sub(r'<[^>]*>', ' ', text[:4000]))!r}", reason="html")
     decoded = parse_json(text)
     if decoded is None and reply.status < 400 and text.strip():
         return Answer(read_text_answer(text), True)
@@ -202,6 +217,8 @@ def read_answer(reply):
     for key in WRAPPER_KEYS:
         if decoded.get(key) is not None:
             inner = decoded[key]
+            if isinstance(inner, dict):
+                raise_if_flagged(inner)  # {"code": 0, "data": {"success": false, …}}: the refusal is inside
             return Answer(read_text_answer(inner) if isinstance(inner, str) else inner, True)
     return Answer(decoded, False)
 
@@ -209,10 +226,12 @@ def read_answer(reply):
 # ----------------------------------------------------------------------------- lists and purchases
 
 def to_number(value, kind=float):
+    """A finite number, or None (NaN, infinity and anything else are no price and no stock)."""
     try:
-        return kind(float(value)) if value not in (None, "") and not isinstance(value, (dict, list)) else None
+        number = float(value) if value not in (None, "") and not isinstance(value, (dict, list, bool)) else None
     except (TypeError, ValueError, OverflowError):
         return None
+    return kind(number) if number is not None and math.isfinite(number) else None
 
 
 def normalise_item(key, value):
@@ -252,9 +271,29 @@ def read_purchase(answer):
     return {"order_id": str(order_id), "number": str(number), "price": to_number(first(payload, PRICE_KEYS))}
 
 
+def purchase_in(reply):
+    """An order id and a number in a buy-service answer that was read as a refusal (a success in a shape we misread
+    must not lose an order), or None."""
+    try:
+        decoded = json.loads(decode(reply), parse_constant=lambda name: None)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(decoded, dict):
+        return None
+    for candidate in [decoded, *(decoded.get(key) for key in WRAPPER_KEYS)]:
+        if isinstance(candidate, dict):
+            try:
+                return read_purchase(Answer(candidate, True))
+            except Failure:
+                continue
+    return None
+
+
 # ----------------------------------------------------------------------------- SMS
 
-Message = collections.namedtuple("Message", "text code")
+# loose: the text came from a key that may just as well hold a status line (message, content, body): its code needs
+# a keyword next to it
+Message = collections.namedtuple("Message", "text code loose", defaults=(False,))
 NEGATION_WORDS = {"not", "no", "non", "none", "never"}
 WAITING = r"wait|pending|processing|queue|等待|待接收|未收到|未接收"  # (patterns compile on first use: start-up)
 CLOSED = r"cancel|expire|timeout|timed.?out|closed|refund|finish|complete|取消|过期|关闭|關閉|超时|退款|完成|结束|失效"
@@ -296,16 +335,23 @@ def message_from(value):
     return Message(str(value), None) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
 
 
-def sms_messages(payload, inside):
-    """Every SMS in a payload, in the order given (the last is the newest), duplicates dropped."""
+LOOSE_KEYS = ("message", "content", "body")
+
+
+def sms_messages(payload, inside, received=False):
+    """Every SMS in a payload, in the order given (the last is the newest), duplicates dropped. A bare `code` at
+    payload level counts unless the payload looks like a nested envelope (a message beside it, and neither an SMS nor
+    a received state): {"code": 1001, "msg": "no sms yet"} holds no code."""
     found = []
-    for key in SMS_KEYS + (("message", "content", "body") if inside else ()) + MESSAGE_LIST_KEYS:
+    for key in SMS_KEYS + (LOOSE_KEYS if inside else ()) + MESSAGE_LIST_KEYS:
         value = payload.get(key)
         for item in value if isinstance(value, list) else [value]:
             message = message_from(item) if item not in (None, "") else None
             if message and (message.text or message.code is not None):
-                found.append(message)
-    code_field = first(payload, CODE_KEYS if inside else CODE_KEYS[1:])
+                found.append(message._replace(loose=key in LOOSE_KEYS))
+    envelope_like = any(key in payload for key in ("msg", "message", "error")) and not received and \
+        all(m.loose for m in found)
+    code_field = first(payload, CODE_KEYS[1:]) or (payload.get("code") if inside and not envelope_like else None)
     if code_field is not None:
         if found and found[-1].code is None:
             found[-1] = found[-1]._replace(code=code_field)
@@ -349,7 +395,7 @@ def read_sms(answer, order=None, code_regex=None, seen=()):
     state = order_state(payload, inside)
     if state == "waiting":  # an explicit waiting state: no code, whatever digits a message holds
         return SmsState()
-    messages = sms_messages(payload, inside)
+    messages = sms_messages(payload, inside, state == "received")
     fresh, already = [], collections.Counter(seen)
     for message in messages:  # a multiset: the same text sent again is a new SMS once the first is accounted for
         if already[identity(message)]:
@@ -360,7 +406,7 @@ def read_sms(answer, order=None, code_regex=None, seen=()):
     if fresh:
         text, code = fresh[-1].text, plausible_code(fresh[-1].code, not_codes)
         if text and (code is None or code_regex):
-            code = extract_code(text, code_regex, not_codes) or code
+            code = extract_code(text, code_regex, not_codes, keyword_needed=fresh[-1].loose) or code
     said_received = state == "received" and not messages
     return SmsState(code=code, sms=text, closed=state == "closed" and not code, said_received=said_received,
                     texts=tuple(identity(m) for m in messages), payload=payload if said_received else None)
@@ -371,7 +417,10 @@ def read_sms(answer, order=None, code_regex=None, seen=()):
 CODE_KEYWORDS = (r"(?i)验证码|校验码|动态码|确认码|激活码|安全码|код"
                  r"|(?<![a-z])(code|otp|passcode|verification|verify|pin)(?![a-z])")
 CODE_CANDIDATES = r"(?<![\d+])(\d{3}[- ]\d{3}|\d{4,8})(?!\d)"
-DECOY_BEFORE = r"(?i)(order|ref|no\.?|#|订单号?|尾号|客服|卡号|账号|заказ)\s*[:：]?\s*$"
+DECOY_BEFORE = (r"(?i)(order|ref|no\.?|#|id|balance|price|cost|amount|total|usd|rub|rmb|cny|[$¥€]|订单号?|尾号|客服|卡号|账号"
+                r"|余额|金额|价格|заказ)\s*[:：]?\s*$")
+DIGIT_RUN = r"\+?\d(?:[ .-]?\d)*"  # digits with single separators: a phone number written in groups is one run
+SMS_TEXT_CAP = 4000  # an SMS is at most a few hundred characters; extraction never reads more than this
 DATE_AFTER = r"(年|[-/.]\d{1,2}(?!\d))"
 DATE_BEFORE = r"(©\s*|\d{1,2}[-/.]\d{1,2}[-/.])$"
 KEYWORD_REACH = 30
@@ -383,24 +432,28 @@ def is_year(text, start, end, near_keyword):
         not near_keyword or re.match(DATE_AFTER, text[end:]) or re.search(DATE_BEFORE, text[max(0, start - 8):start]))
 
 
-def extract_code(text, pattern=None, not_codes=()):
-    """The verification code in an SMS: a 4-8 digit run next to a keyword beats other digit runs; an order id,
-    the number, the price or a year is never one."""
-    text = unicodedata.normalize("NFKC", text)
+def extract_code(text, pattern=None, not_codes=(), keyword_needed=False):
+    """The verification code in an SMS: a 4-8 digit run next to a keyword beats other digit runs. Never one: an
+    order id, the number (in any grouping), a price, a reference, a year; with keyword_needed, a run far from a
+    keyword."""
+    text = unicodedata.normalize("NFKC", text)[:SMS_TEXT_CAP]
     if pattern:
         match = re.search(pattern, text)
         return (match.group(1) if match.groups() else match.group(0)) if match else None
-    keywords = [m.span() for m in re.finditer(CODE_KEYWORDS, text)]
+    keywords = [m.span() for m in re.finditer(CODE_KEYWORDS, text)][:50]
+    runs = [(m.start(), m.end(), sum(c.isdigit() for c in m.group())) for m in re.finditer(DIGIT_RUN, text)]
     best = None
     for match in re.finditer(CODE_CANDIDATES, text):
         start, end = match.span()
         digits = re.sub(r"[- ]", "", match.group(1))
         gaps = [start - k_end for _, k_end in keywords if 0 <= start - k_end <= KEYWORD_REACH]
         gaps += [k_start - end + 10 for k_start, _ in keywords if 0 <= k_start - end <= KEYWORD_REACH]
-        if digits in not_codes or is_year(text, start, end, bool(gaps)):
+        in_longer_run = any(r_start <= start and end <= r_end and count >= 9 and count > len(digits)
+                            for r_start, r_end, count in runs)
+        if digits in not_codes or in_longer_run or is_year(text, start, end, bool(gaps)) or \
+                re.search(DECOY_BEFORE, text[max(0, start - 12):start]) or keyword_needed and not gaps:
             continue
         score = (min(gaps) if gaps else 1000) + (0 if len(digits) == 6 else 1)
-        score += 500 if re.search(DECOY_BEFORE, text[max(0, start - 12):start]) else 0
         if best is None or score < best[0]:
             best = (score, digits)
     return best[1] if best else None

@@ -87,8 +87,8 @@ def cmd_check(ctx, args):
     state = fetch_sms(ctx, order or {"order_id": args.id}, args.code_regex)
     if order and state.code and order["state"] == "waiting":
         record_code(ctx, order, state)
-    elif order and state.closed and order["state"] in OPEN_STATES:
-        ctx.store.update(order, state="closed", note="the platform closed the order")
+    elif order and state.closed and order["state"] == "waiting":
+        settle(ctx, order, CANCEL)  # make sure: the platform refuses it if the order really is over
     status = "received" if state.code else "closed" if state.closed else "waiting"
     return {"status": status, **(public_order(order) if order else {"order_id": str(args.id)}),
             "code": state.code, "sms": state.sms}
@@ -137,10 +137,9 @@ def cmd_cleanup(ctx, args):
     if args.forget:
         return forget(ctx, args.forget)
     done, failed, unknown = [], [], []
+    ctx.store.mark_abandoned_purchases()
     for order in ctx.store.orders(OPEN_STATES):
         live = order["pid"] != os.getpid() and pid_alive(order["pid"])
-        if order["state"] == "buying" and not live:
-            ctx.store.update(order, state="unknown", note="the buying process ended before an answer")
         if order["state"] == "unknown":
             unknown.append(public_order(order))
         if order["state"] in ("buying", "unknown") or live and not args.all or \

@@ -15,7 +15,7 @@ import signal
 import sqlite3
 import types
 
-from .answers import SmsState, read_purchase, read_sms
+from .answers import SmsState, purchase_in, read_purchase, read_sms
 from .ledger import (CANCEL, DONE_STATE, FINISH, INTENT_STATE, ORDER_FIELDS, PENDING_ACTION, REFUND, describe_order,
                      public_order, reference)
 from .names import list_products, number_fields, region_of, resolve
@@ -140,11 +140,9 @@ def buy_number(ctx, what, args):
     deferred (see with_bought_number): a signal must not lose track of a paid order."""
     reservation, stale, warnings = ctx.store.reserve_purchase(what, ctx.api.bases_in_order()[0], args.hold,
                                                               args.replace, ctx.config.test)
-    params = {k: v for k, v in what.items() if k != "price"}
     try:
-        replaced = [settled_stale(ctx, order) for order in stale]
-        answer, base = ctx.api.call("buy-service", params)
-        purchase = read_purchase(answer)
+        replaced = [settled_stale(ctx, order, warnings) for order in stale]
+        purchase, base = purchased(ctx, what, warnings)
     except Failure as failure:
         if failure.reason == "uncertain":
             ctx.store.update(reservation, state="unknown", note=failure.message)
@@ -163,7 +161,23 @@ def buy_number(ctx, what, args):
                          state="waiting")
     except sqlite3.Error as exc:  # bought but not recordable: cancel it now, the intent held in memory
         raise unrecorded(ctx, order, exc) from None
+    ctx.store.supersede(reservation)
     return reservation, replaced, warnings
+
+
+def purchased(ctx, what, warnings):
+    """buy-service -> (purchase, base URL). An answer read as a refusal that still names an order id and a number
+    is taken as a purchase: misreading a success must not lose an order (an unused one is cancelled as any other)."""
+    try:
+        answer, base = ctx.api.call("buy-service", {k: v for k, v in what.items() if k != "price"})
+    except Failure as failure:
+        hidden = purchase_in(failure.reply) if getattr(failure, "reply", None) else None
+        if not hidden:
+            raise
+        warnings.append(f"buy-service answered like a refusal ({failure.message}) yet named order "
+                        f"{hidden['order_id']}: it is treated as bought, so it is cancelled if it goes unused.")
+        return hidden, failure.base
+    return read_purchase(answer), base
 
 
 def formatted_number(ctx, number, country_id):
@@ -174,11 +188,17 @@ def formatted_number(ctx, number, country_id):
         return {"number": number, "dial_code": None, "national_number": None, "region": None}
 
 
-def settled_stale(ctx, order):
-    """An order left by a run that ended (or replaced): cancel it, or confirm it if it had received its code."""
-    settle(ctx, order, PENDING_ACTION[order["state"]], "before buying: ")
-    if order["state"] == "received":  # the platform refused the cancel because the SMS had come: nobody will use it
-        settle(ctx, order, FINISH, "before buying: ")
+def settled_stale(ctx, order, warnings):
+    """An order left by a run that ended (or replaced): cancel it, or confirm it if it had received its code. Only a
+    cancel that fails stops the purchase (rule 3); a confirm or refund that fails is said and left to `cleanup`."""
+    try:
+        settle(ctx, order, PENDING_ACTION[order["state"]], "before buying: ")
+        if order["state"] == "received":  # the platform refused the cancel because the SMS came: nobody will use it
+            settle(ctx, order, FINISH, "before buying: ")
+    except Failure as failure:
+        if failure.kind == "cancel_failed":
+            raise
+        warnings.append(f"{failure.message}")
     return {"order_id": order["order_id"], "order_status": order["state"]}
 
 
@@ -237,8 +257,8 @@ def settled_failure(ctx, order, args, exc):
                     raise unsettled_failure from None
                 if order["state"] == "received":
                     return confirmed(ctx, order, args, facts_of(failure, order), warning=
-                                     f"{failure.message} But the platform refused the cancel because the SMS had "
-                                     "arrived: the code is here.")
+                                     f"The run was ending ({failure.kind}) when the platform refused the cancel "
+                                     "because the SMS had arrived: the code is here.")
                 failure.data.update(public_order(order))
                 raise failure
         except Interrupted as late:
@@ -326,16 +346,25 @@ def wait_and_settle(ctx, order, args, on_code=None):
     if outcome.timed_out:
         raise timed_out(ctx, order, args, outcome, facts)
     if outcome.state.closed:
-        had_code = order["state"] == "received"  # --next: the platform ended an order that had its code
-        ctx.store.update(order, state="finished" if had_code else "closed", note="the platform closed the order")
-        why = "it had received its code, so it counts as used" if had_code else \
-            "cancelled, expired or unknown there: nothing is held"
-        raise Failure("order_closed", f"the platform says order {order['order_id']} is no longer waiting ({why}); "
-                      "buy a new number.", **facts, **public_order(order))
+        raise closed_by_platform(ctx, order, facts)
     record_code(ctx, order, outcome.state, seen)
     if on_code:
         on_code(order)
     return confirmed(ctx, order, args, facts)
+
+
+def closed_by_platform(ctx, order, facts):
+    """The platform says the order is over. Without a code, settled_failure still sends the cancel (a misread
+    "closed" must not leave money held: the platform refuses it if the order really is closed, and get-sms is
+    asked again); with a code (--next), the order counts as used."""
+    if order["state"] == "received":
+        ctx.store.update(order, state="finished", note="the platform closed the order after its code")
+        why = "it had received its code, so it counts as used"
+    else:
+        ctx.api.stop_at = ctx.clock() + SETTLE_GRACE_S
+        why = "cancelled, expired or unknown there; a cancel is sent to be sure, so nothing stays held"
+    return Failure("order_closed", f"the platform says order {order['order_id']} is no longer waiting ({why}); buy a "
+                   "new number.", **facts, **public_order(order))
 
 
 def timed_out(ctx, order, args, outcome, facts):

@@ -23,10 +23,10 @@ from urllib3.util.retry import Retry
 
 from .answers import Reply, read_answer
 from .config import site_key_variable
-from .output import Failure, Tracer, excerpt
+from .output import REDACT, Failure, Tracer, excerpt
 
 MAX_ANSWER_BYTES = 1024 * 1024
-UNCERTAIN_REASONS = ("server_error", "html", "unreadable", "too_large")  # a buy-service answer that may hide a sale
+MONEY_ENDPOINTS = ("buy-service", "change-status")  # never follow a redirect: one intent, one request
 
 
 class Watchdog:
@@ -289,8 +289,10 @@ class Api:
             if not key:
                 attempts.append(attempt(host, "no API key for this site", next_step("no_key", base, self.config)))
                 continue
+            reply = None
             try:
-                answer = read_answer(self.exchange(base, endpoint, params, key, cap))
+                reply = self.exchange(base, endpoint, params, key, cap)
+                answer = read_answer(reply)
             except TransportError as exc:
                 attempts.append(attempt(host, exc.said, next_step(exc.tag, base, self.config)))
                 self.store.mark_base_failed(base)
@@ -302,8 +304,8 @@ class Api:
             except Failure as failure:
                 attempts.append(attempt(host, failure.message, next_step(failure.reason or failure.kind, base,
                                                                          self.config)))
-                failure.attempts = attempts
-                if endpoint == "buy-service" and failure.reason in UNCERTAIN_REASONS:
+                failure.attempts, failure.reply, failure.base = attempts, reply, base
+                if endpoint == "buy-service" and failure.kind == "api":  # unreadable, 5xx, HTML, an unknown refusal
                     failure.message += "; an order may exist: check the website's orders page before buying again."
                     failure.reason = "uncertain"
                     raise
@@ -326,6 +328,7 @@ class Api:
                 try:
                     response = self.session.get(
                         f"{base}/virtual-number/{endpoint}", params={**params, "apiKey": key}, stream=True,
+                        allow_redirects=endpoint not in MONEY_ENDPOINTS,
                         timeout=(min(self.config.connect_timeout, cap), min(self.config.read_timeout, cap)),
                         proxies={"http": self.config.proxy, "https": self.config.proxy} if self.config.proxy else None)
                     with contextlib.closing(response):
@@ -351,8 +354,8 @@ class Api:
         record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "base": base, "endpoint": endpoint,
                   "params": {k: str(v) for k, v in params.items()}, "ms": elapsed_ms}
         if reply:
-            record.update(status=reply.status, content_type=reply.content_type,
-                          text=reply.body[:Tracer.TEXT_CAP].decode("utf-8", "replace"))
+            record.update(status=reply.status, content_type=reply.content_type,  # redacted raw: escapes vary
+                          text=REDACT(reply.body[:Tracer.TEXT_CAP].decode("utf-8", "replace")))
         elif isinstance(error, TransportError):
             record.update(status=None, error={"said": error.said, "sent": error.sent, "tag": error.tag})
         else:

@@ -25,6 +25,7 @@ SPENT_STATES = ("received", "finishing", "finished")
 HELD_STATES = ("buying", "waiting", "cancelling", "refunding", "unknown")
 ORDER_LIFETIME_S = 20 * 60  # how long the platform is assumed to keep an unanswered purchase open
 FAILED_BASE_TTL_S = 600
+LOCK_WAIT_S = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
     local_id INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT, base_url TEXT NOT NULL,
@@ -60,9 +61,10 @@ class Store:
         state_dir = os.path.abspath(os.fspath(state_dir))
         try:
             make_private_folders(state_dir)
-            self.db = sqlite3.connect(os.path.join(state_dir, "ledger.sqlite3"), timeout=30, isolation_level=None)
+            # a lock held longer than this is a stuck process: the run goes on (writes are kept in memory, see update)
+            self.db = sqlite3.connect(os.path.join(state_dir, "ledger.sqlite3"), timeout=LOCK_WAIT_S,
+                                      isolation_level=None)
             self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA busy_timeout = 30000")
             self.migrate()
             if probe:
                 self.probe_write()
@@ -103,13 +105,14 @@ class Store:
 
     # orders
     def order(self, order_id):
-        """The newest row for an order id, or for `attempt-N` the purchase attempt N."""
+        """The row for an order id (an open one first: a platform may reuse ids), or for `attempt-N` attempt N."""
         text = str(order_id)
         if text.startswith("attempt-") and text[8:].isdigit():
             row = self.db.execute("SELECT * FROM orders WHERE local_id = ? AND sandbox = ?", (int(text[8:]), self.sandbox))
         else:
-            row = self.db.execute("SELECT * FROM orders WHERE order_id = ? AND sandbox = ? ORDER BY local_id DESC",
-                                  (text, self.sandbox))
+            row = self.db.execute(f"SELECT * FROM orders WHERE order_id = ? AND sandbox = ? ORDER BY state IN "
+                                  f"({','.join('?' * len(OPEN_STATES))}) DESC, local_id DESC",
+                                  (text, self.sandbox, *OPEN_STATES))
         row = row.fetchone()
         return dict(row) if row else None
 
@@ -144,6 +147,7 @@ class Store:
         """Atomically apply rule 3 and record the attempt (`buying`, with what is bought) -> (reservation, orders to
         settle first, warnings); raises open_order when an order or an unanswered purchase blocks it."""
         now, me = self.now(), os.getpid()
+        self.mark_abandoned_purchases()
         with self.transaction():
             blockers, settle, warnings = [], [], []
             for order in self.orders(OPEN_STATES):
@@ -169,8 +173,6 @@ class Store:
     def disposition(self, order, now, me, replace):
         """What a new purchase does about an open order: block, settle it first, warn, or nothing."""
         live, state = order["pid"] != me and pid_alive(order["pid"]), order["state"]
-        if state == "buying" and not live:
-            state = self.update(order, state="unknown", note="the buying process ended before an answer")["state"]
         if state == "buying":
             return "block"
         if state == "unknown":
@@ -180,6 +182,20 @@ class Store:
         if live or state == "waiting":
             return "block" if state in NO_CODE_STATES else None
         return "settle" if state != "received" or now > order["settle_after"] else None
+
+    def mark_abandoned_purchases(self):
+        """A `buying` row whose process is gone (or is this one: an earlier run in it) becomes `unknown`: the platform
+        may have sold the number."""
+        with self.transaction():
+            for order in self.orders(("buying",)):
+                if order["pid"] == os.getpid() or not pid_alive(order["pid"]):
+                    self.update(order, state="unknown", note="the buying process ended before an answer")
+
+    def supersede(self, order):
+        """Other open rows with this order's id: the platform reused the id, so they are over (closed)."""
+        for other in self.orders(OPEN_STATES):
+            if other["order_id"] == order["order_id"] and other["local_id"] != order["local_id"]:
+                self.update(other, state="closed", note=f"the platform reused order id {order['order_id']}")
 
     def attempt(self, local_id):
         return dict(self.db.execute("SELECT * FROM orders WHERE local_id = ?", (local_id,)).fetchone())

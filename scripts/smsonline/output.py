@@ -51,11 +51,12 @@ class Redactor:
     """Removes every API key, as typed and URL-encoded, from text that leaves the process."""
 
     def __init__(self):
-        self.secrets, self.pattern = (), None
+        self.secrets, self.pattern, self.longest = (), None, 0
 
     def use(self, keys):
         """Redact these keys from now on: as typed, and with any of their characters percent-encoded."""
         self.secrets = tuple(dict.fromkeys(key for key in keys if key))
+        self.longest = max(map(len, self.secrets), default=0)
         alternatives = "|".join(key_pattern(key) for key in sorted(self.secrets, key=len, reverse=True))
         self.pattern = re.compile(alternatives, re.IGNORECASE) if alternatives else None
 
@@ -65,10 +66,13 @@ class Redactor:
 
 
 def key_pattern(key):
-    """A key as typed or with any character percent-encoded (%2D, %2d) or, for a space, as "+"."""
+    """A key as typed, or with any character percent-encoded (%2D, %2d), JSON-escaped (\\/, \\u002f) or, for a
+    space, "+": a platform may echo the key back in any of these."""
     def forms(char):
         encoded = "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
-        return "(?:" + "|".join([re.escape(char), re.escape(encoded)] + ([r"\+"] if char == " " else [])) + ")"
+        options = [re.escape(char), re.escape(encoded), re.escape(f"\\u{ord(char):04x}")]
+        options += {"/": [re.escape("\\/")], " ": [r"\+"], "+": [" "]}.get(char, [])
+        return "(?:" + "|".join(options) + ")"
     return "".join(forms(char) for char in key)
 
 
@@ -76,8 +80,10 @@ REDACT = Redactor()  # one run, one set of keys: main() sets them before anythin
 
 
 def excerpt(text, size=120):
-    """Redacted first, then shortened: a cut must never leave the first characters of a key behind."""
-    text = " ".join(REDACT(text).split())
+    """Redacted first, then shortened: a cut must never leave the first characters of a key behind. (Only the part
+    that can show is redacted: a key starting there ends within its longest written form.)"""
+    text = " ".join(str(text).split())
+    text = REDACT(text[:size + 6 * REDACT.longest + 16])
     return text if len(text) <= size else text[:size] + "…"
 
 

@@ -66,7 +66,8 @@ def test_an_order_the_platform_closes_stops_polling_at_once_and_nothing_bricks(t
     result = run("receive", *SILENT, "--timeout", "30", "--interval", "0.5")
     assert (result.code, result.kind, result.line["order_status"]) == (3, "order_closed", "closed")
     assert result.elapsed < 6  # not 30: polling stopped when the platform said so
-    assert calls(closing, "change-status") == []
+    assert [c["params"]["status"] for c in calls(closing, "change-status")] == ["4"]  # a cancel, to be sure
+    assert orders_in(closing)[0]["state"] == "closed" and closing.platform.balance == pytest.approx(100)
     assert run("buy", *BY_IDS).code == 0 and run("cleanup").code == 0
 
 
