@@ -114,3 +114,24 @@ def test_a_nan_price_never_makes_the_line_invalid_json(cli, store):
     assert not any(isinstance(v, float) and not math.isfinite(v) for v in run.line.values())
     assert ledger.Store(store.db.execute("PRAGMA database_list").fetchone()[2].rsplit("/", 1)[0]).order(
         fakes.ORDER_ID)["price"] is None
+
+
+@ordered
+def test_a_purchase_charged_above_the_price_limit_is_cancelled_at_once(cli, env, store):
+    env["SMSONLINE_MAX_PRICE"] = "0.32"
+    fakes.products()  # lists operator 13 at 0.3 …
+    fakes.buy(body={"status": 1, "data": {"orderId": 500001, "number": "+8613800000001", "price": 0.9}})  # … charges 0.9
+    fakes.status(4)
+    run = cli(*BUY)
+    assert (run.code, run.kind, run.line["order_status"]) == (3, "budget", "cancelled")
+    assert "0.9" in run.line["error"]["message"]
+
+
+@ordered
+def test_a_purchase_that_passes_the_daily_budget_when_charged_is_cancelled_at_once(cli, env, store):
+    env["SMSONLINE_DAILY_BUDGET"] = "0.5"
+    fakes.products()
+    fakes.buy(body={"status": 1, "data": {"orderId": 500001, "number": "+8613800000001", "price": 0.6}})
+    fakes.status(4)
+    run = cli(*BUY)
+    assert (run.code, run.kind, run.line["order_status"]) == (3, "budget", "cancelled")

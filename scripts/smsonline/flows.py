@@ -27,7 +27,6 @@ JUST_POLLED_S = 0.5  # an answer this recent makes the poll at the deadline need
 SETTLE_GRACE_S = 8.0  # after the deadline (or a signal or an error): the final poll, the cancel and what it needs
 
 
-
 class Context(types.SimpleNamespace):
     """What the commands work with: config, store, log, guard, clock, sleep, tracer; api is made on first use."""
 
@@ -198,7 +197,7 @@ def settled_stale(ctx, order, warnings):
     except Failure as failure:
         if failure.kind == "cancel_failed":
             raise
-        warnings.append(f"{failure.message}")
+        warnings.append(failure.message)
     return {"order_id": order["order_id"], "order_status": order["state"]}
 
 
@@ -224,11 +223,31 @@ def with_bought_number(ctx, args, work):
         with ctx.guard.deferred():
             order, replaced, warnings = buy_number(ctx, what, args)
         ctx.guard.checkpoint()  # a signal that came during the purchase is delivered here, and cancels the order
+        charged_within_limits(ctx, order)
         return work(order, replaced, warnings)
     except BaseException as exc:
         if order is None:
             raise
         return settled_failure(ctx, order, args, exc)
+
+
+def charged_within_limits(ctx, order):
+    """The price buy-service charged may differ from the list's: past the price limit or the daily budget, the order
+    is cancelled at once (the Failure raised here does it)."""
+    price, limit, budget = order["price"], ctx.config.max_price, ctx.config.daily_budget
+    if price is None or ctx.config.test:
+        return
+    if limit is not None and price > limit + 1e-9:
+        raise Failure("budget", f"the platform charged {price:g} for order {order['order_id']}, above the price limit "
+                      f"{limit:g}: it is cancelled. Tell the user; only they can raise the limit.", price=price,
+                      max_price=limit)
+    if budget is not None and not ctx.config.sandbox:
+        spent, held = ctx.store.money(since=ctx.store.now() - DAY_S)  # this order is among the held
+        if spent + held > budget + 1e-9:
+            raise Failure("budget", f"the platform charged {price:g} for order {order['order_id']}, which takes the "
+                          f"last 24 hours to {spent + held:g} of a daily budget of {budget:g}: it is cancelled. Tell "
+                          "the user; only they can raise SMSONLINE_DAILY_BUDGET.", spent=spent, held=held,
+                          budget=budget, price=price)
 
 
 def guarded(ctx, order, args, work):

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from e2e_support import SCRIPT, Runner, orders_in
+from e2e_support import SCRIPT, orders_in
 
 SOUL = ("--country", "China", "--service", "Soul")
 SILENT = ("--country", "1", "--service", "199", "--operator", "13")
