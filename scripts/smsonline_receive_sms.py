@@ -175,7 +175,8 @@ SUBCOMMANDS = {
 
 
 def build_parser(only=None):
-    """The parser; with `only`, just that command's part (building all of them is most of a run's start-up)."""
+    """The parser. With `only`, that command's options alone; without, every command by name only, which is all that
+    the overview (--help) and an unknown command's error need: building them all is most of a run's start-up."""
     parser = Parser(prog="smsonline_receive_sms.py", description=__doc__.split("\n\n")[0],
                     epilog=__doc__[__doc__.index("Usage:"):], formatter_class=help_formatter)
     add_global_options(parser)
@@ -183,8 +184,9 @@ def build_parser(only=None):
     for name, (text, add_options) in SUBCOMMANDS.items():
         if only in (None, name):
             sub = commands.add_parser(name, help=text, description=text, formatter_class=help_formatter)
-            add_global_options(sub)
-            add_options(sub)
+            if only:
+                add_global_options(sub)
+                add_options(sub)
     return parser
 
 
