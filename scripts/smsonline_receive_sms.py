@@ -39,10 +39,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from smsonline.commands import COMMANDS, KEYLESS_COMMANDS, OFFLINE_COMMANDS  # noqa: E402  (the path above)
-from smsonline.config import SANDBOX_KEY, bounded_seconds, load_config, positive_number, require_a_key  # noqa: E402
+from smsonline.config import (SANDBOX_KEY, bounded_seconds, load_config, positive_number, proxy_password,  # noqa: E402
+                              require_a_key)
 from smsonline.flows import Context, as_failure  # noqa: E402
 from smsonline.ledger import Store  # noqa: E402
-from smsonline.output import REDACT, Failure, Log, Tracer, UsageError, json_line  # noqa: E402
+from smsonline.output import REDACT, Failure, Log, Tracer, UsageError, emit_line, json_line  # noqa: E402
 from smsonline.signals import SignalGuard  # noqa: E402
 
 
@@ -209,8 +210,10 @@ def parse_args(argv):
         if not hasattr(args, name):
             setattr(args, name, default)
     number_file = getattr(args, "number_file", None)
-    if number_file and not os.access(os.path.dirname(os.path.abspath(number_file)), os.W_OK):
-        raise UsageError(f"--number-file {number_file}: its folder does not exist or is not writable")
+    if number_file and (os.path.isdir(number_file) or
+                        not os.access(os.path.dirname(os.path.abspath(number_file)), os.W_OK)):
+        raise UsageError(f"--number-file {number_file}: a folder, or in a folder that does not exist or is not "
+                         "writable; give a file path")
     if getattr(args, "code_regex", None):
         try:
             re.compile(args.code_regex)
@@ -289,22 +292,23 @@ def main(argv=None, environ=None, clock=time.monotonic, sleep=time.sleep, now=ti
         args = parse_args(argv)
         command, args.argv = args.command, argv
         config = load_config(args, environ)
-        REDACT.use([*REDACT.secrets, *config.settings.keys_like(), *([SANDBOX_KEY] if config.sandbox else [])])
+        REDACT.use([*REDACT.secrets, *config.settings.secrets(), proxy_password(args.proxy),
+                    *([SANDBOX_KEY] if config.sandbox else [])])
         config.tracer = Tracer(config.trace) if config.trace else None
         body = run(args, config, clock, sleep, guard, now)
         ok, code = True, 0
     except SystemExit as exit_:  # --help
+        guard.restore()
         return exit_.code or 0
     except BaseException as exc:
         failure = Failure("usage", f"{exc}; see --help.") if isinstance(exc, UsageError) else as_failure(exc)
         body, ok, code = failure.line(), False, failure.exit_code
-    finally:
-        guard.restore()
     line = json_line(command, ok, body)
-    with contextlib.suppress(OSError, ValueError):
-        print(line, flush=True)
-    if config is not None and config.tracer:
-        config.tracer.write("outcome", {"exit": code, "line": json.loads(line)})
+    with guard.deferred():  # the answer is known: a signal now must not cost its line
+        emit_line(line)
+        if config is not None and config.tracer:
+            config.tracer.write("outcome", {"exit": code, "line": json.loads(line)})
+    guard.restore()
     return code
 
 

@@ -73,6 +73,7 @@ def test_a_named_env_file_that_is_missing_is_a_config_error(cli, env, tmp_path):
     ["wait", "--interval", "0.4"], ["wait", "--interval", "1e-300"], ["wait", "--timeout", "3601"],
     ["--read-timeout", "1e19", "countries"], ["--connect-timeout", "7200", "countries"],
     ["buy", "--country", "1", "--service", "1", "--hold", "86400"],
+    ["receive", "--country", "1", "--service", "1", "--number-file", "/tmp"],
 ])
 @activate
 def test_bad_input_is_a_usage_error_with_one_json_line_and_no_request(cli, argv):
@@ -574,3 +575,16 @@ def test_a_settled_order_is_never_sent_another_status(cli, store, command, state
     store.update(store.adopt(fakes.ORDER_ID, PRIMARY), state=state, code="8848")
     run = cli(command, "--id", fakes.ORDER_ID)
     assert (run.code, run.kind, run.line["order_status"]) == (code, kind, state) and not responses.calls
+
+
+def test_a_resolver_that_never_answers_cannot_hold_a_connection(monkeypatch):
+    import threading
+    import time
+    stuck = threading.Event()
+    monkeypatch.setattr(http().socket, "getaddrinfo", lambda *args, **kwargs: stuck.wait(30))
+    started = time.monotonic()
+    with pytest.raises(http().ConnectTimeoutError, match="DNS lookup"):
+        http().bounded_lookup("platform.example.test", 443, 0.3)
+    assert time.monotonic() - started < 2
+    stuck.set()
+    http().bounded_lookup("127.0.0.1", 443, 0)  # an address needs no lookup

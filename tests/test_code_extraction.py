@@ -23,6 +23,9 @@ CASES = [
     ("Barcode 55512345 printed; 7731 is your verification number", "7731"),  # "code" inside a word is no keyword
     ("Thanks for shopping 4410! Your code 99127", "99127"),  # nor "pin" inside "shopping"
     ("Welcome to the service, enjoy", None),
+    ("Your OTP for transaction of INR 2500.00 at AMAZON is 845512", "845512"),  # an amount is no code
+    ("Login code: AB12CD. Expires in 1500 seconds.", None),  # a duration is no code (letters need --code-regex)
+    ("验证码 3321，有效期 1800 秒", "3321"),
 ]
 
 

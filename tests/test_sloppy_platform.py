@@ -135,3 +135,99 @@ def test_a_purchase_that_passes_the_daily_budget_when_charged_is_cancelled_at_on
     fakes.status(4)
     run = cli(*BUY)
     assert (run.code, run.kind, run.line["order_status"]) == (3, "budget", "cancelled")
+
+
+@ordered
+def test_a_waiting_message_with_a_duration_is_no_code(cli, store):
+    fakes.buy()
+    for body in ({"status": 1, "data": {"message": "Waiting for the SMS code, this number expires in 1200 seconds"}},
+                 {"code": 0, "msg": "success", "data": {"sms": "", "message": "暂未收到短信，验证码有效期 1800 秒"}},
+                 {"status": 1, "data": {"sms": "Your OTP for transaction of INR 2500.00 at AMAZON is 845512"}}):
+        fakes.poll(body)
+    fakes.status(3)
+    run = cli(*RECEIVE, "--timeout", "10", "--interval", "5")
+    assert (run.code, run.line["code"], run.line["polls"]) == (0, "845512", 3)
+
+
+@ordered
+def test_lone_surrogates_from_a_platform_cannot_break_the_line_the_ledger_or_the_trace(cli, store, tmp_path):
+    fakes.buy(body='{"status": 1, "data": {"orderId": 500001, "number": "+8613800000001\\ud83d", "price": 0.3}}')
+    fakes.poll('{"status": 1, "data": {"status": "received", "sms": "Your code is 654321 \\ud83d"}}')
+    fakes.status(3)
+    run = cli(*RECEIVE, "--trace", str(tmp_path / "t.jsonl"))
+    assert (run.code, run.line["code"]) == (0, "654321")
+    assert "\ufffd" in run.line["sms"] and store.order(fakes.ORDER_ID)["state"] == "finished"
+    assert len((tmp_path / "t.jsonl").read_text(encoding="utf-8").splitlines()) == 5
+
+
+@activate
+def test_a_refusal_that_names_an_order_is_never_followed_by_a_purchase_elsewhere(cli, store):
+    buy_answers({"status": "error", "message": "Account banned for WhatsApp, number issued in limited mode",
+                 "data": {"orderId": 700001, "number": "+8613800007001", "price": 0.3}})
+    run = cli(*BUY)
+    assert run.code == 0 and run.line["order_id"] == "700001" and "treated as bought" in run.line["warning"]
+    assert fakes.hosts_called() == ["premium.example.test"]  # the backup sold nothing
+
+
+@activate
+def test_status_0_with_only_a_message_is_a_refusal(cli, store):
+    store.adopt(fakes.ORDER_ID, PRIMARY)
+    fakes.status(4, body={"status": 0, "message": "Order cannot be cancelled within the first 2 minutes"})
+    fakes.poll(fakes.WAITING)
+    run = cli("cancel", "--id", fakes.ORDER_ID)
+    assert (run.code, run.kind, run.line["order_status"]) == (6, "cancel_failed", "cancelling")
+
+
+@pytest.mark.parametrize("price", [-1, 0])
+@activate
+def test_a_price_of_0_or_below_is_unknown_so_limits_refuse_it(cli, env, price):
+    env["SMSONLINE_MAX_PRICE"] = "0.5"
+    fakes.products(body={"status": 1, "data": [{"operatorId": 13, "name": "CT", "price": price, "count": 10}]})
+    run = cli(*BUY)
+    assert (run.code, run.kind) == (3, "no_numbers") and not fakes.calls_to("buy-service")
+
+
+@ordered
+def test_next_does_not_return_the_code_it_already_gave_when_the_text_shows_up(cli, store):
+    store.adopt(fakes.ORDER_ID, PRIMARY)
+    fakes.poll({"status": 1, "data": {"status": "received", "code": "482913"}})
+    assert cli("wait", "--id", fakes.ORDER_ID).line["code"] == "482913"
+    fakes.poll({"status": 1, "data": {"status": "received", "code": "482913", "sms": "[Soul] Your code is 482913"}})
+    fakes.poll({"status": 1, "data": {"status": "received", "sms": "[Soul] Your code is 913377"}})
+    run = cli("wait", "--id", fakes.ORDER_ID, "--next", "--interval", "1")
+    assert (run.line["code"], run.line["polls"]) == ("913377", 2)
+
+
+@activate
+def test_a_key_with_spaces_around_it_is_sent_and_redacted_stripped(cli, env, tmp_path):
+    env["SMSONLINE_API_KEY"] = "  test-key-with-spaces-0001 "
+    responses.get(fakes.url("get-countries"), json={"status": -1, "message": "Invalid API key: test-key-with-spaces-0001"},
+                  status=401, match=[responses.matchers.query_param_matcher({"apiKey": "test-key-with-spaces-0001"})])
+    responses.get(fakes.url("get-countries", fakes.BACKUP), json=fakes.COUNTRIES | {"apiKey": "test-key-with-spaces-0001"},
+                  match=[responses.matchers.query_param_matcher({"apiKey": "test-key-with-spaces-0001"})])
+    run = cli("countries", "--trace", str(tmp_path / "t.jsonl"))
+    assert run.code == 0
+    ledger_bytes = b"".join(p.read_bytes() for p in (tmp_path / "state").iterdir())
+    for text in (run.out, run.err, (tmp_path / "t.jsonl").read_text(), ledger_bytes.decode("utf-8", "replace")):
+        assert "with-spaces" not in text
+
+
+def test_the_line_reaches_a_console_that_is_not_utf8(tmp_path):
+    import subprocess
+    import sys
+    script = fakes.__file__.replace("tests/fakes.py", "scripts/smsonline_receive_sms.py")
+    done = subprocess.run([sys.executable, script, "receive", "--sandbox", "--country", "China", "--service", "Soul",
+                           "--interval", "0.5"], capture_output=True, timeout=60,
+                          env={"PYTHONIOENCODING": "cp1252", "SMSONLINE_ENV_FILE": "/dev/null",
+                               "SMSONLINE_STATE_DIR": str(tmp_path), "SMSONLINE_SANDBOX_ARGS": "--sms-delay 0"})
+    line = json.loads(done.stdout.decode("utf-8"))
+    assert done.returncode == 0 and "验证码" in line["sms"]  # the SMS is Chinese: cp1252 cannot encode it
+
+
+def test_a_proxy_password_is_never_printed(cli, env):
+    env["SMSONLINE_PROXY"] = "http://alice:S3cretProxyPass@127.0.0.1:9"
+    with responses.RequestsMock() as mock:
+        mock.get(fakes.url("get-countries"), body=fakes.refused())
+        mock.get(fakes.url("get-countries", fakes.BACKUP), body=fakes.refused())
+        run = cli("countries")
+    assert run.code == 4 and "S3cretProxyPass" not in run.out + run.err

@@ -122,6 +122,10 @@ def envelope_failed(answer):
     flags = [answer.get("status"), answer.get("success"), answer.get("ok")]
     if str(flags[0]).lower() in FAIL_FLAGS or False in flags[1:] or str(flags[1]).lower() == "false":
         return True
+    message = message_of(answer)
+    if str(flags[0]) == "0" and not any(answer.get(key) not in (None, "", [], {}) for key in WRAPPER_KEYS) and \
+            not re.fullmatch(r"(?i)\s*(ok|success|done|成功)?\W*", str(message or "")):
+        return True  # {"status": 0, "message": "Order cannot be cancelled…"}: 0 with nothing but a message
     error = answer.get("error")
     if error not in (None, False, "", 0, {}, []) and not (isinstance(error, str) and
                                                           error.strip().lower() in ("none", "null", "0", "false", "ok")):
@@ -130,7 +134,6 @@ def envelope_failed(answer):
     if isinstance(code, bool) or code is None:
         return False
     if isinstance(code, (int, float)):
-        message = message_of(answer)
         return code not in (0, 1, 200) and (code < 0 or 400 <= code < 600 or
                                               bool(message) and kind_of_message(message) != "api")
     return isinstance(code, str) and bool(re.fullmatch(r"[A-Z][A-Z_]{2,}", code)) and kind_of_message(code) != "api"
@@ -183,7 +186,19 @@ def parse_json(text):
     if too_deep:
         raise Failure("api", f"the platform's answer is nested too deeply to read: {excerpt(text)!r}",
                       reason="unreadable")
-    return decoded
+    return without_lone_surrogates(decoded) if re.search(r"(?i)\\ud[89a-f]", text) else decoded
+
+
+def without_lone_surrogates(value):
+    """Text cut in the middle of a UTF-16 pair ("\\ud83d") cannot be printed or stored: pairs are joined, halves
+    become U+FFFD."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {without_lone_surrogates(k): without_lone_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def http_failure(reply, decoded, text):
@@ -240,7 +255,7 @@ def normalise_item(key, value):
         return {"id": str(key), "name": str(value)} if key is not None else {"id": str(value), "name": str(value)}
     item_id = first(value, ID_KEYS)
     item = {"id": str(item_id if item_id is not None else key), "name": str(first(value, NAME_KEYS) or key or item_id)}
-    price, stock = to_number(first(value, PRICE_KEYS)), first(value, STOCK_KEYS)
+    price, stock = price_of(value), first(value, STOCK_KEYS)
     if price is not None:
         item["price"] = price
     if stock is not None:
@@ -268,7 +283,13 @@ def read_purchase(answer):
         raise Failure("api", f"buy-service answered without an order id and number, so an order may exist: check "
                              f"the website's orders page. Answer: {excerpt(json.dumps(answer.payload, ensure_ascii=False))}",
                       reason="uncertain")
-    return {"order_id": str(order_id), "number": str(number), "price": to_number(first(payload, PRICE_KEYS))}
+    return {"order_id": str(order_id), "number": str(number), "price": price_of(payload)}
+
+
+def price_of(mapping):
+    """A price above 0, or None: -1, 0 and other sentinels mean the platform did not say."""
+    price = to_number(first(mapping, PRICE_KEYS))
+    return price if price is not None and price > 0 else None
 
 
 def purchase_in(reply):
@@ -347,8 +368,11 @@ def sms_messages(payload, inside, received=False):
         value = payload.get(key)
         for item in value if isinstance(value, list) else [value]:
             message = message_from(item) if item not in (None, "") else None
+            loose = key in LOOSE_KEYS
+            if message and loose and message.text and classify_state(message.text) == "waiting":
+                continue  # "Waiting for the SMS code, this number expires in 1200 seconds" is a status, not an SMS
             if message and (message.text or message.code is not None):
-                found.append(message._replace(loose=key in LOOSE_KEYS))
+                found.append(message._replace(loose=loose))
     envelope_like = any(key in payload for key in ("msg", "message", "error")) and not received and \
         all(m.loose for m in found)
     code_field = first(payload, CODE_KEYS[1:]) or (payload.get("code") if inside and not envelope_like else None)
@@ -363,6 +387,13 @@ def sms_messages(payload, inside, received=False):
 def identity(message):
     """How an SMS is recognised again (for `wait --next`): its text, else its code."""
     return message.text if message.text else f"code:{message.code}"
+
+
+def seen_after(seen, state):
+    """What `wait --next` must not return again: every SMS seen so far and the code taken (a multiset)."""
+    counts = collections.Counter(seen)
+    counts |= collections.Counter([*state.texts, *([f"code:{state.code}"] if state.code else [])])
+    return list(counts.elements())
 
 
 def plausible_code(value, not_codes):
@@ -403,10 +434,14 @@ def read_sms(answer, order=None, code_regex=None, seen=()):
         else:
             fresh.append(message)
     code, text, not_codes = None, None, not_codes_of(order)
-    if fresh:
-        text, code = fresh[-1].text, plausible_code(fresh[-1].code, not_codes)
+    seen_codes = {item[5:] for item in seen if item.startswith("code:")}
+    for message in reversed(fresh):  # the newest whose code was not seen before (a text may repeat a code seen bare)
+        text, code = message.text, plausible_code(message.code, not_codes)
         if text and (code is None or code_regex):
-            code = extract_code(text, code_regex, not_codes, keyword_needed=fresh[-1].loose) or code
+            code = extract_code(text, code_regex, not_codes, keyword_needed=message.loose) or code
+        if code not in seen_codes:
+            break
+        code = None
     said_received = state == "received" and not messages
     return SmsState(code=code, sms=text, closed=state == "closed" and not code, said_received=said_received,
                     texts=tuple(identity(m) for m in messages), payload=payload if said_received else None)
@@ -417,9 +452,11 @@ def read_sms(answer, order=None, code_regex=None, seen=()):
 CODE_KEYWORDS = (r"(?i)验证码|校验码|动态码|确认码|激活码|安全码|код"
                  r"|(?<![a-z])(code|otp|passcode|verification|verify|pin)(?![a-z])")
 CODE_CANDIDATES = r"(?<![\d+])(\d{3}[- ]\d{3}|\d{4,8})(?!\d)"
-DECOY_BEFORE = (r"(?i)(order|ref|no\.?|#|id|balance|price|cost|amount|total|usd|rub|rmb|cny|[$¥€]|订单号?|尾号|客服|卡号|账号"
-                r"|余额|金额|价格|заказ)\s*[:：]?\s*$")
+DECOY_BEFORE = (r"(?i)(order|ref|no\.?|#|id|balance|price|cost|amount|total|usd|eur|gbp|inr|rub|rmb|cny|jpy|idr|php|thb"
+                r"|vnd|myr|sgd|hkd|twd|krw|brl|aud|cad|[$¥€£₹₽]|订单号?|尾号|客服|卡号|账号|余额|金额|价格|заказ)\s*[:：]?\s*$")
 DIGIT_RUN = r"\+?\d(?:[ .-]?\d)*"  # digits with single separators: a phone number written in groups is one run
+NOT_A_CODE_AFTER = (r"(?i)^(\s*(seconds?|secs?|s\b|minutes?|mins?|hours?|hrs?|days?|秒|分钟|分|小时|天|сек|мин)"
+                    r"|\.\d\d(?!\d))")  # a duration, or an amount with decimals (2500.00)
 SMS_TEXT_CAP = 4000  # an SMS is at most a few hundred characters; extraction never reads more than this
 DATE_AFTER = r"(年|[-/.]\d{1,2}(?!\d))"
 DATE_BEFORE = r"(©\s*|\d{1,2}[-/.]\d{1,2}[-/.])$"
@@ -451,7 +488,8 @@ def extract_code(text, pattern=None, not_codes=(), keyword_needed=False):
         in_longer_run = any(r_start <= start and end <= r_end and count >= 9 and count > len(digits)
                             for r_start, r_end, count in runs)
         if digits in not_codes or in_longer_run or is_year(text, start, end, bool(gaps)) or \
-                re.search(DECOY_BEFORE, text[max(0, start - 12):start]) or keyword_needed and not gaps:
+                re.search(DECOY_BEFORE, text[max(0, start - 12):start]) or re.match(NOT_A_CODE_AFTER, text[end:end + 12]) \
+                or keyword_needed and not gaps:
             continue
         score = (min(gaps) if gaps else 1000) + (0 if len(digits) == 6 else 1)
         if best is None or score < best[0]:

@@ -30,8 +30,8 @@ class Config(types.SimpleNamespace):
         if self.sandbox:
             return SANDBOX_KEY, "built-in sandbox key", "--sandbox"
         for variable in (site_key_variable(base), KEY_VARIABLE):
-            if self.settings.get(variable):
-                return self.settings[variable], variable, self.settings.source(variable)
+            if (self.settings.get(variable) or "").strip():
+                return self.settings[variable].strip(), variable, self.settings.source(variable)
         return None, site_key_variable(base), None
 
 
@@ -45,9 +45,12 @@ class Settings(dict):
     def source(self, name):
         return "environment" if name in self.environ else self.env_file
 
-    def keys_like(self):
-        """Every value set under an SMSONLINE_API_KEY name, valid or not: all of them are kept out of the output."""
-        return [value for name, value in self.items() if name.startswith(KEY_VARIABLE) and value]
+    def secrets(self):
+        """Every value set under an SMSONLINE_API_KEY name, valid or not (as given and stripped), and a proxy's
+        password: all of them are kept out of the output."""
+        keys = [value for name, value in self.items() if name.startswith(KEY_VARIABLE) and value]
+        proxies = [value for name, value in self.items() if name.upper() in PROXY_VARIABLES and value]
+        return [*keys, *(key.strip() for key in keys), *(proxy_password(url) for url in proxies)]
 
 
 def read_settings(environ):
@@ -133,6 +136,19 @@ def clean_base_url(url):
     if not re.match(BASE_URL, url):
         raise Failure("config", f"base URL {url!r} must look like https://host/api/v1.")
     return url
+
+
+PROXY_VARIABLES = ("SMSONLINE_PROXY", "HTTPS_PROXY", "ALL_PROXY", "HTTP_PROXY")
+
+
+def proxy_password(url):
+    match = re.match(r"^[a-z0-9+.-]+://[^/@:]*:([^/@]+)@", url or "", re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def shown_proxy(url):
+    """A proxy URL as it may be shown: credentials masked."""
+    return re.sub(r"//[^@/]*@", "//***@", url) if url else url
 
 
 def proxy_in_effect(args, settings, environ):

@@ -14,7 +14,7 @@ import types
 from urllib.parse import urlsplit
 
 from .answers import read_answer
-from .config import KEY_VARIABLE, site_key_variable
+from .config import KEY_VARIABLE, shown_proxy, site_key_variable
 from .flows import fetch_sms, settle, with_bought_number
 from .http import TransportError
 from .ledger import CANCEL
@@ -159,8 +159,7 @@ def proxy_report(config):
     if not config.proxy:
         return {"url": None, "source": "none"}
     parts = urlsplit(config.proxy)
-    shown = re.sub(r"//[^@/]*@", "//***@", config.proxy)  # credentials in a proxy URL are secrets too
-    report = {"url": shown, "source": config.proxy_source, "host": parts.hostname, "port": parts.port or 80}
+    report = {"url": shown_proxy(config.proxy), "source": config.proxy_source, "host": parts.hostname, "port": parts.port or 80}
     try:
         with socket.create_connection((parts.hostname, report["port"]), config.connect_timeout):
             report["reachable"] = True

@@ -15,7 +15,7 @@ import signal
 import sqlite3
 import types
 
-from .answers import SmsState, purchase_in, read_purchase, read_sms
+from .answers import SmsState, purchase_in, read_purchase, read_sms, seen_after
 from .ledger import (CANCEL, DONE_STATE, FINISH, INTENT_STATE, ORDER_FIELDS, PENDING_ACTION, REFUND, describe_order,
                      public_order, reference)
 from .names import list_products, number_fields, region_of, resolve
@@ -145,6 +145,7 @@ def buy_number(ctx, what, args):
     except Failure as failure:
         if failure.reason == "uncertain":
             ctx.store.update(reservation, state="unknown", note=failure.message)
+            failure.data.update(public_order(reservation))  # its attempt-N, for `cleanup --forget`
         else:
             ctx.store.drop(reservation)
         raise
@@ -158,7 +159,7 @@ def buy_number(ctx, what, args):
         ctx.store.record(reservation, **{k: order[k] for k in ORDER_FIELDS if k not in ("country_id", "service_id",
                                                                                        "operator_id")},
                          state="waiting")
-    except sqlite3.Error as exc:  # bought but not recordable: cancel it now, the intent held in memory
+    except (sqlite3.Error, UnicodeError) as exc:  # bought but not recordable: cancel it now, intent held in memory
         raise unrecorded(ctx, order, exc) from None
     ctx.store.supersede(reservation)
     return reservation, replaced, warnings
@@ -403,15 +404,8 @@ def timed_out(ctx, order, args, outcome, facts):
 def record_code(ctx, order, state, seen=(), note=None):
     """The order has its code: received, with every SMS seen so far (for --next) and its hold restarted."""
     return ctx.store.update(order, state="received", code=state.code, sms=state.sms,
-                            seen=json.dumps(merged(seen, state.texts), ensure_ascii=False),
+                            seen=json.dumps(seen_after(seen, state), ensure_ascii=False),
                             settle_after=ctx.store.now() + order["hold_s"], **({"note": note} if note else {}))
-
-
-def merged(seen, texts):
-    """The SMS seen so far, as a multiset: an SMS repeated word for word counts again."""
-    counts = collections.Counter(seen)
-    counts |= collections.Counter(texts)
-    return list(counts.elements())
 
 
 def confirmed(ctx, order, args, facts, warning=None):

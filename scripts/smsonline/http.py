@@ -8,8 +8,9 @@ which decides whether a purchase may be tried elsewhere.
 from __future__ import annotations
 
 import contextlib
-import ssl
+import re
 import socket
+import ssl
 import threading
 import time
 from urllib.parse import urlsplit
@@ -22,7 +23,8 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 from .answers import Reply, read_answer
-from .config import site_key_variable
+from .answers import purchase_in
+from .config import shown_proxy, site_key_variable
 from .output import REDACT, Failure, Tracer, excerpt
 
 MAX_ANSWER_BYTES = 1024 * 1024
@@ -35,12 +37,16 @@ class Watchdog:
 
     def __init__(self):
         self.lock, self.generation, self.connection, self.expired = threading.Lock(), 0, None, False
+        self.ends_at = float("inf")
+
+    def time_left(self):
+        return max(0.0, self.ends_at - time.monotonic())
 
     @contextlib.contextmanager
     def cap(self, seconds):
         with self.lock:
             self.generation += 1
-            self.expired, self.connection = False, None
+            self.expired, self.connection, self.ends_at = False, None, time.monotonic() + seconds
         timer = threading.Timer(seconds, self.fire, args=(self.generation,))
         timer.daemon = True
         timer.start()
@@ -80,6 +86,7 @@ class _TrackedConnection:
     def connect(self):
         try:
             WATCHDOG.check(self)
+            bounded_lookup(self.host, self.port, WATCHDOG.time_left())
             super().connect()
         except Exception as exc:
             exc.smsonline_before_send = True
@@ -92,6 +99,28 @@ class _TrackedConnection:
             exc.smsonline_before_send = True
             raise
         return super().request(*args, **kwargs)
+
+
+def bounded_lookup(host, port, seconds):
+    """Resolve host in a helper thread, waiting at most `seconds`: the watchdog can only shut a socket, and a lookup
+    stuck on a resolver that never answers has none yet. (The lookup that follows is then answered from the system's
+    cache.)"""
+    if re.fullmatch(r"[0-9.]+|\[?[0-9a-fA-F:]+\]?", host or ""):
+        return
+    outcome = {}
+
+    def lookup():
+        try:
+            socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            outcome["error"] = exc
+    thread = threading.Thread(target=lookup, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise ConnectTimeoutError(None, f"the DNS lookup of {host} took longer than {seconds:.3g}s")
+    if "error" in outcome:
+        raise outcome["error"]
 
 
 class TrackedHTTPConnection(_TrackedConnection, HTTPConnection):
@@ -233,7 +262,7 @@ def transport_error(exc, expired, cap):
 
 def next_step(tag, base, config):
     """What a person does about one base URL's failure."""
-    proxy = f"the proxy {config.proxy} ({config.proxy_source})" if config.proxy else None
+    proxy = f"the proxy {shown_proxy(config.proxy)} ({config.proxy_source})" if config.proxy else None
     steps = {
         "tls": "the TLS handshake is blocked on this network: try --proxy http://127.0.0.1:7890 (your local proxy), "
                "or run `doctor` to find one",
@@ -309,6 +338,8 @@ class Api:
                     failure.message += "; an order may exist: check the website's orders page before buying again."
                     failure.reason = "uncertain"
                     raise
+                if endpoint == "buy-service" and purchase_in(reply):
+                    raise  # a refusal naming an order: no other base may sell a second number (see purchased())
                 if failure.kind == "auth" or failure.kind == "api" and endpoint != "buy-service":
                     answered = answered or failure
                     continue

@@ -137,7 +137,7 @@ class Store:
         the request the change belongs to is sent all the same."""
         try:
             return self.record(order, **fields)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeError) as exc:
             order.update(fields)
             self.write_failures.append(str(exc))
             to_stderr(f"the ledger could not record order {order.get('order_id')} as {order.get('state')} ({exc})")
@@ -230,9 +230,9 @@ class Store:
         return json.loads(row["value"]) if row and self.now() - row["stored_at"] < max_age else None
 
     def put_value(self, key, value):
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(sqlite3.Error, UnicodeError):  # redacted: a platform may echo the key in a list
             self.db.execute("INSERT OR REPLACE INTO kv (key, value, stored_at) VALUES (?, ?, ?)",
-                            (key, json.dumps(value, ensure_ascii=False), self.now()))
+                            (key, REDACT(json.dumps(value, ensure_ascii=False)), self.now()))
 
     def recently_failed_bases(self):
         if self._failed_bases is None:

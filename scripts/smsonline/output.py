@@ -89,8 +89,21 @@ def excerpt(text, size=120):
 
 def to_stderr(text, end="\n"):
     with contextlib.suppress(OSError, ValueError):  # a closed terminal (SIGHUP) must not crash us
-        sys.stderr.write(REDACT(text) + end)
+        encoding = getattr(sys.stderr, "encoding", None) or "utf-8"  # a console that cannot show it gets escapes
+        sys.stderr.write((REDACT(text) + end).encode(encoding, "backslashreplace").decode(encoding))
         sys.stderr.flush()
+
+
+def emit_line(line):
+    """The JSON line to stdout as UTF-8 whatever the console's encoding (a cp1252 pipe must not swallow it)."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+        stream = getattr(sys.stdout, "buffer", None)
+        if stream is None:
+            print(line, flush=True)
+        else:
+            stream.write(line.encode("utf-8", "backslashreplace") + b"\n")
+            stream.flush()
 
 
 class Log:
@@ -122,7 +135,7 @@ def json_line(command, ok, body):
 class Tracer:
     """--trace FILE: one JSON line per run start, per HTTP exchange and per outcome, redacted, appended."""
 
-    TEXT_CAP = 64 * 1024
+    TEXT_CAP = 1024 * 1024  # all that is read of an answer: a shorter cut would leave a trace that cannot replay
 
     def __init__(self, path):
         self.path, self.broken = path, False
@@ -132,7 +145,7 @@ class Tracer:
             return
         line = REDACT(json.dumps({kind: record}, ensure_ascii=False, default=str))
         try:
-            with open(self.path, "a", encoding="utf-8") as handle:
+            with open(self.path, "a", encoding="utf-8", errors="backslashreplace") as handle:
                 handle.write(line + "\n")
         except OSError as exc:
             self.broken = True
