@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from support import BACKUP, FakeClock, KEY, PRIMARY, ledger, sms
+from support import BACKUP, FakeClock, KEY, PRIMARY, ledger, signals, sms
 
 # Start from default signal dispositions whatever launched the tests (a job started with `&` by a non-interactive
 # shell inherits SIGINT ignored), so the signal tests and the subprocesses of the e2e suite see real signals.
@@ -43,13 +43,13 @@ class Run:
 def cli(env, clock, capsys):
     """cli(*argv) runs main() in-process and returns its exit code, JSON line and stderr."""
     def run(*argv, environ=None, now=None):
-        before = [signal.getsignal(signum) for signum in sms.SignalGuard.SIGNALS]
+        before = [signal.getsignal(signum) for signum in signals.SignalGuard.SIGNALS]
         code = sms.main(list(argv), environ=env if environ is None else environ, clock=clock, sleep=clock.sleep,
                         **({"now": now} if now else {}))
         captured = capsys.readouterr()
         assert "Traceback" not in captured.out + captured.err
         assert KEY not in captured.out + captured.err
-        assert [signal.getsignal(signum) for signum in sms.SignalGuard.SIGNALS] == before  # handlers restored
+        assert [signal.getsignal(signum) for signum in signals.SignalGuard.SIGNALS] == before  # handlers restored
         return Run(code, captured.out, captured.err)
     return run
 

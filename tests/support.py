@@ -5,7 +5,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 import smsonline_receive_sms as sms  # noqa: E402  (needs the path above)
-from smsonline import answers, config, flows, ledger, names, output  # noqa: E402
+from smsonline import answers, commands, config, flows, ledger, names, output, signals  # noqa: E402
 
 KEY = "test-key-7f3c9a1be2d44c0d"  # distinctive, so a leak anywhere is easy to find
 PRIMARY = "https://premium.example.test/api/v1"
@@ -33,4 +33,4 @@ class FakeClock:
         self.now += seconds
 
 
-__all__ = ["answers", "config", "flows", "ledger", "names", "output", "sms"]
+__all__ = ["answers", "commands", "config", "flows", "ledger", "names", "output", "signals", "sms"]

@@ -231,3 +231,12 @@ def test_a_proxy_password_is_never_printed(cli, env):
         mock.get(fakes.url("get-countries", fakes.BACKUP), body=fakes.refused())
         run = cli("countries")
     assert run.code == 4 and "S3cretProxyPass" not in run.out + run.err
+
+
+@ordered
+def test_receive_passes_on_what_the_purchase_had_to_say(cli, store):
+    buy_answers({"status": -1, "message": "NO_BALANCE", "data": {"orderId": 500001, "number": "+8613800000001"}})
+    fakes.poll(fakes.RECEIVED)
+    fakes.status(3)
+    run = cli(*RECEIVE)
+    assert run.code == 0 and "treated as bought" in run.line["warning"]

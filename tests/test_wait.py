@@ -11,7 +11,7 @@ import responses
 from responses import registries
 
 import fakes
-from support import BACKUP, FakeClock, KEY, answers, flows, ledger, output, sms
+from support import BACKUP, FakeClock, KEY, answers, commands, flows, ledger, output, signals
 from test_cli import dead_pid
 
 ordered = responses.activate(assert_all_requests_are_fired=True, registry=registries.OrderedRegistry)
@@ -526,7 +526,7 @@ def test_a_signal_inside_the_cancel_handler_still_cancels(store):
             sent.append(params)
             return answers.Answer({"ack": "OK"}, False), fakes.PRIMARY
 
-    guard = sms.SignalGuard()
+    guard = signals.SignalGuard()
     real_deferred, raised = guard.deferred, []
 
     def deferred_interrupted_once():
@@ -536,7 +536,7 @@ def test_a_signal_inside_the_cancel_handler_still_cancels(store):
             raise output.Interrupted(signal.SIGTERM)
         return real_deferred()
     guard.deferred = deferred_interrupted_once
-    ctx = flows.Context(store=store, api=Api(), guard=guard, clock=FakeClock())
+    ctx = commands.Context(store=store, api=Api(), guard=guard, clock=FakeClock())
     with pytest.raises(output.Failure) as caught:
         flows.settled_failure(ctx, order, None, output.Failure("timeout", "no SMS", status="timeout"))
     assert caught.value.kind == "interrupted" and sent == [{"id": "9", "status": 4}]

@@ -1,14 +1,32 @@
 """The commands: each takes the run's Context and its parsed arguments and returns the body of its JSON line."""
 from __future__ import annotations
 
+import functools
 import os
+import types
 
-from .flows import (DAY_S, confirmed, fetch_sms, guarded, order_or_adopted, record_code, recorded_order, settle,
-                    sole_waiting_order, wait_and_settle, with_bought_number)
-from .ledger import (CANCEL, DONE_STATE, FINISH, OPEN_STATES, PENDING_ACTION, REFUND, SETTLED_STATES, pid_alive,
-                     public_order, reference)
+from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, OPEN_STATES, PENDING_ACTION, REFUND, SETTLED_STATES,
+                     pid_alive, public_order, reference)
 from .names import catalog, list_products, matches, resolve
 from .output import Failure, copy_to_clipboard, stderr_is_a_terminal, to_stderr
+
+
+class Context(types.SimpleNamespace):
+    """What the commands work with: config, store, log, guard, clock, sleep, tracer; api is made on first use."""
+
+    @functools.cached_property
+    def api(self):
+        from .http import Api  # requests is imported only by commands that make a request
+
+        return Api(self.config, self.store, self.log, self.clock, self.tracer)
+
+
+def flows():
+    """The flows and the parser under them, imported when a command first touches an order: `orders`, `--help`, a
+    cached list or a cleanup with nothing to do start faster without them."""
+    from . import flows as module
+
+    return module
 
 
 def cmd_catalog(kind):
@@ -33,7 +51,7 @@ def cmd_buy(ctx, args):
                        f"{args.hold:g}s.")
         line = {"status": "waiting", **public_order(order), "hold_s": args.hold, "replaced": replaced}
         return {**line, "warning": " ".join(warnings)} if warnings else line
-    return with_bought_number(ctx, args, announce)
+    return flows().with_bought_number(ctx, args, announce)
 
 
 def tell_replaced(ctx, replaced):
@@ -44,9 +62,9 @@ def tell_replaced(ctx, replaced):
 def cmd_wait(ctx, args):
     if args.next and args.id is None:
         raise Failure("usage", "--next waits for another SMS on one order: give it with --id.")
-    order = sole_waiting_order(ctx) if args.id is None else order_or_adopted(ctx, args.id)
+    order = flows().sole_waiting_order(ctx) if args.id is None else flows().order_or_adopted(ctx, args.id)
     if order["state"] == "received" and order.get("code") and not args.next:  # `check` already saw the code
-        return confirmed(ctx, order, args, {"elapsed_s": 0.0, "polls": 0, "sms": order.get("sms")})
+        return flows().confirmed(ctx, order, args, {"elapsed_s": 0.0, "polls": 0, "sms": order.get("sms")})
     if order["state"] not in ("waiting", "received"):
         raise Failure("usage", f"order {order['order_id']} is {order['state']}, so no SMS can come for it any more; "
                       "buy a new number.", **public_order(order))
@@ -55,7 +73,7 @@ def cmd_wait(ctx, args):
         if owner != os.getpid() and pid_alive(owner):
             raise Failure("open_order", f"order {order['order_id']} is already being waited on by process {owner}.")
         ctx.store.update(order, pid=os.getpid())
-    return guarded(ctx, order, args, lambda: wait_and_settle(ctx, order, args))
+    return flows().guarded(ctx, order, args, lambda: flows().wait_and_settle(ctx, order, args))
 
 
 def cmd_receive(ctx, args):
@@ -71,9 +89,11 @@ def cmd_receive(ctx, args):
         if args.number_file:
             write_atomically(args.number_file, f"{order['number']}\n")
         copy(order["number"])
-        line = wait_and_settle(ctx, order, args, on_code=lambda received: (copy(received["code"]), ring_bell()))
-        return {**line, "replaced": replaced} if replaced else line
-    return with_bought_number(ctx, args, wait_for_it)
+        line = flows().wait_and_settle(ctx, order, args,
+                                       on_code=lambda received: (copy(received["code"]), ring_bell()))
+        warning = " ".join(filter(None, [*warnings, line.get("warning")]))
+        return {**line, **({"replaced": replaced} if replaced else {}), **({"warning": warning} if warning else {})}
+    return flows().with_bought_number(ctx, args, wait_for_it)
 
 
 def ring_bell():
@@ -83,12 +103,12 @@ def ring_bell():
 
 def cmd_check(ctx, args):
     """One get-sms; read-only for orders the ledger does not know."""
-    order = recorded_order(ctx, args.id)
-    state = fetch_sms(ctx, order or {"order_id": args.id}, args.code_regex)
+    order = flows().recorded_order(ctx, args.id)
+    state = flows().fetch_sms(ctx, order or {"order_id": args.id}, args.code_regex)
     if order and state.code and order["state"] == "waiting":
-        record_code(ctx, order, state)
+        flows().record_code(ctx, order, state)
     elif order and state.closed and order["state"] == "waiting":
-        settle(ctx, order, CANCEL)  # make sure: the platform refuses it if the order really is over
+        flows().settle(ctx, order, CANCEL)  # make sure: the platform refuses it if the order really is over
     status = "received" if state.code else "closed" if state.closed else "waiting"
     return {"status": status, **(public_order(order) if order else {"order_id": str(args.id)}),
             "code": state.code, "sms": state.sms}
@@ -96,13 +116,13 @@ def cmd_check(ctx, args):
 
 def cmd_change_status(action):
     def run(ctx, args):
-        order, found = recorded_order(ctx, args.id), None
+        order, found = flows().recorded_order(ctx, args.id), None
         if action == FINISH and not (order and order.get("code")):
-            found = fetch_sms(ctx, order or {"order_id": args.id})
+            found = flows().fetch_sms(ctx, order or {"order_id": args.id})
             if not found.code:
                 raise Failure("usage", f"order {args.id} has no code yet, and an order is never confirmed without "
                               "one: `wait` or `check` first, or `cancel` it.")
-        order = order or order_or_adopted(ctx, args.id)
+        order = order or flows().order_or_adopted(ctx, args.id)
         if order["state"] in SETTLED_STATES:
             if order["state"] == DONE_STATE[action]:
                 return {"status": order["state"], **public_order(order), "warning": "already done: nothing was sent."}
@@ -110,7 +130,7 @@ def cmd_change_status(action):
                           **public_order(order))
         if found:
             ctx.store.update(order, code=found.code, sms=found.sms)
-        settle(ctx, order, action)
+        flows().settle(ctx, order, action)
         line = {"status": order["state"], **public_order(order)}
         if action == CANCEL and order["state"] == "received":
             line["warning"] = ("the platform refused the cancel because an SMS had arrived: the code is in `code`; "
@@ -146,9 +166,9 @@ def cmd_cleanup(ctx, args):
                 order["state"] == "received" and ctx.store.now() < order["settle_after"]:
             continue  # a purchase in flight is never ours to touch; a received order is left to its holder a while
         try:
-            settle(ctx, order, PENDING_ACTION[order["state"]])
+            flows().settle(ctx, order, PENDING_ACTION[order["state"]])
             if order["state"] == "received":
-                settle(ctx, order, FINISH)
+                flows().settle(ctx, order, FINISH)
             done.append(public_order(order))
         except Failure as failure:
             failed.append({**public_order(order), "error": failure.message})

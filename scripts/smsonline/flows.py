@@ -9,32 +9,18 @@ cancelled, closed, or reported with what to check (exit 6), within seconds of th
 from __future__ import annotations
 
 import collections
-import functools
 import json
-import signal
 import sqlite3
-import types
 
 from .answers import SmsState, purchase_in, read_purchase, read_sms, seen_after
-from .ledger import (CANCEL, DONE_STATE, FINISH, INTENT_STATE, ORDER_FIELDS, PENDING_ACTION, REFUND, describe_order,
-                     public_order, reference)
+from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, INTENT_STATE, ORDER_FIELDS, PENDING_ACTION, REFUND,
+                     describe_order, public_order, reference)
 from .names import list_products, number_fields, region_of, resolve
-from .output import Failure, Interrupted, Progress, excerpt
+from .output import Failure, Interrupted, Progress, as_failure, excerpt
 
-DAY_S = 24 * 3600
 FINAL_POLL_CAP_S = 3.0  # the poll at the deadline
 JUST_POLLED_S = 0.5  # an answer this recent makes the poll at the deadline needless
 SETTLE_GRACE_S = 8.0  # after the deadline (or a signal or an error): the final poll, the cancel and what it needs
-
-
-class Context(types.SimpleNamespace):
-    """What the commands work with: config, store, log, guard, clock, sleep, tracer; api is made on first use."""
-
-    @functools.cached_property
-    def api(self):
-        from .http import Api  # requests is imported only by commands that make a request
-
-        return Api(self.config, self.store, self.log, self.clock, self.tracer)
 
 
 def change_status(ctx, order, status):
@@ -287,15 +273,6 @@ def settled_failure(ctx, order, args, exc):
 
 def facts_of(failure, order):
     return {"elapsed_s": failure.data.get("elapsed_s"), "polls": failure.data.get("polls"), "sms": order.get("sms")}
-
-
-def as_failure(exc):
-    if isinstance(exc, Failure):
-        return exc
-    if isinstance(exc, (Interrupted, KeyboardInterrupt)):
-        name = signal.Signals(getattr(exc, "signum", signal.SIGINT)).name
-        return Failure("interrupted", f"stopped by {name}; this run left no order open.", status="interrupted")
-    return Failure("internal", f"unexpected {type(exc).__name__}: {excerpt(exc, 200)}; this is a bug in the skill.")
 
 
 def fetch_sms(ctx, order, code_regex=None, cap=None, seen=()):

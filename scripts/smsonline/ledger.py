@@ -24,6 +24,7 @@ SETTLED_STATES = ("finished", "cancelled", "refunded", "closed", "forgotten")
 SPENT_STATES = ("received", "finishing", "finished")
 HELD_STATES = ("buying", "waiting", "cancelling", "refunding", "unknown")
 ORDER_LIFETIME_S = 20 * 60  # how long the platform is assumed to keep an unanswered purchase open
+DAY_S = 24 * 3600  # the daily budget's window
 FAILED_BASE_TTL_S = 600
 LOCK_WAIT_S = 3
 SCHEMA = """

@@ -1,7 +1,6 @@
 """Names: countries and services given as ids, names or aliases; the 24 h list cache; phone numbers in every form."""
 from __future__ import annotations
 
-from .answers import read_items
 from .output import Failure
 
 CATALOG_TTL_S = 24 * 3600
@@ -59,6 +58,8 @@ def catalog(ctx, kind):
     """The country or service list, from the 24 h cache in the state dir when possible."""
     items = cached_catalog(ctx, kind)
     if items is None:
+        from .answers import read_items  # the parser only when a request is made: a cached list starts faster
+
         answer, base = ctx.api.call(CATALOG_ENDPOINTS[kind], {})
         items = read_items(answer)
         ctx.store.put_value(f"catalog:{kind}", {"base_url": base, "items": items})
@@ -88,6 +89,8 @@ def resolve(ctx, kind, text):
 
 def list_products(ctx, country_id, service_id):
     """Operators for a country and service, in stock and cheapest first."""
+    from .answers import read_items
+
     answer, _ = ctx.api.call("get-products", {"countryId": country_id, "serviceId": service_id})
     return sorted(read_items(answer), key=lambda p: (p.get("stock") == 0, p.get("price") is None, p.get("price") or 0))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import signal
 import sys
 
 EXIT_CODES = {
@@ -45,6 +46,16 @@ class Interrupted(BaseException):
 
 class UsageError(Exception):
     pass
+
+
+def as_failure(exc):
+    """Any exception as the Failure its line reports: signals are `interrupted`, anything unplanned `internal`."""
+    if isinstance(exc, Failure):
+        return exc
+    if isinstance(exc, (Interrupted, KeyboardInterrupt)):
+        name = signal.Signals(getattr(exc, "signum", signal.SIGINT)).name
+        return Failure("interrupted", f"stopped by {name}; this run left no order open.", status="interrupted")
+    return Failure("internal", f"unexpected {type(exc).__name__}: {excerpt(exc, 200)}; this is a bug in the skill.")
 
 
 class Redactor:
