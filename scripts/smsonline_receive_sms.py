@@ -9,7 +9,8 @@ progress and diagnostics go to stderr. Exit codes: 0 ok, 1 timeout (order cancel
 The flow (smsonline/flows.py): buy a number and record it in the ledger before anything else; poll get-sms at once,
 every --interval and once more at the deadline; a code: confirm it (status 3); the deadline, an error or a signal:
 cancel (status 4), and if the platform refuses, ask get-sms once more, so every order ends settled. The layers under
-it: smsonline/config.py, output.py, http.py (+ fallback), answers.py, ledger.py, names.py, commands.py.
+it: smsonline/output.py, config.py, http.py (+ fallback), answers.py, ledger.py, names.py, commands.py, and cli.py,
+the command line, which this script runs (from modules, whose bytecode Python caches: a fast start).
 
 Usage:
   python scripts/smsonline_receive_sms.py receive --sandbox --country China --service Soul
