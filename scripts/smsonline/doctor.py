@@ -270,6 +270,9 @@ def next_steps(config, proxy, bases, found):
         elif verdict == "no_key":
             steps.append(f"{host}: no key for this site: set {site_key_variable(base['base_url'])} or "
                          f"{KEY_VARIABLE}.")
+    if not any(config.key_for(base["base_url"])[0] for base in bases):
+        steps.append(f"No API key is set: put {KEY_VARIABLE} (or a site's own, e.g. "
+                     f"{site_key_variable(bases[0]['base_url'])}) in .env next to SKILL.md (see .env.example).")
     if not steps:
         steps.append("Everything needed works. Next: `doctor --flow --test` for a free rehearsal, then "
                      "`receive --test`, then for real.")

@@ -104,3 +104,13 @@ def test_the_users_real_path_rehearsed_in_the_sandbox(tmp_path):
     assert [b["verdict"] for b in result.line["bases"]] == ["unreachable", "html", "key_refused", "works"]
     steps = " ".join(result.line["next_steps"])
     assert "--proxy" in steps and "block page" in steps and "keys are per site" in steps
+
+
+def test_without_any_key_doctor_still_diagnoses_and_says_what_is_missing(run, sandbox):
+    result = run("doctor", SMSONLINE_API_KEY="")
+    assert (result.code, result.kind) == (2, "config") and "placeholder or empty" in result.line["error"]["message"]
+    del run.env["SMSONLINE_API_KEY"]
+    result = run("doctor")
+    assert (result.code, result.kind) == (2, "config") and result.line["bases"][0]["verdict"] == "no_key"
+    assert any("No API key is set" in step for step in result.line["next_steps"])
+    assert sandbox.platform.snapshot()["calls"] == []
