@@ -99,6 +99,13 @@ class LoopbackServer:
         with self.lock:
             self.requests.append(request_line(head))
 
+    def read_request(self, conn):
+        """Read and record one request head; False when the client left first."""
+        head, _ = read_head(conn)
+        if head:
+            self.record(head)
+        return bool(head)
+
     def close(self):
         close_hard(self.socket)
         with self.lock:
@@ -154,10 +161,8 @@ class TrickleServer(LoopbackServer):
         super().__init__()
 
     def serve(self, conn):
-        head, _ = read_head(conn)
-        if not head:
+        if not self.read_request(conn):
             return
-        self.record(head)
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
                      b"Content-Length: %d\r\n\r\n" % len(self.body))
         for byte in self.body:
@@ -173,10 +178,8 @@ class HtmlPageServer(LoopbackServer):
         super().__init__()
 
     def serve(self, conn):
-        head, _ = read_head(conn)
-        if not head:
+        if not self.read_request(conn):
             return
-        self.record(head)
         page, reason = BLOCK_PAGE.encode(), HTTPStatus(self.status).phrase.encode()
         conn.sendall(b"HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n"
                      b"Content-Length: %d\r\n\r\n%s" % (self.status, reason, len(page), page))
