@@ -523,8 +523,8 @@ class Sandbox(Listener):
     """The simulated platform; its fronts (failing base URLs) come before it in `base_urls`."""
 
     def __init__(self, platform, faults, shape="primary", host="127.0.0.1", port=0, fronts=()):
-        super().__init__(Handler, host, port)
         self.platform, self.faults, self.shape, self.fronts = platform, faults, shape, list(fronts)
+        super().__init__(Handler, host, port)  # after: a port in use closes the server, which stops the fronts
 
     @property
     def base_urls(self):

@@ -85,7 +85,7 @@ def test_excerpt_is_short():
 
 def test_text_access_number():
     assert answers.read_purchase(answer("ACCESS_NUMBER:123456:79001234567")) == \
-        {"order_id": "123456", "number": "79001234567", "price": None}
+        {"order_id": "123456", "number": "79001234567", "price": None, "price_unreadable": False}
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -155,7 +155,7 @@ def test_a_list_endpoint_answering_a_scalar_is_an_api_error():
 @pytest.mark.parametrize("number_key", ["number", "phone", "phoneNumber", "phone_number"])
 def test_purchase_id_and_number_keys(id_key, number_key):
     purchase = answers.read_purchase(answer({"data": {id_key: 42, number_key: "+15550100", "cost": "0.5"}}))
-    assert purchase == {"order_id": "42", "number": "+15550100", "price": 0.5}
+    assert purchase == {"order_id": "42", "number": "+15550100", "price": 0.5, "price_unreadable": False}
 
 
 def test_purchase_without_id_is_uncertain_api_error():

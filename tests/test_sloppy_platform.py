@@ -240,3 +240,122 @@ def test_receive_passes_on_what_the_purchase_had_to_say(cli, store):
     fakes.status(3)
     run = cli(*RECEIVE)
     assert run.code == 0 and "treated as bought" in run.line["warning"]
+
+
+# --- round 3 ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["Waiting for SMS, session 884213", "No SMS yet (activation 7734521)",
+                                  "暂无短信，请稍后 (任务 7734521)", "短信未到达，队列位置 1024", "Queue: 12345",
+                                  "SMS not received yet, retry in 5000 ms", "Код ещё не получен, ожидание 2345",
+                                  "Please wait for the code (attempt 3 of 10000)"])
+@pytest.mark.parametrize("key", ["sms", "text"])
+def test_a_status_line_in_the_sms_field_is_no_code(key, text):
+    from support import answers
+    body = answers.read_answer(answers.Reply(200, "OK", "application/json",
+                                             json.dumps({"status": 1, "data": {key: text}}).encode()))
+    assert answers.read_sms(body, {"order_id": "500001"}).code is None
+
+
+def test_a_real_sms_that_says_wait_keeps_its_code():
+    from support import answers
+    assert answers.extract_code("Your verification code is 482913. Please wait 60 seconds before a new one.",
+                                keyword_needed=True) == "482913"
+
+
+@activate
+def test_an_unanswered_purchase_is_recorded_against_the_base_that_got_it(cli, store):
+    buy_answers(fakes.refused())
+    fakes.add("buy-service", "upstream reset", base=fakes.BACKUP, status=502, content_type="text/plain",
+              params={"countryId": 1, "serviceId": 101, "operatorId": 13})
+    run = cli(*BUY)
+    assert run.code == 3 and run.line["base_url"] == fakes.BACKUP and run.line["attempt"] == "attempt-1"
+    assert store.orders()[0]["base_url"] == fakes.BACKUP and "backup.example.test" in run.line["error"]["message"]
+
+
+@ordered
+def test_the_same_order_id_at_another_site_does_not_close_this_sites_order(cli, store):
+    old = store.adopt("777", fakes.BACKUP)
+    store.update(old, state="received", code="4821", pid=None)  # used at the backup site, not yet confirmed
+    fakes.buy(body={"status": 1, "data": {"orderId": 777, "number": "+8613800000777", "price": 0.3}})
+    assert cli(*BUY).code == 0
+    assert sorted((o["base_url"], o["state"]) for o in store.orders()) == [(fakes.BACKUP, "received"),
+                                                                            (PRIMARY, "waiting")]
+
+
+@activate
+def test_an_unreadable_charge_is_cancelled_when_limits_are_set_and_the_flag_cannot_raise_them(cli, env):
+    env["SMSONLINE_MAX_PRICE"] = "0.5"
+    fakes.products()
+    buy_answers({"status": 1, "data": {"orderId": 500001, "number": "+8613800000001", "price": "0.90 USD"}})
+    fakes.status(4)
+    run = cli("buy", "--country", "1", "--service", "101", "--operator", "13", "--max-price", "5")
+    assert (run.code, run.kind, run.line["order_status"]) == (3, "budget", "cancelled")
+    fakes.products(body={"status": 1, "data": [{"operatorId": 13, "name": "CT", "price": 0.9, "count": 5}]})
+    raised = cli("buy", "--country", "1", "--service", "101", "--max-price", "5")  # 5 is above the user's 0.5
+    assert (raised.code, raised.kind) == (3, "no_numbers")
+
+
+@pytest.mark.parametrize("argv", [["cleanup", "--forget", "attempt-99999999999999999999"],
+                                  ["cleanup", "--forget", "attempt-²"], ["cleanup", "--forget", ""],
+                                  ["check", "--id", "attempt-99999999999999999999"]])
+@activate
+def test_odd_ids_are_usage_errors_and_send_nothing(cli, store, argv):
+    store.update(store.adopt(fakes.ORDER_ID, PRIMARY), pid=None)
+    run = cli(*argv)
+    assert (run.code, run.kind) == (2, "usage") and not responses.calls
+
+
+def test_a_base_url_with_an_impossible_host_is_a_config_error(cli, env):
+    env["SMSONLINE_BASE_URLS"] = "http://" + "a" * 64 + ".example/api/v1," + PRIMARY
+    assert (cli("countries").code, cli("countries").kind) == (2, "config")
+
+
+@activate
+def test_a_locked_ledger_is_a_designed_failure_not_a_bug(cli, env, monkeypatch):
+    import sqlite3
+    from pathlib import Path
+    monkeypatch.setattr(ledger, "LOCK_WAIT_S", 0.1)
+    ledger.Store(Path(env["SMSONLINE_STATE_DIR"]))
+    holder = sqlite3.connect(Path(env["SMSONLINE_STATE_DIR"]) / "ledger.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        run = cli(*BUY)
+    finally:
+        holder.execute("ROLLBACK")
+    assert (run.code, run.kind) == (2, "config") and "ledger" in run.line["error"]["message"]
+    assert not responses.calls
+
+
+@ordered
+def test_a_signal_during_the_check_after_a_refused_cancel_waits_for_the_settlement(cli, store):
+    import signal
+    store.adopt(fakes.ORDER_ID, PRIMARY)
+    fakes.status(4, body={"status": -1, "message": "Cannot change status now"})
+
+    def answer_after_a_signal(request):
+        signal.raise_signal(signal.SIGTERM)  # lands during the recheck
+        return 200, {}, json.dumps({"status": 1, "data": {"status": "cancelled"}})
+    responses.add_callback(responses.GET, fakes.url("get-sms"), callback=answer_after_a_signal)
+    run = cli("cancel", "--id", fakes.ORDER_ID)
+    assert run.line["order_status"] == "closed" and store.order(fakes.ORDER_ID)["state"] == "closed"
+
+
+@activate
+def test_a_key_with_inner_spaces_or_sent_back_as_html_entities_stays_out(cli, env, tmp_path):
+    key = "test-key sk9Zq  Wv7Lp3Xc"
+    env["SMSONLINE_API_KEY"] = key
+    entities = "".join(f"&#{ord(c)};" for c in key)
+    for base in (PRIMARY, fakes.BACKUP):
+        responses.get(fakes.url("get-countries", base), status=401,
+                      json={"status": -1, "message": f"bad key {key} / {entities}"})
+    run = cli("countries", "--trace", str(tmp_path / "t.jsonl"))
+    trace = (tmp_path / "t.jsonl").read_text()
+    assert run.code == 3 and "sk9Zq" not in run.out + run.err + trace and "&#115;&#107;" not in trace
+    assert (tmp_path / "t.jsonl").stat().st_mode & 0o777 == 0o600
+
+
+@activate
+def test_orders_shows_a_purchase_whose_process_died_as_unknown(cli, store):
+    reservation, _, _ = store.reserve_purchase(fakes.WHAT, PRIMARY, 600, replace=False, test=False)
+    store.update(dict(reservation), pid=2 ** 22 + 12345)  # no such process
+    assert [o["order_status"] for o in cli("orders").line["orders"]] == ["unknown"]

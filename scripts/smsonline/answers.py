@@ -283,13 +283,20 @@ def read_purchase(answer):
         raise Failure("api", f"buy-service answered without an order id and number, so an order may exist: check "
                              f"the website's orders page. Answer: {excerpt(json.dumps(answer.payload, ensure_ascii=False))}",
                       reason="uncertain")
-    return {"order_id": str(order_id), "number": str(number), "price": price_of(payload)}
+    return {"order_id": str(order_id), "number": str(number), "price": price_of(payload),
+            "price_unreadable": price_unreadable(payload)}
 
 
 def price_of(mapping):
     """A price above 0, or None: -1, 0 and other sentinels mean the platform did not say."""
     price = to_number(first(mapping, PRICE_KEYS))
     return price if price is not None and price > 0 else None
+
+
+def price_unreadable(mapping):
+    """True when a price is given but cannot be read ("0.90 USD", "0,90", {"amount": …}): the charge is unknown."""
+    given = first(mapping, PRICE_KEYS)
+    return given is not None and to_number(given) is None
 
 
 def purchase_in(reply):
@@ -312,11 +319,12 @@ def purchase_in(reply):
 
 # ----------------------------------------------------------------------------- SMS
 
-# loose: the text came from a key that may just as well hold a status line (message, content, body): its code needs
-# a keyword next to it
+# loose: the text may just as well be a status line (it came from message, content or body, or reads like "waiting",
+# "not received", "暂无"): its code needs a keyword right before or after it
 Message = collections.namedtuple("Message", "text code loose", defaults=(False,))
 NEGATION_WORDS = {"not", "no", "non", "none", "never"}
 WAITING = r"wait|pending|processing|queue|等待|待接收|未收到|未接收"  # (patterns compile on first use: start-up)
+STATUS_WORDS = r"(?i)wait|pending|queue|not (yet )?(received|arrived)|no sms|暂无|稍后|尚未|未|队列|ожида|не получ|ещё не"
 CLOSED = r"cancel|expire|timeout|timed.?out|closed|refund|finish|complete|取消|过期|关闭|關閉|超时|退款|完成|结束|失效"
 RECEIVED = r"receiv|success|deliver|status_ok|^ok$|收到|已接收|成功"
 CLOSED_DIGITS = {"3", "4", "5", "6", "8"}
@@ -368,9 +376,7 @@ def sms_messages(payload, inside, received=False):
         value = payload.get(key)
         for item in value if isinstance(value, list) else [value]:
             message = message_from(item) if item not in (None, "") else None
-            loose = key in LOOSE_KEYS
-            if message and loose and message.text and classify_state(message.text) == "waiting":
-                continue  # "Waiting for the SMS code, this number expires in 1200 seconds" is a status, not an SMS
+            loose = key in LOOSE_KEYS or bool(message and message.text and re.search(STATUS_WORDS, message.text))
             if message and (message.text or message.code is not None):
                 found.append(message._replace(loose=loose))
     envelope_like = any(key in payload for key in ("msg", "message", "error")) and not received and \
@@ -455,12 +461,13 @@ CODE_CANDIDATES = r"(?<![\d+])(\d{3}[- ]\d{3}|\d{4,8})(?!\d)"
 DECOY_BEFORE = (r"(?i)(order|ref|no\.?|#|id|balance|price|cost|amount|total|usd|eur|gbp|inr|rub|rmb|cny|jpy|idr|php|thb"
                 r"|vnd|myr|sgd|hkd|twd|krw|brl|aud|cad|[$¥€£₹₽]|订单号?|尾号|客服|卡号|账号|余额|金额|价格|заказ)\s*[:：]?\s*$")
 DIGIT_RUN = r"\+?\d(?:[ .-]?\d)*"  # digits with single separators: a phone number written in groups is one run
-NOT_A_CODE_AFTER = (r"(?i)^(\s*(seconds?|secs?|s\b|minutes?|mins?|hours?|hrs?|days?|秒|分钟|分|小时|天|сек|мин)"
+NOT_A_CODE_AFTER = (r"(?i)^(\s*(seconds?|secs?|s\b|ms\b|minutes?|mins?|hours?|hrs?|days?|秒|分钟|分|小时|天|сек|мин)"
                     r"|\.\d\d(?!\d))")  # a duration, or an amount with decimals (2500.00)
 SMS_TEXT_CAP = 4000  # an SMS is at most a few hundred characters; extraction never reads more than this
 DATE_AFTER = r"(年|[-/.]\d{1,2}(?!\d))"
 DATE_BEFORE = r"(©\s*|\d{1,2}[-/.]\d{1,2}[-/.])$"
 KEYWORD_REACH = 30
+TIGHT_REACH = 12  # for a text that may be a status line: "code: 4821", "验证码是4821", not "code (attempt 3 of 10000)"
 
 
 def is_year(text, start, end, near_keyword):
@@ -471,8 +478,8 @@ def is_year(text, start, end, near_keyword):
 
 def extract_code(text, pattern=None, not_codes=(), keyword_needed=False):
     """The verification code in an SMS: a 4-8 digit run next to a keyword beats other digit runs. Never one: an
-    order id, the number (in any grouping), a price, a reference, a year; with keyword_needed, a run far from a
-    keyword."""
+    order id, the number (in any grouping), a price, a reference, a year; with keyword_needed, a run that is not
+    right next to a keyword ("code 4821", "4821 是验证码")."""
     text = unicodedata.normalize("NFKC", text)[:SMS_TEXT_CAP]
     if pattern:
         match = re.search(pattern, text)
@@ -483,8 +490,9 @@ def extract_code(text, pattern=None, not_codes=(), keyword_needed=False):
     for match in re.finditer(CODE_CANDIDATES, text):
         start, end = match.span()
         digits = re.sub(r"[- ]", "", match.group(1))
-        gaps = [start - k_end for _, k_end in keywords if 0 <= start - k_end <= KEYWORD_REACH]
-        gaps += [k_start - end + 10 for k_start, _ in keywords if 0 <= k_start - end <= KEYWORD_REACH]
+        reach = TIGHT_REACH if keyword_needed else KEYWORD_REACH
+        gaps = [start - k_end for _, k_end in keywords if 0 <= start - k_end <= reach]
+        gaps += [k_start - end + 10 for k_start, _ in keywords if 0 <= k_start - end <= reach]
         in_longer_run = any(r_start <= start and end <= r_end and count >= 9 and count > len(digits)
                             for r_start, r_end, count in runs)
         if digits in not_codes or in_longer_run or is_year(text, start, end, bool(gaps)) or \

@@ -197,13 +197,15 @@ def start_sandbox(config, log):
     """--sandbox: the bundled simulator in a background thread; base URLs point at it."""
     import smsonline_sandbox  # imported only here, so normal runs pay nothing for it
 
-    try:
-        with contextlib.redirect_stderr(io.StringIO()) as complaint:
-            server = smsonline_sandbox.start(api_key=SANDBOX_KEY, state_file=os.path.join(config.state_dir, "sandbox.json"),
-                                             options=config.sandbox_args)
-    except SystemExit:  # its argparse rejected SMSONLINE_SANDBOX_ARGS
-        problem = complaint.getvalue().strip().splitlines()[-1:] or ["unreadable"]
+    try:  # its argparse talks on stdout and stderr: neither may reach the run's output
+        with contextlib.redirect_stderr(io.StringIO()) as complaint, contextlib.redirect_stdout(io.StringIO()):
+            server = smsonline_sandbox.start(api_key=SANDBOX_KEY, options=config.sandbox_args,
+                                             state_file=os.path.join(config.state_dir, "sandbox.json"))
+    except SystemExit:  # its argparse rejected SMSONLINE_SANDBOX_ARGS (or was asked for --help)
+        problem = complaint.getvalue().strip().splitlines()[-1:] or ["not flags for a run"]
         raise Failure("config", f"SMSONLINE_SANDBOX_ARGS: {problem[0]}") from None
+    except OSError as exc:  # e.g. --port taken
+        raise Failure("config", f"SMSONLINE_SANDBOX_ARGS: the sandbox cannot start ({exc}).") from None
     config.base_urls = list(getattr(server, "base_urls", [server.base_url]))
     log.debug(f"sandbox at {', '.join(config.base_urls)}")
     return server

@@ -140,7 +140,7 @@ def cmd_change_status(action):
 
 
 def cmd_orders(ctx, args):
-    orders = ctx.store.orders(None if args.all else OPEN_STATES)
+    orders = [abandoned_shown_unknown(order) for order in ctx.store.orders(None if args.all else OPEN_STATES)]
     spent, held = ctx.store.money()
     spent_24h, held_24h = ctx.store.money(since=ctx.store.now() - DAY_S)
     line = {"status": "ok", "count": len(orders), "orders": [public_order(o) for o in orders],
@@ -151,10 +151,17 @@ def cmd_orders(ctx, args):
     return line
 
 
+def abandoned_shown_unknown(order):
+    """A purchase whose process died is `unknown` (as `cleanup` records it), not `buying`: `orders` only reads."""
+    if order["state"] == "buying" and order["pid"] != os.getpid() and not pid_alive(order["pid"]):
+        return {**order, "state": "unknown"}
+    return order
+
+
 def cmd_cleanup(ctx, args):
     """Finish the work of runs that died: cancel open orders without a code, confirm received ones past their hold,
     resend pending confirms and refunds; list purchases that got no answer. --forget settles one by hand."""
-    if args.forget:
+    if args.forget is not None:
         return forget(ctx, args.forget)
     done, failed, unknown = [], [], []
     ctx.store.mark_abandoned_purchases()

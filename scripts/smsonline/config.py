@@ -133,7 +133,9 @@ def setting(flag_value, settings, name, parse, default=None):
 
 def clean_base_url(url):
     url = url.strip().rstrip("/")
-    if not re.match(BASE_URL, url):
+    host = host_of(url)
+    labels = host.split(".") if host and ":" not in host else []
+    if not re.match(BASE_URL, url) or len(host) > 253 or any(not 0 < len(label) <= 63 for label in labels):
         raise Failure("config", f"base URL {url!r} must look like https://host/api/v1.")
     return url
 
@@ -175,7 +177,7 @@ def load_config(args, environ):
         proxy=proxy, proxy_source=proxy_source, state_dir=os.path.expanduser(state_dir),
         connect_timeout=setting(args.connect_timeout, settings, "connect_timeout", seconds, 5.0),
         read_timeout=setting(args.read_timeout, settings, "read_timeout", seconds, 15.0),
-        max_price=setting(getattr(args, "max_price", None), settings, "max_price", positive_number),
+        max_price=lowest(getattr(args, "max_price", None), setting(None, settings, "max_price", positive_number)),
         daily_budget=setting(None, settings, "daily_budget", positive_number),
         progress_every=setting(None, settings, "progress_every", seconds, 15.0),
         trace=args.trace or settings.get("SMSONLINE_TRACE") or None,
@@ -188,6 +190,12 @@ def load_config(args, environ):
         if not (args.state_dir or settings.get("SMSONLINE_STATE_DIR")):
             config.state_dir = os.path.join(config.state_dir, "sandbox")
     return config
+
+
+def lowest(*limits):
+    """A flag may lower the user's SMSONLINE_MAX_PRICE, never raise it."""
+    given = [limit for limit in limits if limit is not None]
+    return min(given) if given else None
 
 
 def proxy_ports(settings):

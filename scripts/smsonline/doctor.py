@@ -4,11 +4,13 @@ free rehearsal (buy in test mode, one get-sms, cancel) and reports the shape of 
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import socket
 import ssl
+import threading
 import time
 import types
 from urllib.parse import urlsplit
@@ -100,13 +102,24 @@ def resolve_host(host, port):
 
 
 def handshake(sock, host, timeout):
-    """The TLS handshake as requests would make it (same trust store); its version and certificate."""
+    """The TLS handshake as requests would make it (same trust store), within `timeout` seconds in all (a timer shuts
+    the socket of a server that trickles it); its version and certificate."""
     context = ssl.create_default_context(cafile=trust_store())
     sock.settimeout(timeout)
-    with context.wrap_socket(sock, server_hostname=host) as tls:
-        cert = tls.getpeercert()
-        subject = dict(item[0] for item in cert.get("subject", ()))
-        return {"version": tls.version(), "subject": subject.get("commonName"), "expires": cert.get("notAfter")}
+    timer = threading.Timer(timeout, shut, args=(sock,))
+    timer.start()
+    try:
+        with context.wrap_socket(sock, server_hostname=host) as tls:
+            cert = tls.getpeercert()
+            subject = dict(item[0] for item in cert.get("subject", ()))
+            return {"version": tls.version(), "subject": subject.get("commonName"), "expires": cert.get("notAfter")}
+    finally:
+        timer.cancel()
+
+
+def shut(sock):
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def trust_store():
@@ -184,11 +197,16 @@ def open_tunnel(sock, host, port, timeout):
 
 
 def connect_status(sock, host, port, timeout):
-    """Ask for a CONNECT tunnel -> the proxy's status line ("" when what answered is not an HTTP proxy)."""
-    sock.settimeout(timeout)
+    """Ask for a CONNECT tunnel -> the proxy's status line ("" when what answered is not an HTTP proxy), within
+    `timeout` seconds in all: a proxy that trickles its answer cannot hold the diagnosis."""
+    ends = time.monotonic() + timeout
     sock.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
     head = b""
     while b"\r\n\r\n" not in head and len(head) < 8192:
+        left = ends - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the proxy's answer to CONNECT took too long")
+        sock.settimeout(left)
         chunk = sock.recv(1)  # byte by byte: nothing past the head may be taken from the tunnel
         if not chunk:
             break
@@ -305,6 +323,9 @@ def rehearsal(ctx, args, base):
     recorder = Recorder(ctx.api.tracer)
     ctx.api.tracer = recorder
     countries, services = catalog(ctx, "country"), catalog(ctx, "service")
+    if not (args.country or countries) or not (args.service or services):
+        raise Failure("api", f"{urlsplit(base).hostname} lists no countries or no services: give --country and "
+                      "--service for the rehearsal.")
     buy = types.SimpleNamespace(country=args.country or countries[0]["id"], service=args.service or services[0]["id"],
                                 operator=args.operator, hold=600, replace=False)
 

@@ -26,24 +26,24 @@ SETTLE_GRACE_S = 8.0  # after the deadline (or a signal or an error): the final 
 def change_status(ctx, order, status):
     """Send status 3/4/5 for an order to the base URL that sold it; the ledger is written before and after."""
     ctx.store.update(order, state=INTENT_STATE[status])
-    with ctx.guard.deferred():
-        ctx.api.call("change-status", {"id": order["order_id"], "status": status}, bases=[order["base_url"]])
-        return ctx.store.update(order, state=DONE_STATE[status])
+    ctx.api.call("change-status", {"id": order["order_id"], "status": status}, bases=[order["base_url"]])
+    return ctx.store.update(order, state=DONE_STATE[status])
 
 
 def settle(ctx, order, action=CANCEL, reason=""):
     """Send status 3/4/5. When the platform refuses, ask get-sms once more and settle the order on what it says: a
     code (the cancel came too late: received), closed, or neither (cancel_failed, exit 6, with what to check)."""
-    try:
-        return change_status(ctx, order, action)
-    except Failure as failure:
-        refusal = failure
-    state = recheck(ctx, order) if refusal.kind != "network" else None
-    if state and state.closed or not state and refusal.kind in ("not_found", "order_closed"):
-        return closed(ctx, order, action, refusal.message)
-    if state and state.code and action == CANCEL:
-        return record_code(ctx, order, state, note=f"cancel refused: {refusal.message}")
-    raise unsettled(order, action, refusal, state, reason)
+    with ctx.guard.deferred():  # a signal waits until the order is settled or reported, the recheck included
+        try:
+            return change_status(ctx, order, action)
+        except Failure as failure:
+            refusal = failure
+        state = recheck(ctx, order) if refusal.kind != "network" else None
+        if state and state.closed or not state and refusal.kind in ("not_found", "order_closed"):
+            return closed(ctx, order, action, refusal.message)
+        if state and state.code and action == CANCEL:
+            return record_code(ctx, order, state, note=f"cancel refused: {refusal.message}")
+        raise unsettled(order, action, refusal, state, reason)
 
 
 def closed(ctx, order, action, why):
@@ -64,7 +64,7 @@ def unsettled(order, action, refusal, state, reason):
     shown = state and (state.payload if state.payload is not None else state.sms)
     last = excerpt(json.dumps(shown, ensure_ascii=False) if isinstance(shown, (dict, list)) else shown, 300) \
         if shown else None
-    said = f" get-sms still says: {last}." if last else " get-sms shows no SMS for it."
+    said = f" get-sms still says: {last}." if last else " get-sms shows no SMS for it." if state else ""
     return Failure("cancel_failed" if action == CANCEL else refusal.kind,
                    f"{reason}order {order['order_id']} could not be {verb} ({refusal.message}).{said} It stays in the "
                    f"ledger: run `cleanup` in a few minutes; if it keeps failing, look the order up on the website and, "
@@ -129,8 +129,9 @@ def buy_number(ctx, what, args):
         replaced = [settled_stale(ctx, order, warnings) for order in stale]
         purchase, base = purchased(ctx, what, warnings)
     except Failure as failure:
-        if failure.reason == "uncertain":
-            ctx.store.update(reservation, state="unknown", note=failure.message)
+        if failure.reason == "uncertain":  # recorded against the base URL the request went to
+            ctx.store.update(reservation, state="unknown", note=failure.message,
+                             base_url=getattr(failure, "base", None) or reservation["base_url"])
             failure.data.update(public_order(reservation))  # its attempt-N, for `cleanup --forget`
         else:
             ctx.store.drop(reservation)
@@ -139,7 +140,8 @@ def buy_number(ctx, what, args):
         ctx.store.update(reservation, state="unknown", note=f"{type(exc).__name__} during the purchase")
         raise
     order = {**reservation, **purchase, "base_url": base, "state": "waiting"}
-    order["price"] = what["price"] if purchase["price"] is None else purchase["price"]
+    order["price"] = what["price"] if purchase["price"] is None and not purchase["price_unreadable"] else \
+        purchase["price"]
     order.update(formatted_number(ctx, purchase["number"], what["countryId"]))
     try:
         ctx.store.record(reservation, **{k: order[k] for k in ORDER_FIELDS if k not in ("country_id", "service_id",
@@ -148,6 +150,7 @@ def buy_number(ctx, what, args):
     except (sqlite3.Error, UnicodeError) as exc:  # bought but not recordable: cancel it now, intent held in memory
         raise unrecorded(ctx, order, exc) from None
     ctx.store.supersede(reservation)
+    reservation["price_unreadable"] = purchase["price_unreadable"]  # in memory only: for charged_within_limits
     return reservation, replaced, warnings
 
 
@@ -195,10 +198,12 @@ def unrecorded(ctx, order, exc):
         settle(ctx, order, CANCEL)
     except Failure as failure:
         return Failure("cancel_failed", f"order {order['order_id']} (number {order['number']}) was bought but {where}, "
-                       f"and its cancel failed ({failure.message}): cancel it on the website now.",
+                       f"and its cancel failed ({failure.message}): cancel it on the website now; the ledger may "
+                       f"show it as attempt-{order['local_id']}, to `cleanup --forget` once it is settled there.",
                        cause=failure.kind, **public_order(order))
     return Failure("config", f"order {order['order_id']} was {order['state']} at once because {where}; check that "
-                   "folder (disk full? read-only?).", **public_order(order))
+                   f"folder (disk full? read-only?). If the ledger later shows attempt-{order['local_id']} as "
+                   "unknown, it is this order: `cleanup --forget` it.", **public_order(order))
 
 
 def with_bought_number(ctx, args, work):
@@ -222,7 +227,12 @@ def charged_within_limits(ctx, order):
     """The price buy-service charged may differ from the list's: past the price limit or the daily budget, the order
     is cancelled at once (the Failure raised here does it)."""
     price, limit, budget = order["price"], ctx.config.max_price, ctx.config.daily_budget
-    if price is None or ctx.config.test:
+    if ctx.config.test or limit is None and budget is None:
+        return
+    if order.get("price_unreadable"):
+        raise Failure("budget", f"buy-service gave a price for order {order['order_id']} that cannot be read, so the "
+                      "user's price limit or budget cannot be kept: it is cancelled. Try another operator.")
+    if price is None:
         return
     if limit is not None and price > limit + 1e-9:
         raise Failure("budget", f"the platform charged {price:g} for order {order['order_id']}, above the price limit "
@@ -347,6 +357,7 @@ def wait_and_settle(ctx, order, args, on_code=None):
     record_code(ctx, order, outcome.state, seen)
     if on_code:
         on_code(order)
+    ctx.api.stop_at = max(outcome.deadline, ctx.clock()) + SETTLE_GRACE_S  # a confirm that hangs cannot hold the run
     return confirmed(ctx, order, args, facts)
 
 

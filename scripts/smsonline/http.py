@@ -19,7 +19,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ResponseError
+from urllib3.exceptions import ConnectTimeoutError, LocationParseError, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 from .answers import Reply, read_answer
@@ -112,7 +112,7 @@ def bounded_lookup(host, port, seconds):
     def lookup():
         try:
             socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as exc:
+        except Exception as exc:  # noqa: BLE001  (OSError, or UnicodeError for a name IDNA refuses: raised below)
             outcome["error"] = exc
     thread = threading.Thread(target=lookup, daemon=True)
     thread.start()
@@ -120,7 +120,8 @@ def bounded_lookup(host, port, seconds):
     if thread.is_alive():
         raise ConnectTimeoutError(None, f"the DNS lookup of {host} took longer than {seconds:.3g}s")
     if "error" in outcome:
-        raise outcome["error"]
+        error = outcome["error"]
+        raise error if isinstance(error, OSError) else OSError(f"the name {host} cannot be looked up ({error})")
 
 
 class TrackedHTTPConnection(_TrackedConnection, HTTPConnection):
@@ -225,7 +226,9 @@ def nothing_was_sent(exc):
     """True only when the failure proves the request never left: DNS, refused, connect timeout, an unreachable
     proxy or a TLS handshake failure (all raised by connect()). Anything later may have reached the server."""
     return any(getattr(cause, "smsonline_before_send", False) or
-               isinstance(cause, (ConnectTimeoutError, requests.exceptions.ConnectTimeout)) for cause in causes(exc))
+               isinstance(cause, (ConnectTimeoutError, requests.exceptions.ConnectTimeout, LocationParseError,
+                                  requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                                  requests.exceptions.MissingSchema)) for cause in causes(exc))
 
 
 def tls_detail(exc):
@@ -326,16 +329,19 @@ class Api:
                 attempts.append(attempt(host, exc.said, next_step(exc.tag, base, self.config)))
                 self.store.mark_base_failed(base)
                 if endpoint == "buy-service" and exc.sent:
-                    raise Failure("network", f"buy-service got no answer after the request was sent ({exc.said}), so "
-                                  "an order may exist: check the website's orders page before buying again.",
-                                  attempts=attempts, reason="uncertain") from None
+                    failure = Failure("network", f"buy-service got no answer after the request was sent ({exc.said}), "
+                                      f"so an order may exist: check the website's orders page ({host}) before "
+                                      "buying again.", attempts=attempts, reason="uncertain")
+                    failure.base = base
+                    raise failure from None
                 continue
             except Failure as failure:
                 attempts.append(attempt(host, failure.message, next_step(failure.reason or failure.kind, base,
                                                                          self.config)))
                 failure.attempts, failure.reply, failure.base = attempts, reply, base
                 if endpoint == "buy-service" and failure.kind == "api":  # unreadable, 5xx, HTML, an unknown refusal
-                    failure.message += "; an order may exist: check the website's orders page before buying again."
+                    failure.message += f"; an order may exist: check the website's orders page ({host}) before " \
+                                       "buying again."
                     failure.reason = "uncertain"
                     raise
                 if endpoint == "buy-service" and purchase_in(reply):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sqlite3
 import time
 
@@ -107,9 +108,10 @@ class Store:
     # orders
     def order(self, order_id):
         """The row for an order id (an open one first: a platform may reuse ids), or for `attempt-N` attempt N."""
-        text = str(order_id)
-        if text.startswith("attempt-") and text[8:].isdigit():
-            row = self.db.execute("SELECT * FROM orders WHERE local_id = ? AND sandbox = ?", (int(text[8:]), self.sandbox))
+        text, attempt = str(order_id), re.fullmatch(r"attempt-([0-9]{1,15})", str(order_id))
+        if attempt:
+            row = self.db.execute("SELECT * FROM orders WHERE local_id = ? AND sandbox = ?",
+                                  (int(attempt.group(1)), self.sandbox))
         else:
             row = self.db.execute(f"SELECT * FROM orders WHERE order_id = ? AND sandbox = ? ORDER BY state IN "
                                   f"({','.join('?' * len(OPEN_STATES))}) DESC, local_id DESC",
@@ -193,9 +195,10 @@ class Store:
                     self.update(order, state="unknown", note="the buying process ended before an answer")
 
     def supersede(self, order):
-        """Other open rows with this order's id: the platform reused the id, so they are over (closed)."""
+        """Other open rows with this order's id at the same base URL: the site reused the id, so they are over."""
         for other in self.orders(OPEN_STATES):
-            if other["order_id"] == order["order_id"] and other["local_id"] != order["local_id"]:
+            if (other["order_id"], other["base_url"]) == (order["order_id"], order["base_url"]) and \
+                    other["local_id"] != order["local_id"]:
                 self.update(other, state="closed", note=f"the platform reused order id {order['order_id']}")
 
     def attempt(self, local_id):

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import signal
+import sqlite3
 import sys
 
 EXIT_CODES = {
@@ -54,7 +56,11 @@ def as_failure(exc):
         return exc
     if isinstance(exc, (Interrupted, KeyboardInterrupt)):
         name = signal.Signals(getattr(exc, "signum", signal.SIGINT)).name
-        return Failure("interrupted", f"stopped by {name}; this run left no order open.", status="interrupted")
+        return Failure("interrupted", f"stopped by {name} (any order this run held was settled first: see its "
+                       "order_status).", status="interrupted")
+    if isinstance(exc, sqlite3.Error):  # another process holds the ledger too long, or it is damaged
+        return Failure("config", f"the ledger could not be used ({exc}); try again in a moment, or check the state "
+                       "dir (SMSONLINE_STATE_DIR).")
     return Failure("internal", f"unexpected {type(exc).__name__}: {excerpt(exc, 200)}; this is a bug in the skill.")
 
 
@@ -81,7 +87,8 @@ def key_pattern(key):
     space, "+": a platform may echo the key back in any of these."""
     def forms(char):
         encoded = "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
-        options = [re.escape(char), re.escape(encoded), re.escape(f"\\u{ord(char):04x}")]
+        options = [re.escape(char), re.escape(encoded), re.escape(f"\\u{ord(char):04x}"), f"&#0*{ord(char)};",
+                   f"&#x0*{ord(char):x};"]
         options += {"/": [re.escape("\\/")], " ": [r"\+"], "+": [" "]}.get(char, [])
         return "(?:" + "|".join(options) + ")"
     return "".join(forms(char) for char in key)
@@ -91,11 +98,14 @@ REDACT = Redactor()  # one run, one set of keys: main() sets them before anythin
 
 
 def excerpt(text, size=120):
-    """Redacted first, then shortened: a cut must never leave the first characters of a key behind. (Only the part
-    that can show is redacted: a key starting there ends within its longest written form.)"""
-    text = " ".join(str(text).split())
-    text = REDACT(text[:size + 6 * REDACT.longest + 16])
-    return text if len(text) <= size else text[:size] + "…"
+    """Redacted first, then shortened: a cut must never leave the first characters of a key behind. Only a window
+    is redacted (linear time); its last stretch, where a key could be cut in two, is dropped."""
+    text, margin = str(text), 8 * REDACT.longest + 16
+    window = REDACT(text[:8 * size + margin])
+    if len(text) > 8 * size + margin:
+        window = window[:-margin]
+    window = " ".join(window.split())
+    return window if len(window) <= size else window[:size] + "…"
 
 
 def to_stderr(text, end="\n"):
@@ -156,7 +166,8 @@ class Tracer:
             return
         line = REDACT(json.dumps({kind: record}, ensure_ascii=False, default=str))
         try:
-            with open(self.path, "a", encoding="utf-8", errors="backslashreplace") as handle:
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # answers hold numbers
+            with open(descriptor, "a", encoding="utf-8", errors="backslashreplace") as handle:
                 handle.write(line + "\n")
         except OSError as exc:
             self.broken = True

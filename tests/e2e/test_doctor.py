@@ -1,11 +1,12 @@
 """`doctor` against loopback fakes of the user's real first contact: premium's TLS blocked, smsonline.io refusing a
 premium key, a block page, a dead proxy, a local proxy waiting to be used. It never spends: only get-countries."""
 import socket
+import time
 
 import pytest
 
 from e2e_support import Runner, calls, orders_in
-from loopback import FakeHttpProxy, TlsHandshakeFailServer
+from loopback import FakeHttpProxy, LoopbackServer, TlsHandshakeFailServer
 
 
 @pytest.fixture
@@ -114,3 +115,28 @@ def test_without_any_key_doctor_still_diagnoses_and_says_what_is_missing(run, sa
     assert (result.code, result.kind) == (2, "config") and result.line["bases"][0]["verdict"] == "no_key"
     assert any("No API key is set" in step for step in result.line["next_steps"])
     assert sandbox.platform.snapshot()["calls"] == []
+
+
+class TricklingProxy(LoopbackServer):
+    """Answers CONNECT with a status line and then one header byte a second, never ending the head."""
+
+    def serve(self, conn):
+        if self.read_request(conn):
+            conn.sendall(b"HTTP/1.1 200 Connection established\r\nX-Pad: ")
+            for _ in range(60):
+                time.sleep(1)
+                conn.sendall(b"a")
+
+
+def test_a_proxy_that_trickles_cannot_hold_doctor(tmp_path, tls_blocked):
+    proxy = TricklingProxy()
+    try:
+        started = time.monotonic()
+        run = Runner(tmp_path, [tls_blocked.base_url])
+        by_flag = run("doctor", "--proxy", f"http://127.0.0.1:{proxy.port}", "--connect-timeout", "2")
+        by_probe = run("doctor", "--connect-timeout", "2", SMSONLINE_PROXY_PORTS=str(proxy.port))
+        assert time.monotonic() - started < 20
+        assert by_flag.code == 4 and by_probe.code == 4
+        assert by_probe.line["local_proxies"][0]["http_proxy"] is False  # no complete answer: not a usable proxy
+    finally:
+        proxy.close()

@@ -144,3 +144,18 @@ def test_a_state_dir_that_cannot_be_written_stops_the_run_before_any_request(tmp
     result = run("buy", *BY_IDS)
     assert (result.code, result.kind) == (2, "config") and "state dir" in result.line["error"]["message"]
     assert sandbox.platform.snapshot()["calls"] == []
+
+
+def test_a_confirm_that_trickles_cannot_hold_the_run_past_its_deadline(tmp_path, make_sandbox):
+    slow = make_sandbox(trickle=1.0, fault_endpoints="change-status", sms_delay=0.5)
+    result = Runner(tmp_path, [slow.base_url])("receive", *BY_IDS, "--timeout", "3", "--interval", "0.5")
+    assert result.elapsed < 3 + 10, result.elapsed
+    assert result.code == 0 and result.line["code"] and "cleanup" in result.line["warning"]
+
+
+def test_sandbox_flags_asking_for_help_or_a_taken_port_are_one_config_line(tmp_path, sandbox):
+    run = Runner(tmp_path, ["https://unused.invalid/api/v1"])
+    helped = run("countries", "--sandbox", SMSONLINE_SANDBOX_ARGS="--help")
+    port = sandbox.base_url.split(":")[2].split("/")[0]
+    taken = run("countries", "--sandbox", SMSONLINE_SANDBOX_ARGS=f"--port {port}")
+    assert (helped.code, helped.kind, taken.code, taken.kind) == (2, "config", 2, "config")
