@@ -663,3 +663,17 @@ def test_a_received_order_nobody_finishes_is_confirmed_by_cleanup_after_its_hold
     fakes.status(3)
     run = cli("cleanup")
     assert run.code == 0 and [o["order_status"] for o in run.line["settled"]] == ["finished"]
+
+
+@ordered
+def test_a_signal_during_cleanup_finishes_the_order_in_hand_then_stops(cli, store):
+    for order_id in ("1", "2"):
+        store.update(store.adopt(order_id, fakes.PRIMARY), pid=dead_pid())
+
+    def cancel_then_get_interrupted(request):
+        signal.raise_signal(signal.SIGINT)  # lands while order 1 is being cancelled
+        return 200, {}, json.dumps(fakes.DONE)
+    responses.add_callback(responses.GET, fakes.url("change-status"), callback=cancel_then_get_interrupted)
+    run = cli("cleanup")
+    assert (run.code, run.kind) == (130, "interrupted")
+    assert [store.order(i)["state"] for i in ("1", "2")] == ["cancelled", "waiting"]

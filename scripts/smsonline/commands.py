@@ -166,6 +166,7 @@ def cmd_cleanup(ctx, args):
     done, failed, unknown = [], [], []
     ctx.store.mark_abandoned_purchases()
     for order in ctx.store.orders(OPEN_STATES):
+        ctx.guard.checkpoint()  # Ctrl-C between two orders stops here (each settlement itself is never cut short)
         live = order["pid"] != os.getpid() and pid_alive(order["pid"])
         if order["state"] == "unknown":
             unknown.append(public_order(order))
