@@ -6,7 +6,7 @@ import os
 import types
 
 from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, OPEN_STATES, PENDING_ACTION, REFUND, SETTLED_STATES,
-                     pid_alive, public_order, reference)
+                     abandoned, pid_alive, public_order, reference)
 from .names import catalog, list_products, matches, resolve
 from .output import Failure, copy_to_clipboard, stderr_is_a_terminal, to_stderr
 
@@ -153,9 +153,7 @@ def cmd_orders(ctx, args):
 
 def abandoned_shown_unknown(order):
     """A purchase whose process died is `unknown` (as `cleanup` records it), not `buying`: `orders` only reads."""
-    if order["state"] == "buying" and order["pid"] != os.getpid() and not pid_alive(order["pid"]):
-        return {**order, "state": "unknown"}
-    return order
+    return {**order, "state": "unknown"} if abandoned(order) else order
 
 
 def cmd_cleanup(ctx, args):

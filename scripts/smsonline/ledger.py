@@ -191,7 +191,7 @@ class Store:
         may have sold the number."""
         with self.transaction():
             for order in self.orders(("buying",)):
-                if order["pid"] == os.getpid() or not pid_alive(order["pid"]):
+                if abandoned(order):
                     self.update(order, state="unknown", note="the buying process ended before an answer")
 
     def supersede(self, order):
@@ -261,6 +261,11 @@ def make_private_folders(path):
         make_private_folders(parent)
     with contextlib.suppress(FileExistsError):  # another process may make it at the same moment
         os.mkdir(path, 0o700)
+
+
+def abandoned(order):
+    """A purchase in flight whose process is gone, or is this one (an earlier run in it): nobody will record it."""
+    return order["state"] == "buying" and (order["pid"] == os.getpid() or not pid_alive(order["pid"]))
 
 
 class _Rollback(Exception):
