@@ -24,7 +24,7 @@ CASES = [
     ("Thanks for shopping 4410! Your code 99127", "99127"),  # nor "pin" inside "shopping"
     ("Welcome to the service, enjoy", None),
     ("Your OTP for transaction of INR 2500.00 at AMAZON is 845512", "845512"),  # an amount is no code
-    ("Login code: AB12CD. Expires in 1500 seconds.", None),  # a duration is no code (letters need --code-regex)
+    ("Login code: AB12CD. Expires in 1500 seconds.", "AB12CD"),  # a duration is no code; letters and digits are
     ("验证码 3321，有效期 1800 秒", "3321"),
 ]
 

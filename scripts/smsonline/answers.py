@@ -31,10 +31,6 @@ PRICE_KEYS = ("price", "cost")
 STOCK_KEYS = ("count", "stock", "qty", "available")
 NUMBER_KEYS = ("number", "phone", "phoneNumber", "phone_number")
 LIST_KEYS = ("items", "list", "countries", "services", "products", "operators")
-SMS_KEYS = ("sms", "smsText", "sms_text", "text")  # the SMS at payload level (and `message` … inside a wrapper)
-MESSAGE_LIST_KEYS = ("messages", "smsList", "sms_list", "list", "items")
-ITEM_TEXT_KEYS = ("text", "content", "body", "message", "sms", "smsText", "sms_text", "msg")
-CODE_KEYS = ("code", "smsCode", "sms_code", "otp", "verificationCode", "verification_code")
 STATE_KEYS = ("state", "status", "orderStatus", "order_status", "smsStatus", "sms_status")
 ACK_TOKENS = {"OK", "SUCCESS", "TRUE", "1", "DONE"}
 FAIL_FLAGS = {"-1", "error", "fail", "failed", "failure", "false"}
@@ -105,8 +101,9 @@ def read_text_answer(text):
     token = parts[0].upper()
     if token == "ACCESS_NUMBER" and len(parts) >= 3:
         return {"id": parts[1], "number": parts[2]}
-    if token == "STATUS_OK":
-        return {"code": ":".join(parts[1:]).strip(), "state": token}
+    if token == "STATUS_OK":  # the protocol's success form: evidence of a code, bare or in the SMS's text
+        given = ":".join(parts[1:]).strip()
+        return {"smsCode" if plausible_code(given, ()) else "sms": given, "state": token}
     if token.startswith("STATUS_WAIT") or token == "STATUS_CANCEL":
         return {"state": token}
     if token.startswith("ACCESS_") or token in ACK_TOKENS:
@@ -317,29 +314,49 @@ def purchase_in(reply):
     return None
 
 
-# ----------------------------------------------------------------------------- SMS
+# ----------------------------------------------------------------------------- SMS: the one rule for a code
+#
+# A code needs evidence; without it the answer is "no code" (a missed code costs a refund, a false one costs money).
+# Evidence is (a) a code field in an SMS item or beside the SMS text it belongs to, (b) the protocol's success form
+# STATUS_OK:<code>, or (c) digits in the same sentence as a verification word, or in a known OTP form. An explicit
+# waiting state anywhere in the payload outranks all of it. reference/response-shapes.md writes the rule down.
 
-# loose: the text may just as well be a status line (it came from message, content or body, or reads like "waiting",
-# "not received", "暂无"): its code needs a keyword right before or after it
-Message = collections.namedtuple("Message", "text code loose", defaults=(False,))
-NEGATION_WORDS = {"not", "no", "non", "none", "never"}
-WAITING = r"wait|pending|processing|queue|等待|待接收|未收到|未接收"  # (patterns compile on first use: start-up)
-STATUS_WORDS = r"(?i)wait|pending|queue|not (yet )?(received|arrived)|no sms|暂无|稍后|尚未|未|队列|ожида|не получ|ещё не"
+# One SMS: its text, the code field that came with it (already judged as evidence), and its date and id, if given.
+Message = collections.namedtuple("Message", "text code date sms_id", defaults=(None, None, None, None))
+
+# The one list of waiting words: a state field holding one is "waiting", and a sentence holding one is a status
+# line, never an SMS. English, Chinese, Russian, Indonesian, Vietnamese, Spanish (patterns compile on first use).
+WAITING = (r"(?i)wait|pending|processing|queue|in progress|not (yet )?(received|arrived|delivered|come)|not yet"
+           r"|no (new )?(sms|messages?|texts?)\b|inbox (is )?empty|try again|retry"
+           r"|等待|待接收|未收到|未接收|暂无|尚未|稍后|队列|排队|还没|没有短信|无短信"
+           r"|ожида|пока нет|не получ|ещё не|еще не|нет смс|нет сообщ"
+           r"|belum|menunggu|tidak ada (sms|pesan)|chưa|đang chờ|không có (tin|sms)"
+           r"|esperando|en espera|aún no|todavía no|sin (sms|mensajes?)|no hay (sms|mensajes?)|pendiente")
+NEGATION = r"(?i)(?<![a-z])(not|no|non|none|never)(?![a-z])|未|无|нет"  # in a state field only: "NO_SMS", "未收到"
 CLOSED = r"cancel|expire|timeout|timed.?out|closed|refund|finish|complete|取消|过期|关闭|關閉|超时|退款|完成|结束|失效"
 RECEIVED = r"receiv|success|deliver|status_ok|^ok$|收到|已接收|成功"
 CLOSED_DIGITS = {"3", "4", "5", "6", "8"}
 
+SMS_TEXT_KEYS = ("sms", "smsText", "sms_text", "text", "content", "body")  # a text here is an SMS unless a status
+INNER_TEXT_KEYS = ("message", "msg")  # an SMS inside a payload or an item, where it may as well be a status line
+MESSAGE_LIKE_KEYS = ("message", "msg", "desc", "description", "info", "error", "errorMessage", "reason", "tip")
+SMS_CODE_KEYS = ("smsCode", "sms_code", "otp", "verificationCode", "verification_code")  # named for the SMS code
+MESSAGE_LIST_KEYS = ("messages", "smsList", "sms_list", "list", "items")
+DATE_KEYS = ("date", "time", "datetime", "receivedAt", "received_at", "createdAt", "created_at", "sentAt", "sent_at",
+             "timestamp", "ts")
+SMS_ID_KEYS = ("id", "smsId", "sms_id", "messageId", "message_id")
+
 
 def classify_state(value):
-    """An order state word, in English or Chinese -> "waiting", "received", "closed" or None (unknown)."""
-    text = str(value).strip().lower()
+    """An order state word, in any of the platforms' languages -> "waiting", "received", "closed" or None."""
+    text = str(value).strip()
     if text in CLOSED_DIGITS:
         return "closed"
-    if re.search(WAITING, text) or NEGATION_WORDS & set(re.split(r"[^a-z]+", text)) or "未" in text:
+    if re.search(WAITING, text) or re.search(NEGATION, text):
         return "waiting"
-    if re.search(CLOSED, text):
+    if re.search(CLOSED, text, re.IGNORECASE):
         return "closed"
-    return "received" if re.search(RECEIVED, text) else None
+    return "received" if re.search(RECEIVED, text, re.IGNORECASE) else None
 
 
 def order_state(payload, inside):
@@ -354,40 +371,105 @@ def order_state(payload, inside):
     return None
 
 
-def message_from(value):
-    """An SMS given as a string or an object with a text and/or a code field."""
-    if isinstance(value, dict):
-        text = first(value, ITEM_TEXT_KEYS)
-        if isinstance(text, dict):
-            return message_from(text)
-        return Message(text if isinstance(text, str) else None, first(value, CODE_KEYS))
-    return Message(str(value), None) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+def waiting_anywhere(payload):
+    """True when any state field, at any depth, says the order is still waiting: that outranks every text."""
+    stack = [payload]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            states = (node.get(key) for key in STATE_KEYS)
+            if any(isinstance(v, (str, int)) and not isinstance(v, bool) and classify_state(v) == "waiting"
+                   for v in states):
+                return True
+            stack.extend(node.values())
+    return False
 
 
-LOOSE_KEYS = ("message", "content", "body")
+def compact(value):
+    """A code or a text without spaces and dashes, for "does this text mention that code"."""
+    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", str(value))).lower()
+
+
+def is_status_text(text):
+    return bool(re.search(WAITING, text))
+
+
+def judged_code(mapping, text, text_key, alone_counts):
+    """Rule (a): a code field's value when it is evidence, else None. A field named for the SMS's code counts; a
+    bare `code` counts beside an SMS text (under an SMS key, and not a status line) or a text that mentions it, or,
+    where alone_counts (an SMS item; an order that says received), with no message beside it. Anywhere else it is a
+    status code: {"code": 10001, "desc": "no sms yet"}, {"code": 10000, "data": null}."""
+    named = first(mapping, SMS_CODE_KEYS)
+    if named is not None:
+        return named
+    code = mapping.get("code")
+    if code in (None, "") or isinstance(code, (bool, dict, list)):
+        return None
+    beside_an_sms = text is not None and text_key in SMS_TEXT_KEYS and not is_status_text(text)
+    mentioned = text is not None and compact(code) in compact(text)
+    alone = alone_counts and text is None and first(mapping, MESSAGE_LIKE_KEYS) is None
+    return code if beside_an_sms or mentioned or alone else None
+
+
+def item_message(item):
+    """An SMS given as an object (text and/or code field, date, id) or as a plain string."""
+    if isinstance(item, dict):
+        text_key = next((key for key in SMS_TEXT_KEYS + INNER_TEXT_KEYS if isinstance(item.get(key), str)
+                         and item[key].strip()), None)
+        text = item[text_key] if text_key else None
+        if text is None and isinstance(first(item, SMS_TEXT_KEYS), dict):
+            return item_message(first(item, SMS_TEXT_KEYS))
+        return Message(text, judged_code(item, text, text_key, True), date_of(item), sms_id_of(item))
+    if isinstance(item, (str, int)) and not isinstance(item, bool) and str(item).strip():
+        return Message(str(item))
+    return None
+
+
+def date_of(item):
+    """An SMS's date as comparable parts: a number as itself, a text as its digit groups ("10:05" -> (10, 5))."""
+    for key in DATE_KEYS:
+        value = item.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return (float(value),)
+        if isinstance(value, str) and re.search(r"\d", value):
+            return tuple(int(part) for part in re.findall(r"\d+", value)[:7])
+    return None
+
+
+def sms_id_of(item):
+    value = first(item, SMS_ID_KEYS)
+    return (int(value),) if isinstance(value, (int, str)) and str(value).isascii() and str(value).isdigit() else None
 
 
 def sms_messages(payload, inside, received=False):
-    """Every SMS in a payload, in the order given (the last is the newest), duplicates dropped. A bare `code` at
-    payload level counts unless the payload looks like a nested envelope (a message beside it, and neither an SMS nor
-    a received state): {"code": 1001, "msg": "no sms yet"} holds no code."""
-    found = []
-    for key in SMS_KEYS + (LOOSE_KEYS if inside else ()) + MESSAGE_LIST_KEYS:
+    """Every SMS in a payload, newest first, duplicates dropped: items of SMS lists and objects, then the payload's
+    own text (message counts only inside a wrapper: outside, it is the envelope's) with its code field."""
+    found, own_text, own_key = [], None, None
+    for key in SMS_TEXT_KEYS + (INNER_TEXT_KEYS[:1] if inside else ()) + MESSAGE_LIST_KEYS:
         value = payload.get(key)
-        for item in value if isinstance(value, list) else [value]:
-            message = message_from(item) if item not in (None, "") else None
-            loose = key in LOOSE_KEYS or bool(message and message.text and re.search(STATUS_WORDS, message.text))
-            if message and (message.text or message.code is not None):
-                found.append(message._replace(loose=loose))
-    envelope_like = any(key in payload for key in ("msg", "message", "error")) and not received and \
-        all(m.loose for m in found)
-    code_field = first(payload, CODE_KEYS[1:]) or (payload.get("code") if inside and not envelope_like else None)
-    if code_field is not None:
-        if found and found[-1].code is None:
-            found[-1] = found[-1]._replace(code=code_field)
-        elif not found:
-            found.append(Message(None, code_field))
-    return list({identity(m): m for m in found}.values())
+        if isinstance(value, str) and value.strip() and own_text is None and key not in MESSAGE_LIST_KEYS:
+            own_text, own_key = value, key
+        elif isinstance(value, (list, dict)):
+            found += [m for m in map(item_message, value if isinstance(value, list) else [value])
+                      if m and (m.text or m.code is not None)]
+    own = Message(own_text, judged_code(payload, own_text, own_key, received))
+    if own.text or own.code is not None:
+        found.append(own)
+    unique = {}
+    for message in newest_first(found):
+        unique.setdefault(identity(message), message)
+    return list(unique.values())
+
+
+def newest_first(messages):
+    """By date where every SMS has one of a like form, else by id, else the last given is the newest."""
+    for field in ("date", "sms_id"):
+        stamps = [getattr(m, field) for m in messages]
+        if len(messages) > 1 and all(stamps) and len({len(stamp) for stamp in stamps}) == 1:
+            return sorted(messages[::-1], key=lambda m: getattr(m, field), reverse=True)
+    return messages[::-1]
 
 
 def identity(message):
@@ -422,16 +504,24 @@ def not_codes_of(order):
     return {text for text in found if text}
 
 
+def code_of(message, not_codes, code_regex):
+    """The code an SMS gives: its code field (judged as evidence), else its text's (rule c); --code-regex first."""
+    from_text = extract_code(message.text, code_regex, not_codes) if message.text else None
+    field = plausible_code(message.code, not_codes)
+    return from_text or field if code_regex else field or from_text
+
+
 def read_sms(answer, order=None, code_regex=None, seen=()):
-    """A get-sms Answer -> SmsState; `seen` lists the SMS already used (wait --next): only the newest other counts."""
+    """A get-sms Answer -> SmsState; `seen` lists the SMS already used (wait --next): the newest other SMS with a
+    code counts."""
     payload, inside = answer.payload, answer.unwrapped
     if isinstance(payload, list):
         payload = {"messages": payload}
     if not isinstance(payload, dict):
         raise Failure("api", f"get-sms answer could not be read: {excerpt(payload)!r}", reason="unreadable")
+    if waiting_anywhere(payload):  # an explicit waiting state: no code, whatever digits a text holds
+        return SmsState(payload=payload)
     state = order_state(payload, inside)
-    if state == "waiting":  # an explicit waiting state: no code, whatever digits a message holds
-        return SmsState()
     messages = sms_messages(payload, inside, state == "received")
     fresh, already = [], collections.Counter(seen)
     for message in messages:  # a multiset: the same text sent again is a new SMS once the first is accounted for
@@ -439,35 +529,48 @@ def read_sms(answer, order=None, code_regex=None, seen=()):
             already[identity(message)] -= 1
         else:
             fresh.append(message)
-    code, text, not_codes = None, None, not_codes_of(order)
-    seen_codes = {item[5:] for item in seen if item.startswith("code:")}
-    for message in reversed(fresh):  # the newest whose code was not seen before (a text may repeat a code seen bare)
-        text, code = message.text, plausible_code(message.code, not_codes)
-        if text and (code is None or code_regex):
-            code = extract_code(text, code_regex, not_codes, keyword_needed=message.loose) or code
-        if code not in seen_codes:
+    not_codes, seen_codes = not_codes_of(order), {item[5:] for item in seen if item.startswith("code:")}
+    code, text = None, (fresh or messages or [Message()])[0].text
+    for message in fresh:  # newest first: the first with a code not taken before
+        found = code_of(message, not_codes, code_regex)
+        if found and found not in seen_codes:
+            code, text = found, message.text
             break
-        code = None
-    said_received = state == "received" and not messages
-    return SmsState(code=code, sms=text, closed=state == "closed" and not code, said_received=said_received,
-                    texts=tuple(identity(m) for m in messages), payload=payload if said_received else None)
+    return SmsState(code=code, sms=text, closed=state == "closed" and not code,
+                    said_received=state == "received" and not messages, texts=tuple(map(identity, messages)),
+                    payload=payload)
 
 
-# ----------------------------------------------------------------------------- code extraction
+# ----------------------------------------------------------------------------- code in an SMS text (rule c)
 
-CODE_KEYWORDS = (r"(?i)验证码|校验码|动态码|确认码|激活码|安全码|код"
-                 r"|(?<![a-z])(code|otp|passcode|verification|verify|pin)(?![a-z])")
-CODE_CANDIDATES = r"(?<![\d+])(\d{3}[- ]\d{3}|\d{4,8})(?!\d)"
-DECOY_BEFORE = (r"(?i)(order|ref|no\.?|#|id|balance|price|cost|amount|total|usd|eur|gbp|inr|rub|rmb|cny|jpy|idr|php|thb"
-                r"|vnd|myr|sgd|hkd|twd|krw|brl|aud|cad|[$¥€£₹₽]|订单号?|尾号|客服|卡号|账号|余额|金额|价格|заказ)\s*[:：]?\s*$")
+VERIFICATION_WORDS = (
+    r"(?i)验证码|校验码|动态码|确认码|激活码|安全码|认证码|登录码|短信码|驗證碼|校驗碼|動態碼|認証コード|確認コード|인증번호"
+    r"|(?<![a-z])(codes?|otp|passcode|password|pin|verification|verify|one[- ]time)(?![a-z])"
+    r"|(?<![a-záéíóúñ])(códigos?|codigos?|clave|contraseña|kode|sandi|verifikasi)(?![a-záéíóúñ])"
+    r"|(?<![а-яё])(код|пароль)|(?<!\w)mã(?!\w)|mật khẩu")
+NOT_VERIFICATION_BEFORE = (r"(?i)(error|status|response|http|promo|promotion|coupon|discount|referral|invite"
+                           r"|invitation|tracking|zip|postal|area|country|product|booking|错误|状态|邀请|优惠)\s*[-_]?\s*$")
+CODE_CANDIDATES = r"(?<![\dA-Za-z+])(\d{3}[- ]\d{3}|\d{2}[- ]\d{2}[- ]\d{2}|\d{4}-\d{4}|\d{4,8})(?![\dA-Za-z])"
+# an uppercase letters-and-digits code after a verification word and at most three words ("code for Steam is …")
+ALNUM_AFTER_WORD = r"(?:\s*[^\s\d:：]{1,12}){0,3}?\s*[:：]?\s*((?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{4,8})(?![A-Za-z0-9])"
+OTP_FORMS = (r"(?<![A-Za-z0-9])G-(\d{4,8})(?!\d)", r"<#>\s*(\d{4,8})(?!\d)",  # Google's; Android's SMS retriever
+             r"^\W*(\d{3}[- ]\d{3}|\d{4,8}) (?:is your|is the|es tu|es su|là mã|adalah)\b",  # "123-456 is your …"
+             r"(?i)\buse (\d{3}[- ]\d{3}|\d{4,8}) (?:to|for|as)\b")  # "Use 556677 to sign in"
+SENTENCE_END = r"[。！？!?;；\n\r]+|\.(?=\s|$)"
+DECOY_BEFORE = (r"(?i)(order|ref|reference|no\.?|#|№|id|session|request|activation|attempt|ticket|transaction|txn"
+                r"|account|acct|invoice|tracking|balance|price|cost|amount|total|of|usd|eur|gbp|inr|rub|rmb|cny|jpy"
+                r"|idr|php|thb|vnd|myr|sgd|hkd|twd|krw|brl|aud|cad|[$¥€£₹₽]|pedido|solicitud|sesión|sesion|activación"
+                r"|intento|cuenta|pesanan|sesi|permintaan|akun|saldo|đơn hàng|đơn|phiên|yêu cầu|tài khoản|số dư"
+                r"|заказ|сесси\w*|заявк\w*|запрос\w*|активаци\w*|попытк\w*|сч[её]т|баланс|из"
+                r"|订单号?|尾号|客服|卡号|账号|余额|金额|价格|编号|会话|请求|单号|任务)\s*[:：]?\s*$")
 DIGIT_RUN = r"\+?\d(?:[ .-]?\d)*"  # digits with single separators: a phone number written in groups is one run
-NOT_A_CODE_AFTER = (r"(?i)^(\s*(seconds?|secs?|s\b|ms\b|minutes?|mins?|hours?|hrs?|days?|秒|分钟|分|小时|天|сек|мин)"
-                    r"|\.\d\d(?!\d))")  # a duration, or an amount with decimals (2500.00)
+NOT_A_CODE_AFTER = (r"(?i)^(\s*(seconds?|secs?|s\b|ms\b|minutes?|mins?|hours?|hrs?|days?|秒|分钟|分|小时|天|次"
+                    r"|сек\w*|мин\w*|час\w*|руб\w*|detik|menit|jam|giây|phút|segundos?|minutos?|horas?"
+                    r"|rub\b|usd\b|eur\b|元|₽|vnd\b|idr\b|%)|\.\d\d(?!\d))")  # a duration, a unit, an amount (2500.00)
 SMS_TEXT_CAP = 4000  # an SMS is at most a few hundred characters; extraction never reads more than this
 DATE_AFTER = r"(年|[-/.]\d{1,2}(?!\d))"
 DATE_BEFORE = r"(©\s*|\d{1,2}[-/.]\d{1,2}[-/.])$"
-KEYWORD_REACH = 30
-TIGHT_REACH = 12  # for a text that may be a status line: "code: 4821", "验证码是4821", not "code (attempt 3 of 10000)"
+KEYWORD_REACH = 60  # within one sentence
 
 
 def is_year(text, start, end, near_keyword):
@@ -476,30 +579,71 @@ def is_year(text, start, end, near_keyword):
         not near_keyword or re.match(DATE_AFTER, text[end:]) or re.search(DATE_BEFORE, text[max(0, start - 8):start]))
 
 
-def extract_code(text, pattern=None, not_codes=(), keyword_needed=False):
-    """The verification code in an SMS: a 4-8 digit run next to a keyword beats other digit runs. Never one: an
-    order id, the number (in any grouping), a price, a reference, a year; with keyword_needed, a run that is not
-    right next to a keyword ("code 4821", "4821 是验证码")."""
+def sentences(text):
+    return [part for part in re.split(SENTENCE_END, text) if part.strip()]
+
+
+def verification_words(sentence):
+    """Where the verification words stand in a sentence; "error code", "promo code" … are not ones."""
+    return [m.span() for m in re.finditer(VERIFICATION_WORDS, sentence)
+            if not re.search(NOT_VERIFICATION_BEFORE, sentence[max(0, m.start() - 16):m.start()])][:50]
+
+
+def extract_code(text, pattern=None, not_codes=()):
+    """Rule (c): the verification code in an SMS text, or None. Only a sentence that is not a status line counts;
+    in it, digits near a verification word (the nearest wins, then six digits), an uppercase letters-and-digits code
+    right after one, or a known OTP form. Never: the order id, the number, a price, a reference, a duration, a year.
+    --code-regex (pattern) replaces the words (group 1 if it has a group)."""
     text = unicodedata.normalize("NFKC", text)[:SMS_TEXT_CAP]
-    if pattern:
-        match = re.search(pattern, text)
-        return (match.group(1) if match.groups() else match.group(0)) if match else None
-    keywords = [m.span() for m in re.finditer(CODE_KEYWORDS, text)][:50]
-    runs = [(m.start(), m.end(), sum(c.isdigit() for c in m.group())) for m in re.finditer(DIGIT_RUN, text)]
     best = None
-    for match in re.finditer(CODE_CANDIDATES, text):
+    for sentence in sentences(text):
+        if is_status_text(sentence):
+            continue
+        if pattern:
+            match = re.search(pattern, sentence)
+            if match:
+                return match.group(1) if match.groups() else match.group(0)
+            continue
+        found = code_in_sentence(sentence, not_codes)
+        if found and (best is None or found[0] < best[0]):
+            best = found
+    return best[1] if best else None
+
+
+def code_in_sentence(sentence, not_codes):
+    """(score, code) for the best candidate of one sentence, or None."""
+    for form in OTP_FORMS:
+        match = re.search(form, sentence)
+        if match and re.sub(r"[- ]", "", match.group(1)) not in not_codes:
+            return 0, re.sub(r"[- ]", "", match.group(1))
+    words = verification_words(sentence)
+    if not words:
+        return None
+    for _, word_end in words:
+        match = re.match(ALNUM_AFTER_WORD, sentence[word_end:word_end + 48])
+        between = sentence[word_end:word_end + match.start(1)] if match else ""
+        if match and match.group(1) not in not_codes and not re.search(DECOY_BEFORE, between):
+            return 1, match.group(1)
+    runs = [(m.start(), m.end(), sum(c.isdigit() for c in m.group())) for m in re.finditer(DIGIT_RUN, sentence)]
+    best = None
+    for match in re.finditer(CODE_CANDIDATES, sentence):
         start, end = match.span()
         digits = re.sub(r"[- ]", "", match.group(1))
-        reach = TIGHT_REACH if keyword_needed else KEYWORD_REACH
-        gaps = [start - k_end for _, k_end in keywords if 0 <= start - k_end <= reach]
-        gaps += [k_start - end + 10 for k_start, _ in keywords if 0 <= k_start - end <= reach]
-        in_longer_run = any(r_start <= start and end <= r_end and count >= 9 and count > len(digits)
-                            for r_start, r_end, count in runs)
-        if digits in not_codes or in_longer_run or is_year(text, start, end, bool(gaps)) or \
-                re.search(DECOY_BEFORE, text[max(0, start - 12):start]) or re.match(NOT_A_CODE_AFTER, text[end:end + 12]) \
-                or keyword_needed and not gaps:
+        gaps = [start - w_end for _, w_end in words if 0 <= start - w_end <= KEYWORD_REACH]
+        gaps += [w_start - end + 10 for w_start, _ in words if 0 <= w_start - end <= KEYWORD_REACH]
+        if not gaps or is_decoy(sentence, start, end, digits, not_codes, runs):
             continue
-        score = (min(gaps) if gaps else 1000) + (0 if len(digits) == 6 else 1)
+        score = min(gaps) + (0 if len(digits) == 6 else 1)
         if best is None or score < best[0]:
             best = (score, digits)
-    return best[1] if best else None
+    return best
+
+
+def is_decoy(sentence, start, end, digits, not_codes, runs):
+    """A digit run that is no code: a known id or number, part of a longer number, a year, a reference or an amount
+    (by the word before it), a duration or a unit (by what follows)."""
+    in_longer_run = any(r_start <= start and end <= r_end and count >= 9 and count > len(digits)
+                        for r_start, r_end, count in runs)
+    return digits in not_codes or in_longer_run or is_year(sentence, start, end, True) \
+        or bool(re.search(DECOY_BEFORE, sentence[max(0, start - 16):start])) \
+        or bool(re.match(NOT_A_CODE_AFTER, sentence[end:end + 12]))

@@ -61,9 +61,7 @@ def recheck(ctx, order):
 
 def unsettled(order, action, refusal, state, reason):
     verb = {CANCEL: "cancelled", FINISH: "confirmed", REFUND: "refunded"}[action]
-    shown = state and (state.payload if state.payload is not None else state.sms)
-    last = excerpt(json.dumps(shown, ensure_ascii=False) if isinstance(shown, (dict, list)) else shown, 300) \
-        if shown else None
+    last = shown_answer(state) if state and (state.sms or state.said_received) else None
     said = f" get-sms still says: {last}." if last else " get-sms shows no SMS for it." if state else ""
     return Failure("cancel_failed" if action == CANCEL else refusal.kind,
                    f"{reason}order {order['order_id']} could not be {verb} ({refusal.message}).{said} It stays in the "
@@ -71,6 +69,11 @@ def unsettled(order, action, refusal, state, reason):
                    f"once it is settled there, run `cleanup --forget {reference(order)}`.",
                    attempts=refusal.attempts, cause=refusal.kind, **({"last_answer": last} if last else {}),
                    **public_order(order))
+
+
+def shown_answer(state):
+    """The last get-sms payload as JSON text a person can read (the timeout's and a refused cancel's last_answer)."""
+    return excerpt(json.dumps(state.payload, ensure_ascii=False), 300)
 
 
 def choose_operator(ctx, country_id, service_id, max_price, operator=None):
@@ -306,6 +309,7 @@ def poll_for_code(fetch, timeout, interval, clock, sleep, log, progress=None):
     start = clock()
     deadline, next_poll, polls, last, last_error, answered_at, warned = start + timeout, start, 0, SmsState(), None, \
         None, False
+    shown_text = None
     progress = progress or Progress(None, timeout, quiet=True)
     while True:
         now = clock()
@@ -333,6 +337,9 @@ def poll_for_code(fetch, timeout, interval, clock, sleep, log, progress=None):
                 log.notice("the platform says the SMS was received, but no text or code could be read in its answer; "
                            "polling goes on (-v shows it).")
                 log.debug(f"get-sms payload: {excerpt(last.payload, 2000)}")
+            if last.sms and last.sms != shown_text:  # digits without evidence: never confirmed, shown with -v
+                shown_text = last.sms
+                log.debug(f"an SMS text with no evidence of a code; polling goes on: {excerpt(last.sms, 500)}")
         if at_deadline:
             return PollOutcome(last, polls, clock() - start, True, last_error, deadline)
         while next_poll <= clock():
@@ -384,7 +391,7 @@ def timed_out(ctx, order, args, outcome, facts):
                        f"the site and `wait --id {order['order_id']} --next` again.{detail}", status="timeout",
                        **facts, **public_order(order))
     ctx.api.stop_at = outcome.deadline + SETTLE_GRACE_S  # the cancel and all it needs, within seconds
-    shown = {"last_answer": excerpt(outcome.state.payload, 300)} if outcome.state.said_received else {}
+    shown = {"last_answer": shown_answer(outcome.state)} if outcome.state.payload is not None else {}
     return Failure("timeout", f"no SMS with a code within {args.timeout:g}s; the order is cancelled and refunded. "
                    f"Buy again (perhaps another country or operator).{detail}", status="timeout", **facts, **shown)
 
