@@ -143,8 +143,9 @@ def cmd_orders(ctx, args):
     orders = [abandoned_shown_unknown(order) for order in ctx.store.orders(None if args.all else OPEN_STATES)]
     spent, held = ctx.store.money()
     spent_24h, held_24h = ctx.store.money(since=ctx.store.now() - DAY_S)
+    test_spent, test_held = ctx.store.money(only_test=True)
     line = {"status": "ok", "count": len(orders), "orders": [public_order(o) for o in orders],
-            "spent": spent, "held": held, "spent_24h": spent_24h}
+            "spent": spent, "held": held, "spent_24h": spent_24h, "test_spent": test_spent, "test_held": test_held}
     if ctx.config.daily_budget is not None:
         line.update(budget=ctx.config.daily_budget,
                     budget_left=round(ctx.config.daily_budget - spent_24h - held_24h, 4))

@@ -40,7 +40,7 @@ class Settings(dict):
 
     def __init__(self, environ, from_file, env_file):
         super().__init__({**from_file, **environ})
-        self.environ, self.env_file = environ, env_file
+        self.environ, self.from_file, self.env_file = environ, from_file, env_file
 
     def source(self, name):
         return "environment" if name in self.environ else self.env_file
@@ -131,6 +131,13 @@ def setting(flag_value, settings, name, parse, default=None):
         raise Failure("config", f"{variable} {exc}.") from None
 
 
+def user_limit(settings, name, flag_value=None):
+    """A spending limit: the lowest of its flag, its variable in the environment and in the .env file. Each may lower
+    the user's limit, none can raise it (an agent may set a flag or a variable; the .env file is the user's)."""
+    return lowest(flag_value, *(setting(None, source, name, positive_number)
+                                for source in (settings.environ, settings.from_file)))
+
+
 def clean_base_url(url):
     url = url.strip().rstrip("/")
     host = host_of(url)
@@ -168,17 +175,18 @@ def proxy_in_effect(args, settings, environ):
 def load_config(args, environ):
     settings = read_settings(environ)
     urls = args.base_url or [u for u in settings.get("SMSONLINE_BASE_URLS", "").split(",") if u.strip()]
-    state_dir = args.state_dir or settings.get("SMSONLINE_STATE_DIR") or "~/.smsonline"
+    user_state_dir = settings.get("SMSONLINE_STATE_DIR") or "~/.smsonline"
     proxy, proxy_source = proxy_in_effect(args, settings, environ)
     seconds = bounded_seconds()
     config = Config(
         settings=settings, keys={} if args.sandbox else checked_keys(settings),
         base_urls=[clean_base_url(u) for u in (urls or DEFAULT_BASE_URLS)],
-        proxy=proxy, proxy_source=proxy_source, state_dir=os.path.expanduser(state_dir),
+        proxy=proxy, proxy_source=proxy_source, state_dir=os.path.expanduser(args.state_dir or user_state_dir),
+        user_state_dir=os.path.expanduser(user_state_dir),
         connect_timeout=setting(args.connect_timeout, settings, "connect_timeout", seconds, 5.0),
         read_timeout=setting(args.read_timeout, settings, "read_timeout", seconds, 15.0),
-        max_price=lowest(getattr(args, "max_price", None), setting(None, settings, "max_price", positive_number)),
-        daily_budget=setting(None, settings, "daily_budget", positive_number),
+        max_price=user_limit(settings, "max_price", getattr(args, "max_price", None)),
+        daily_budget=user_limit(settings, "daily_budget"),
         progress_every=setting(None, settings, "progress_every", seconds, 15.0),
         trace=args.trace or settings.get("SMSONLINE_TRACE") or None,
         proxy_ports=proxy_ports(settings),
@@ -193,7 +201,7 @@ def load_config(args, environ):
 
 
 def lowest(*limits):
-    """A flag may lower the user's SMSONLINE_MAX_PRICE, never raise it."""
+    """The lowest limit given: any may lower the user's limit, none raise it."""
     given = [limit for limit in limits if limit is not None]
     return min(given) if given else None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import json
+import os
 import sqlite3
 
 from .answers import SmsState, purchase_in, read_purchase, read_sms, seen_after
@@ -91,8 +92,10 @@ def choose_operator(ctx, country_id, service_id, max_price, operator=None):
 
 def what_to_buy(ctx, args):
     """Resolve names, pick the operator, check the budget -> buy-service parameters (and the expected price).
-    Nothing is spent; a budget already used up is refused before any request."""
-    budgeted = ctx.config.daily_budget is not None and not (ctx.config.test or ctx.config.sandbox)
+    Nothing is spent; a budget already used up, or a ledger moved by --state-dir, is refused before any request.
+    --test purchases are held to the limits as any other: a platform may ignore test=1 and charge them."""
+    in_the_users_ledger(ctx.config)
+    budgeted = ctx.config.daily_budget is not None and not ctx.config.sandbox
     if budgeted:
         within_budget(ctx, None)
     country_id, service_id = resolve(ctx, "country", args.country), resolve(ctx, "service", args.service)
@@ -105,9 +108,21 @@ def what_to_buy(ctx, args):
     return {**params, **({"test": 1} if ctx.config.test else {}), "price": price}
 
 
+def in_the_users_ledger(config):
+    """A purchase is recorded in the ledger the user's settings name (SMSONLINE_STATE_DIR, else ~/.smsonline), where
+    the money already spent and the open order of rule 3 are: --state-dir cannot hide them behind an empty ledger.
+    The sandbox spends nothing, so its rehearsals may keep a ledger anywhere."""
+    if config.sandbox or os.path.realpath(config.state_dir) == os.path.realpath(config.user_state_dir):
+        return
+    raise Failure("usage", f"--state-dir cannot move the ledger of a purchase: the money spent and the open orders "
+                  f"that the user's limits and the one-open-order rule count are in {config.user_state_dir}. Buy "
+                  "without --state-dir (only the user moves the ledger, with SMSONLINE_STATE_DIR), or rehearse with "
+                  "--sandbox.", state_dir=config.state_dir, user_state_dir=config.user_state_dir)
+
+
 def within_budget(ctx, price, known=False):
-    """SMSONLINE_DAILY_BUDGET: what real orders spent and hold over 24 hours, plus this price, stays within it.
-    Before the price is known (known=False): the budget is not already used up."""
+    """SMSONLINE_DAILY_BUDGET: what orders (--test ones too) spent and hold over 24 hours, plus this price, stays
+    within it. Before the price is known (known=False): the budget is not already used up."""
     budget = ctx.config.daily_budget
     spent, held = ctx.store.money(since=ctx.store.now() - DAY_S)
     facts = {"spent": spent, "held": held, "budget": budget, "price": price}
@@ -230,7 +245,7 @@ def charged_within_limits(ctx, order):
     """The price buy-service charged may differ from the list's: past the price limit or the daily budget, the order
     is cancelled at once (the Failure raised here does it)."""
     price, limit, budget = order["price"], ctx.config.max_price, ctx.config.daily_budget
-    if ctx.config.test or limit is None and budget is None:
+    if limit is None and budget is None:
         return
     if order.get("price_unreadable"):
         raise Failure("budget", f"buy-service gave a price for order {order['order_id']} that cannot be read, so the "

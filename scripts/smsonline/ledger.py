@@ -216,11 +216,12 @@ class Store:
     def drop(self, order):
         self.db.execute("DELETE FROM orders WHERE local_id = ? AND state = 'buying'", (order["local_id"],))
 
-    def money(self, since=None):
-        """(spent, held) by orders bought without --test (this ledger's: real or sandbox), created since a time."""
+    def money(self, since=None, only_test=False):
+        """(spent, held) by this ledger's orders (real or sandbox) created since a time, --test ones included: a
+        platform may charge them all the same. With only_test, those bought with --test alone."""
         spent = held = 0.0
         for order in self.orders(SPENT_STATES + HELD_STATES):
-            if order["test"] or not order["price"] or since and order["created_at"] < since:
+            if only_test and not order["test"] or not order["price"] or since and order["created_at"] < since:
                 continue
             if order["state"] in SPENT_STATES:
                 spent += order["price"]
