@@ -17,7 +17,8 @@ SERVICES = {"status": 1, "data": [{"serviceId": 101, "name": "Soul"}, {"serviceI
 PRODUCTS = {"status": 1, "data": [{"operatorId": 11, "name": "Mobile", "price": 0.35, "count": 5},
                                   {"operatorId": 12, "name": "Unicom", "price": 0.2, "count": 0},
                                   {"operatorId": 13, "name": "Telecom", "price": 0.3, "count": 9}]}
-WHAT = {"countryId": "1", "serviceId": "101", "operatorId": "13", "price": 0.3}
+WHAT = {"site": PRIMARY, "country": "1", "service": "101", "operator": "13", "price": 0.3, "max_price": None,
+        "test": False}
 ORDER_ID = "500001"
 NUMBER = "+8613800000001"
 BOUGHT = {"status": 1, "data": {"orderId": 500001, "number": NUMBER, "price": 0.3}}

@@ -285,9 +285,11 @@ def test_buy_moves_to_the_next_base_when_nothing_was_sent(cli, store):
 @activate
 def test_a_refused_buy_leaves_nothing_in_the_ledger(cli, store):
     fakes.buy(1, 101, 13, body={"status": -1, "message": "Insufficient balance"})
+    fakes.buy(1, 101, 13, body={"status": -1, "message": "Insufficient balance"}, base=BACKUP)  # the next site too
     run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
     assert (run.code, run.kind) == (3, "balance")
-    assert store.orders() == []
+    assert store.orders() == [] and [a["host"] for a in run.line["error"]["attempts"]] == \
+        ["premium.example.test", "backup.example.test"]
 
 
 # --- base URL fallback --------------------------------------------------------------------------------
@@ -386,17 +388,18 @@ def test_lists_are_retried_after_a_5xx(cli):
     assert run.code == 0 and len(responses.calls) == 2
 
 
-def test_retry_policies_per_endpoint():
-    buy, general, change = (http().retry_policy(fakes.url(e) + "?id=1") for e in ("buy-service", "get-sms", "change-status"))
+def test_retry_policies_per_kind_of_operation():
+    from smsonline.platform import Kind
+    buy, general, change = (http().RETRIES[kind] for kind in (Kind.BUY, Kind.READ, Kind.SETTLE))
     assert (buy.read, buy.status, buy.other) == (False, 0, 0) and buy.connect > 0
     assert general.read is False and 503 in general.status_forcelist and general.connect > 0
     assert change.read > 0 and 503 in change.status_forcelist
 
 
 def test_one_adapter_serves_every_endpoint_so_a_run_keeps_one_connection():
-    session = http().build_session(config.Config(sandbox=False))
+    session, adapter = http().build_session(config.Config(sandbox=False))
     adapters = {id(session.get_adapter(fakes.url(e))) for e in ("buy-service", "get-sms", "change-status")}
-    assert len(adapters) == 1 and isinstance(session.get_adapter(fakes.url("get-sms")), http().EndpointRetryAdapter)
+    assert adapters == {id(adapter)} and isinstance(adapter, http().KindRetryAdapter)
 
 
 @activate
@@ -426,7 +429,8 @@ def test_an_unrecorded_order_refused_a_finish_is_not_adopted(cli, store):
 @activate
 def test_a_bug_while_reading_the_purchase_keeps_the_attempt_as_unknown(cli, store, monkeypatch):
     fakes.buy(1, 101, 13)
-    monkeypatch.setattr(flows, "read_purchase", lambda answer: 1 / 0)
+    from smsonline import smsonline_v1
+    monkeypatch.setattr(smsonline_v1, "read_purchase", lambda answer: 1 / 0)
     run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
     assert (run.code, run.kind) == (7, "internal")
     assert [o["state"] for o in store.orders()] == ["unknown"]  # the platform may have sold it: never forgotten

@@ -6,7 +6,7 @@ import pytest
 
 from support import PRIMARY, ledger, output
 
-WHAT = {"countryId": "1", "serviceId": "101", "operatorId": "13", "price": 0.3}
+WHAT = {"country": "1", "service": "101", "operator": "13", "price": 0.3}
 
 
 def test_two_processes_reserving_at_once_get_one_purchase(tmp_path):

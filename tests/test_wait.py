@@ -12,6 +12,7 @@ from responses import registries
 
 import fakes
 from support import BACKUP, FakeClock, KEY, answers, commands, flows, ledger, output, signals
+from smsonline.platform import Op
 from test_cli import dead_pid
 
 ordered = responses.activate(assert_all_requests_are_fired=True, registry=registries.OrderedRegistry)
@@ -522,8 +523,8 @@ def test_a_signal_inside_the_cancel_handler_still_cancels(store):
     class Api:
         stop_at = None
 
-        def call(self, endpoint, params, **kwargs):
-            sent.append(params)
+        def call(self, op, params, **kwargs):
+            sent.append((op, params))
             return answers.Answer({"ack": "OK"}, False), fakes.PRIMARY
 
     guard = signals.SignalGuard()
@@ -539,7 +540,7 @@ def test_a_signal_inside_the_cancel_handler_still_cancels(store):
     ctx = commands.Context(store=store, api=Api(), guard=guard, clock=FakeClock())
     with pytest.raises(output.Failure) as caught:
         flows.settled_failure(ctx, order, None, output.Failure("timeout", "no SMS", status="timeout"))
-    assert caught.value.kind == "interrupted" and sent == [{"id": "9", "status": 4}]
+    assert caught.value.kind == "interrupted" and sent == [(Op.CANCEL, {"order_id": "9"})]
     assert store.order("9")["state"] == "cancelled"
 
 

@@ -29,9 +29,24 @@ def flows():
     return module
 
 
+def at_first_site_that_answers(ctx, work):
+    """work(base) at the first site that answers (lists and ids are per site, so one site does all of a command)."""
+    bases, attempts = ctx.store.in_order(ctx.config.base_urls), []  # a cached list needs no HTTP layer
+    for position, base in enumerate(bases):
+        try:
+            return work(base)
+        except Failure as failure:
+            attempts += failure.attempts
+            if failure.kind not in ("network", "api", "auth") or position == len(bases) - 1:
+                failure.attempts = attempts
+                failure.message = "; ".join(f"{a['host']}: {a['error']} (next: {a['next_step']})" for a in attempts) \
+                    if len(attempts) > 1 else failure.message
+                raise
+
+
 def cmd_catalog(kind):
     def run(ctx, args):
-        items = catalog(ctx, kind)
+        items = at_first_site_that_answers(ctx, lambda base: catalog(ctx, kind, base))
         if args.search:
             items = matches(items, kind, args.search) or [i for i in items if args.search.casefold() in i["id"]]
         return {"status": "ok", "count": len(items), "items": items}
@@ -39,9 +54,13 @@ def cmd_catalog(kind):
 
 
 def cmd_products(ctx, args):
-    country_id, service_id = resolve(ctx, "country", args.country), resolve(ctx, "service", args.service)
-    items = list_products(ctx, country_id, service_id)
-    return {"status": "ok", "country_id": country_id, "service_id": service_id, "count": len(items), "items": items}
+    def at(base):
+        country_id, service_id = resolve(ctx, "country", args.country, base), resolve(ctx, "service", args.service,
+                                                                                      base)
+        items = list_products(ctx, country_id, service_id, base)
+        return {"status": "ok", "country_id": country_id, "service_id": service_id, "count": len(items),
+                "items": items, "base_url": base}
+    return at_first_site_that_answers(ctx, at)
 
 
 def cmd_buy(ctx, args):

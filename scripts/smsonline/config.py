@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import collections
 import math
 import os
 import re
@@ -66,7 +67,8 @@ def read_settings(environ):
     return Settings(environ, {k: v for k, v in dotenv_values(env_file).items() if v is not None}, env_file)
 
 
-BASE_URL = r"(?i)^(https?)://(\[[^\]/\s]+\]|[^/:?#@\[\]\s]+)(:\d+)?(/[^?#\s]*)?$"  # scheme, host, port, path
+# [a protocol prefix: platform.FORCING_PREFIXES] scheme, host, port, path
+BASE_URL = r"(?i)^(?:(?:sms-activate|smsonline)\+)?(https?)://(\[[^\]/\s]+\]|[^/:?#@\[\]\s]+)(:\d+)?(/[^?#\s]*)?$"
 
 
 def host_of(base):
@@ -74,9 +76,43 @@ def host_of(base):
     return match.group(2).strip("[]").lower() if match else ""
 
 
+def site_token(base):
+    """A site's part of its own variables' names: the host upper-cased, every character but A-Z and 0-9 as _."""
+    return re.sub(r"[^A-Z0-9]", "_", host_of(base).upper())
+
+
 def site_key_variable(base):
-    """SMSONLINE_API_KEY_<HOST>: the host upper-cased, every character but A-Z and 0-9 turned into _."""
-    return f"{KEY_VARIABLE}_{re.sub(r'[^A-Z0-9]', '_', host_of(base).upper())}"
+    """SMSONLINE_API_KEY_<HOST>: a site's own key."""
+    return f"{KEY_VARIABLE}_{site_token(base)}"
+
+
+# A site's spending limits, in its own currency: counts(base_url) says which orders its daily budget counts.
+Limits = collections.namedtuple("Limits", "max_price daily_budget counts names")
+
+
+def limits_for(config, base):
+    """The limits that hold at a site. A site's own SMSONLINE_MAX_PRICE_<HOST> / SMSONLINE_DAILY_BUDGET_<HOST> (in its
+    currency, over its own orders) come first; else SMSOnline v1 sites share SMSONLINE_MAX_PRICE and
+    SMSONLINE_DAILY_BUDGET (SMSOnline's currency, over every v1 site's orders). Prices are never compared across
+    currencies: a site of another protocol without limits of its own, while a general limit is set, is refused."""
+    from .platform import SMSONLINE_V1, protocol_of
+
+    own = [f"{name}_{site_token(base).lower()}" for name in ("max_price", "daily_budget")]
+    if any(config.settings.get(f"SMSONLINE_{name.upper()}") for name in own):
+        host = host_of(base)
+        return Limits(user_limit(config.settings, own[0], config.max_price_flag),
+                      user_limit(config.settings, own[1]), lambda url: host_of(url) == host,
+                      tuple(f"SMSONLINE_{name.upper()}" for name in own))
+    general = Limits(config.max_price, config.daily_budget, lambda url: protocol_of(url)[0] == SMSONLINE_V1,
+                     ("SMSONLINE_MAX_PRICE", "SMSONLINE_DAILY_BUDGET"))
+    if protocol_of(base)[0] == SMSONLINE_V1 or config.sandbox:
+        return general
+    if user_limit(config.settings, "max_price") is not None or general.daily_budget is not None:
+        raise Failure("budget", f"the price limit and daily budget are set in SMSOnline's currency, and {host_of(base)}"
+                      f" prices in its own, so they cannot be compared: the user sets "
+                      f"SMSONLINE_MAX_PRICE_{site_token(base)} and SMSONLINE_DAILY_BUDGET_{site_token(base)} for it.",
+                      reason="skip_site")
+    return Limits(config.max_price_flag, None, lambda url: host_of(url) == host_of(base), own)
 
 
 def checked_keys(settings):
@@ -143,7 +179,8 @@ def clean_base_url(url):
     host = host_of(url)
     labels = host.split(".") if host and ":" not in host else []
     if not re.match(BASE_URL, url) or len(host) > 253 or any(not 0 < len(label) <= 63 for label in labels):
-        raise Failure("config", f"base URL {url!r} must look like https://host/api/v1.")
+        raise Failure("config", f"base URL {url!r} must look like https://host/api/v1 (SMSOnline) or "
+                      "https://host/stubs/handler_api.php (sms-activate).")
     return url
 
 
@@ -186,6 +223,7 @@ def load_config(args, environ):
         connect_timeout=setting(args.connect_timeout, settings, "connect_timeout", seconds, 5.0),
         read_timeout=setting(args.read_timeout, settings, "read_timeout", seconds, 15.0),
         max_price=user_limit(settings, "max_price", getattr(args, "max_price", None)),
+        max_price_flag=getattr(args, "max_price", None),
         daily_budget=user_limit(settings, "daily_budget"),
         progress_every=setting(None, settings, "progress_every", seconds, 15.0),
         trace=args.trace or settings.get("SMSONLINE_TRACE") or None,

@@ -15,13 +15,13 @@ import time
 import types
 from urllib.parse import urlsplit
 
-from .answers import read_answer
 from .config import KEY_VARIABLE, shown_proxy, site_key_variable
 from .flows import fetch_sms, settle, with_bought_number
 from .http import TransportError
 from .ledger import CANCEL
 from .names import catalog
 from .output import Failure, excerpt
+from .platform import Op, module_for, protocol_of
 
 
 def cmd_doctor(ctx, args):
@@ -47,10 +47,11 @@ def cmd_doctor(ctx, args):
 # ----------------------------------------------------------------------------- one base, step by step
 
 def check_base(ctx, base, proxy):
-    parts = urlsplit(base)
+    parts = urlsplit(protocol_of(base)[1])
     host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
     key, variable, source = ctx.config.key_for(base)
-    result = {"base_url": base, "host": host, "key_variable": variable if key else None, "steps": {}}
+    result = {"base_url": base, "protocol": protocol_of(base)[0], "host": host,
+              "key_variable": variable if key else None, "steps": {}}
     steps = result["steps"]
     timeout = ctx.config.connect_timeout
     try:
@@ -147,17 +148,20 @@ def describe_socket_error(exc):
 
 
 def http_step(ctx, base, key, steps):
-    """get-countries with the key -> the base's verdict: works, key_refused, html or unreadable (or unreachable)."""
+    """The key checked in the site's own protocol, spending nothing (the balance where it has one, else the country
+    list) -> the base's verdict: works, key_refused, html or unreadable (or unreachable)."""
+    module = module_for(protocol_of(base)[0])
+    op = Op.BALANCE if Op.BALANCE in module.OPERATIONS else Op.COUNTRIES
     started = time.monotonic()
     try:
-        reply = ctx.api.exchange(base, "get-countries", {}, key)
+        reply = ctx.api.exchange(base, module, op, {}, key)
     except (TransportError, Failure) as problem:
         steps["http"] = {"ok": False, "ms": elapsed_ms(started), "error": getattr(problem, "said", str(problem))}
         return "unreachable"
     step = steps["http"] = {"ok": False, "status": reply.status, "ms": elapsed_ms(started),
                             "content_type": reply.content_type}
     try:
-        read_answer(reply)
+        module.read(op, reply)
     except Failure as failure:
         verdict = "key_refused" if failure.kind == "auth" else "html" if failure.reason == "html" else "unreadable"
         step.update(verdict=verdict.replace("_", " "), excerpt=excerpt(reply.body.decode("utf-8", "replace"), 200))
@@ -317,6 +321,9 @@ class Recorder:
             self.tracer.write(kind, record)
 
 
+MONEY_EXCHANGES = ("buy-service", "get-sms", "change-status", "getNumber", "getStatus", "setStatus")  # both protocols
+
+
 def rehearsal(ctx, args, base):
     """buy --test on the first working base, one get-sms, then a cancel; the shape of each answer."""
     ctx.config.base_urls = [base]
@@ -335,7 +342,7 @@ def rehearsal(ctx, args, base):
         return {"order_id": order["order_id"], "sms_code_seen": bool(state.code), "order_status": order["state"]}
     outcome = with_bought_number(ctx, buy, check_then_cancel)
     shapes = [{"endpoint": r["endpoint"], "status": r.get("status"), "shape": shape_of_text(r.get("text"))}
-              for r in recorder.exchanges if r["endpoint"] in ("buy-service", "get-sms", "change-status")]
+              for r in recorder.exchanges if r["endpoint"] in MONEY_EXCHANGES]
     return {**outcome, "base_url": base, "answers": shapes}
 
 

@@ -13,27 +13,29 @@ import json
 import os
 import sqlite3
 
-from .answers import SmsState, purchase_in, read_purchase, read_sms, seen_after
+from .answers import SmsState, purchase_in, seen_after
+from .config import host_of, limits_for
 from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, INTENT_STATE, ORDER_FIELDS, PENDING_ACTION, REFUND,
                      describe_order, public_order, reference)
 from .names import list_products, number_fields, region_of, resolve
 from .output import Failure, Interrupted, Progress, as_failure, excerpt
+from .platform import Op, module_for, protocol_of
 
 FINAL_POLL_CAP_S = 3.0  # the poll at the deadline
 JUST_POLLED_S = 0.5  # an answer this recent makes the poll at the deadline needless
 SETTLE_GRACE_S = 8.0  # after the deadline (or a signal or an error): the final poll, the cancel and what it needs
 
 
-def change_status(ctx, order, status):
-    """Send status 3/4/5 for an order to the base URL that sold it; the ledger is written before and after."""
-    ctx.store.update(order, state=INTENT_STATE[status])
-    ctx.api.call("change-status", {"id": order["order_id"], "status": status}, bases=[order["base_url"]])
-    return ctx.store.update(order, state=DONE_STATE[status])
+def change_status(ctx, order, action):
+    """Finish, cancel or refund an order at the site that sold it; the ledger is written before and after."""
+    ctx.store.update(order, state=INTENT_STATE[action])
+    ctx.api.call(action, {"order_id": order["order_id"]}, bases=[order["base_url"]])
+    return ctx.store.update(order, state=DONE_STATE[action])
 
 
 def settle(ctx, order, action=CANCEL, reason=""):
-    """Send status 3/4/5. When the platform refuses, ask get-sms once more and settle the order on what it says: a
-    code (the cancel came too late: received), closed, or neither (cancel_failed, exit 6, with what to check)."""
+    """Finish, cancel or refund. When the platform refuses, read the order once more and settle it on what it says:
+    a code (the cancel came too late: received), closed, or neither (cancel_failed, exit 6, with what to check)."""
     with ctx.guard.deferred():  # a signal waits until the order is settled or reported, the recheck included
         try:
             return change_status(ctx, order, action)
@@ -77,9 +79,9 @@ def shown_answer(state):
     return excerpt(json.dumps(state.payload, ensure_ascii=False), 300)
 
 
-def choose_operator(ctx, country_id, service_id, max_price, operator=None):
+def choose_operator(ctx, base, country_id, service_id, max_price, operator=None):
     """The cheapest operator (or the one named) with stock and within max_price -> (operator_id, price)."""
-    products = list_products(ctx, country_id, service_id)
+    products = list_products(ctx, country_id, service_id, base)
     usable = [p for p in products if p.get("stock") != 0 and (operator is None or p["id"] == str(operator))
               and (max_price is None or p.get("price") is not None and p["price"] <= max_price)]
     if not usable:
@@ -90,22 +92,28 @@ def choose_operator(ctx, country_id, service_id, max_price, operator=None):
     return usable[0]["id"], usable[0].get("price")
 
 
-def what_to_buy(ctx, args):
-    """Resolve names, pick the operator, check the budget -> buy-service parameters (and the expected price).
-    Nothing is spent; a budget already used up, or a ledger moved by --state-dir, is refused before any request.
-    --test purchases are held to the limits as any other: a platform may ignore test=1 and charge them."""
+def what_to_buy(ctx, args, base):
+    """At one site, in its own lists and limits: resolve names, pick the operator, check the budget -> what to buy
+    there (and the expected price). Nothing is spent; a budget already used up, or a ledger moved by --state-dir, is
+    refused before any request. --test purchases are held to the limits as any other: a platform may ignore test=1
+    and charge them, and a site whose protocol has no test mode is not asked at all."""
     in_the_users_ledger(ctx.config)
-    budgeted = ctx.config.daily_budget is not None and not ctx.config.sandbox
+    module = module_for(protocol_of(base)[0])
+    if ctx.config.test and not module.TEST_MODE:
+        raise Failure("usage", f"--test: {host_of(base)} speaks {module.NAME}, which has no test mode, so a test "
+                      "purchase there would be real: nothing was bought there.", reason="skip_site")
+    limits = limits_for(ctx.config, base)
+    budgeted = limits.daily_budget is not None and not ctx.config.sandbox
     if budgeted:
-        within_budget(ctx, None)
-    country_id, service_id = resolve(ctx, "country", args.country), resolve(ctx, "service", args.service)
-    operator_id, price, max_price = args.operator, None, ctx.config.max_price
-    if operator_id is None or max_price is not None or budgeted:  # an explicit operator needs no products call
-        operator_id, price = choose_operator(ctx, country_id, service_id, max_price, args.operator)
+        within_budget(ctx, limits, None)
+    country_id, service_id = resolve(ctx, "country", args.country, base), resolve(ctx, "service", args.service, base)
+    operator_id, price = args.operator, None
+    if operator_id is None or limits.max_price is not None or budgeted:  # an explicit operator needs no products call
+        operator_id, price = choose_operator(ctx, base, country_id, service_id, limits.max_price, args.operator)
     if budgeted:
-        within_budget(ctx, price, known=True)
-    params = {"countryId": country_id, "serviceId": service_id, "operatorId": str(operator_id)}
-    return {**params, **({"test": 1} if ctx.config.test else {}), "price": price}
+        within_budget(ctx, limits, price, known=True)
+    return {"site": base, "country": country_id, "service": service_id, "operator": str(operator_id),
+            "max_price": limits.max_price, "test": ctx.config.test, "price": price}
 
 
 def in_the_users_ledger(config):
@@ -120,11 +128,11 @@ def in_the_users_ledger(config):
                   "--sandbox.", state_dir=config.state_dir, user_state_dir=config.user_state_dir)
 
 
-def within_budget(ctx, price, known=False):
-    """SMSONLINE_DAILY_BUDGET: what orders (--test ones too) spent and hold over 24 hours, plus this price, stays
-    within it. Before the price is known (known=False): the budget is not already used up."""
-    budget = ctx.config.daily_budget
-    spent, held = ctx.store.money(since=ctx.store.now() - DAY_S)
+def within_budget(ctx, limits, price, known=False):
+    """The daily budget: what orders (--test ones too) spent and hold over 24 hours at the sites it counts, plus this
+    price, stays within it. Before the price is known (known=False): the budget is not already used up."""
+    budget = limits.daily_budget
+    spent, held = ctx.store.money(since=ctx.store.now() - DAY_S, counts=limits.counts)
     facts = {"spent": spent, "held": held, "budget": budget, "price": price}
     if known and price is None:
         raise Failure("budget", "the platform gives no price for this operator, so the daily budget cannot be kept; "
@@ -141,8 +149,8 @@ def within_budget(ctx, price, known=False):
 def buy_number(ctx, what, args):
     """Apply rule 3, settle stale orders, buy, and record the order before anything else. Call it with signals
     deferred (see with_bought_number): a signal must not lose track of a paid order."""
-    reservation, stale, warnings = ctx.store.reserve_purchase(what, ctx.api.bases_in_order()[0], args.hold,
-                                                              args.replace, ctx.config.test)
+    reservation, stale, warnings = ctx.store.reserve_purchase(what, what["site"], args.hold, args.replace,
+                                                              ctx.config.test)
     try:
         replaced = [settled_stale(ctx, order, warnings) for order in stale]
         purchase, base = purchased(ctx, what, warnings)
@@ -160,7 +168,7 @@ def buy_number(ctx, what, args):
     order = {**reservation, **purchase, "base_url": base, "state": "waiting"}
     order["price"] = what["price"] if purchase["price"] is None and not purchase["price_unreadable"] else \
         purchase["price"]
-    order.update(formatted_number(ctx, purchase["number"], what["countryId"]))
+    order.update(formatted_number(ctx, purchase["number"], what["country"], base))
     try:
         ctx.store.record(reservation, **{k: order[k] for k in ORDER_FIELDS if k not in ("country_id", "service_id",
                                                                                        "operator_id")},
@@ -173,24 +181,23 @@ def buy_number(ctx, what, args):
 
 
 def purchased(ctx, what, warnings):
-    """buy-service -> (purchase, base URL). An answer read as a refusal that still names an order id and a number
+    """The purchase -> (purchase, base URL). An answer read as a refusal that still names an order id and a number
     is taken as a purchase: misreading a success must not lose an order (an unused one is cancelled as any other)."""
     try:
-        answer, base = ctx.api.call("buy-service", {k: v for k, v in what.items() if k != "price"})
+        return ctx.api.call(Op.BUY, what, bases=[what["site"]])
     except Failure as failure:
         hidden = purchase_in(failure.reply) if getattr(failure, "reply", None) else None
         if not hidden:
             raise
-        warnings.append(f"buy-service answered like a refusal ({failure.message}) yet named order "
+        warnings.append(f"the purchase was answered like a refusal ({failure.message}) yet named order "
                         f"{hidden['order_id']}: it is treated as bought, so it is cancelled if it goes unused.")
         return hidden, failure.base
-    return read_purchase(answer), base
 
 
-def formatted_number(ctx, number, country_id):
+def formatted_number(ctx, number, country_id, base):
     """The number in every form a site's form may want; a failure here must never cost the record of the order."""
     try:
-        return number_fields(number, region_of(ctx, country_id))
+        return number_fields(number, region_of(ctx, country_id, base))
     except Exception:  # noqa: BLE001  (the purchase is recorded with the platform's text instead)
         return {"number": number, "dial_code": None, "national_number": None, "region": None}
 
@@ -224,14 +231,50 @@ def unrecorded(ctx, order, exc):
                    "unknown, it is this order: `cleanup --forget` it.", **public_order(order))
 
 
+NEXT_SITE_KINDS = ("network", "auth", "no_numbers", "balance", "api")  # refusals that prove nothing was bought
+
+
+def bought_at_some_site(ctx, args):
+    """Buy at the first site that sells -> (order, replaced, warnings). A site is left for the next only when the
+    purchase provably did not happen there (unreachable, TLS blocked, key refused, no numbers, no balance, no test
+    mode, limits in another currency), never after it may have been sent. Ids given on the command line are the
+    first site's, so they go only to sites of its protocol; names are looked up in each site's own lists."""
+    bases, attempts, failures = ctx.api.bases_in_order(), [], []
+    ids_given = all(str(given).isascii() and str(given).isdigit() for given in (args.country, args.service))
+    bases = [b for b in bases if not ids_given or protocol_of(b)[0] == protocol_of(bases[0])[0]]
+    for base in bases:
+        try:
+            what = what_to_buy(ctx, args, base)  # a signal up to here stops the run before any money moves
+            with ctx.guard.deferred():
+                return buy_number(ctx, what, args)
+        except Failure as failure:
+            failure.attempts = attempts = attempts + [a for a in failure.attempts if a not in attempts]
+            provably_not_bought = failure.reason == "skip_site" or failure.kind in NEXT_SITE_KINDS and \
+                failure.reason != "uncertain" and not (getattr(failure, "reply", None) and purchase_in(failure.reply))
+            if not provably_not_bought:
+                raise
+            failures.append(failure)
+            ctx.log.debug(f"{host_of(base)}: {failure.message}; the next site is tried.")
+    raise most_telling(failures, attempts)
+
+
+TELLING_ORDER = ("budget", "no_numbers", "balance", "usage", "auth", "api", "network")  # what a person acts on first
+
+
+def most_telling(failures, attempts):
+    """When no site sold a number: the failure that says most (a limit or empty stock before an unreachable site),
+    naming every site tried."""
+    failure = min(failures, key=lambda f: TELLING_ORDER.index(f.kind) if f.kind in TELLING_ORDER else 0)
+    failure.attempts = attempts
+    return failure
+
+
 def with_bought_number(ctx, args, work):
     """Buy a number, then work(order, replaced, warnings) with the order guarded. Signals wait from before the
     purchase until the order is recorded, so there is no moment at which a signal leaves a paid order behind."""
-    what = what_to_buy(ctx, args)  # a signal up to here stops the run before any money moves
     order = None
     try:
-        with ctx.guard.deferred():
-            order, replaced, warnings = buy_number(ctx, what, args)
+        order, replaced, warnings = bought_at_some_site(ctx, args)
         ctx.guard.checkpoint()  # a signal that came during the purchase is delivered here, and cancels the order
         charged_within_limits(ctx, order)
         return work(order, replaced, warnings)
@@ -244,7 +287,8 @@ def with_bought_number(ctx, args, work):
 def charged_within_limits(ctx, order):
     """The price buy-service charged may differ from the list's: past the price limit or the daily budget, the order
     is cancelled at once (the Failure raised here does it)."""
-    price, limit, budget = order["price"], ctx.config.max_price, ctx.config.daily_budget
+    limits = limits_for(ctx.config, order["base_url"])
+    price, limit, budget = order["price"], limits.max_price, limits.daily_budget
     if limit is None and budget is None:
         return
     if order.get("price_unreadable"):
@@ -257,7 +301,7 @@ def charged_within_limits(ctx, order):
                       f"{limit:g}: it is cancelled. Tell the user; only they can raise the limit.", price=price,
                       max_price=limit)
     if budget is not None and not ctx.config.sandbox:
-        spent, held = ctx.store.money(since=ctx.store.now() - DAY_S)  # this order is among the held
+        spent, held = ctx.store.money(since=ctx.store.now() - DAY_S, counts=limits.counts)  # this order is held
         if spent + held > budget + 1e-9:
             raise Failure("budget", f"the platform charged {price:g} for order {order['order_id']}, which takes the "
                           f"last 24 hours to {spent + held:g} of a daily budget of {budget:g}: it is cancelled. Tell "
@@ -304,15 +348,15 @@ def facts_of(failure, order):
 
 
 def fetch_sms(ctx, order, code_regex=None, cap=None, seen=()):
-    """One get-sms -> SmsState. For an order in the ledger, "not found" or "closed" from the platform is a state."""
+    """Read the order once -> SmsState. For an order in the ledger, "not found" or "closed" is a state."""
     bases = [order["base_url"]] if order.get("base_url") else None  # an unrecorded order: any base may know it
     try:
-        answer, _ = ctx.api.call("get-sms", {"id": order["order_id"]}, bases=bases, cap=cap)
+        return ctx.api.call(Op.READ, {"order_id": order["order_id"]}, bases=bases, cap=cap, order=order,
+                            code_regex=code_regex, seen=seen)[0]
     except Failure as failure:
         if failure.kind in ("not_found", "order_closed") and order.get("local_id"):
             return SmsState(closed=True, sms=None)
         raise
-    return read_sms(answer, order, code_regex, seen)
 
 
 PollOutcome = collections.namedtuple("PollOutcome", "state polls elapsed_s timed_out last_error deadline")

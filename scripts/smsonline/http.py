@@ -22,13 +22,12 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, LocationParseError, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
-from .answers import Reply, read_answer
-from .answers import purchase_in
+from .answers import Reply, purchase_in
 from .config import shown_proxy, site_key_variable
 from .output import REDACT, Failure, Tracer, excerpt
+from .platform import Kind, kind_of, module_for, protocol_of
 
 MAX_ANSWER_BYTES = 1024 * 1024
-MONEY_ENDPOINTS = ("buy-service", "change-status")  # never follow a redirect: one intent, one request
 
 
 class Watchdog:
@@ -155,24 +154,21 @@ class DeadlineRetry(Retry):
 GENERAL_RETRY = DeadlineRetry(total=4, connect=2, read=False, status=2, other=0, redirect=2, backoff_factor=0.2,
                               backoff_max=1, status_forcelist=(500, 502, 503, 504), raise_on_status=False,
                               respect_retry_after_header=False)
-# buy-service: only failures that prove nothing reached the server (refused, DNS); never reads or 5xx.
+# a purchase: only failures that prove nothing reached the server (refused, DNS); never reads or 5xx.
 BUY_RETRY = DeadlineRetry(total=2, connect=2, read=False, status=0, other=0, redirect=0, backoff_factor=0.2,
                           backoff_max=1, raise_on_status=False)
-# change-status is idempotent, so a lost answer is worth asking again: that is the cancel's retry (bounded: a cancel
-# at the deadline must be over within seconds).
+# a status change is idempotent, so a lost answer is worth asking again: that is the cancel's retry (bounded: a
+# cancel at the deadline must be over within seconds).
 STATUS_RETRY = DeadlineRetry(total=3, connect=2, read=1, status=2, other=1, redirect=2, backoff_factor=0.25,
                              backoff_max=1, status_forcelist=(500, 502, 503, 504), raise_on_status=False,
                              respect_retry_after_header=False)
-ENDPOINT_RETRIES = {"buy-service": BUY_RETRY, "change-status": STATUS_RETRY}
+RETRIES = {Kind.BUY: BUY_RETRY, Kind.SETTLE: STATUS_RETRY, Kind.READ: GENERAL_RETRY}  # by the operation's kind,
+# never by the URL: every sms-activate action shares one path
 
 
-def retry_policy(url):
-    return ENDPOINT_RETRIES.get(urlsplit(url).path.rsplit("/", 1)[-1], GENERAL_RETRY)
-
-
-class EndpointRetryAdapter(HTTPAdapter):
-    """One connection pool for every endpoint (one kept-alive connection per run), each with its retry policy, over
-    connections that know whether a request can have left."""
+class KindRetryAdapter(HTTPAdapter):
+    """One connection pool for every operation (one kept-alive connection per run), each sent with its kind's retry
+    policy, over connections that know whether a request can have left."""
 
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
@@ -185,7 +181,7 @@ class EndpointRetryAdapter(HTTPAdapter):
         return manager
 
     def send(self, request, *args, **kwargs):
-        self.max_retries = retry_policy(request.url)
+        self.max_retries = RETRIES[self.kind]  # set by Api.exchange before each request (one at a time)
         return super().send(request, *args, **kwargs)
 
 
@@ -193,10 +189,11 @@ def build_session(config):
     session = requests.Session()
     session.headers["User-Agent"] = "karuo-smsonline-skill/2.0"
     session.trust_env = not config.sandbox  # HTTPS_PROXY is honoured, except for the local sandbox
-    adapter = EndpointRetryAdapter()
+    adapter = KindRetryAdapter()
+    adapter.kind = Kind.READ
     for prefix in ("http://", "https://"):
         session.mount(prefix, adapter)
-    return session
+    return session, adapter
 
 
 # ----------------------------------------------------------------------------- transport failures
@@ -276,6 +273,7 @@ def next_step(tag, base, config):
         "broken": "the connection broke mid-answer: try again; `doctor` shows where it fails",
         "auth": f"keys are per site: set {site_key_variable(base)} to this site's own key (run `doctor`)",
         "no_key": f"set {site_key_variable(base)} or SMSONLINE_API_KEY",
+        "no_operation": "another site, whose protocol has it, may do it",
         "html": "something other than the API answered (a block page or captive portal): try --proxy, or run `doctor`",
     }
     return steps.get(tag, "-v shows the answer; try again later")
@@ -299,37 +297,39 @@ def read_capped(response):
 # ----------------------------------------------------------------------------- the API
 
 class Api:
-    """SMSOnline's six GET endpoints over one Session, with base-URL fallback."""
+    """The platforms' operations over one Session, with fallback from site to site (base URLs, each speaking its
+    protocol: platform.protocol_of)."""
 
     def __init__(self, config, store, log, clock=time.monotonic, tracer=None):
         self.config, self.store, self.log, self.clock, self.tracer = config, store, log, clock, tracer
-        self.session = build_session(config)
+        self.session, self.adapter = build_session(config)
         self.stop_at = None  # when set (monotonic), no exchange may run past it
 
     def bases_in_order(self):
-        """Configured base URLs, those that failed in the last 10 minutes last (but still tried)."""
-        failed = self.store.recently_failed_bases()
-        return sorted(self.config.base_urls, key=lambda base: base in failed)
+        return self.store.in_order(self.config.base_urls)
 
-    def call(self, endpoint, params, *, bases=None, cap=None):
-        """GET one endpoint -> (Answer, base URL). A base that fails in transport, refuses the key or answers
-        unreadably hands over to the next; the error names every base, what happened there and what to do."""
-        attempts, answered = [], None
+    def call(self, op, params, *, bases=None, cap=None, **context):
+        """One operation -> (its result, base URL). A base that fails in transport, refuses the key or answers
+        unreadably hands over to the next, except after a purchase may have reached it; the error names every base,
+        what happened there and what to do. context (order, code_regex, seen) goes to the protocol's reader."""
+        attempts, answered, buying = [], None, kind_of(op) is Kind.BUY
         for base in bases or self.bases_in_order():
-            host = urlsplit(base).netloc
+            host, module = urlsplit(protocol_of(base)[1]).netloc, module_for(protocol_of(base)[0])
             key = self.config.key_for(base)[0]
-            if not key:
-                attempts.append(attempt(host, "no API key for this site", next_step("no_key", base, self.config)))
+            if op not in module.OPERATIONS or not key:
+                said = "no API key for this site" if not key else f"its protocol ({module.NAME}) has no {op.value}"
+                attempts.append(attempt(host, said, next_step("no_key" if not key else "no_operation", base,
+                                                              self.config)))
                 continue
             reply = None
             try:
-                reply = self.exchange(base, endpoint, params, key, cap)
-                answer = read_answer(reply)
+                reply = self.exchange(base, module, op, params, key, cap)
+                result = module.read(op, reply, **context)
             except TransportError as exc:
                 attempts.append(attempt(host, exc.said, next_step(exc.tag, base, self.config)))
                 self.store.mark_base_failed(base)
-                if endpoint == "buy-service" and exc.sent:
-                    failure = Failure("network", f"buy-service got no answer after the request was sent ({exc.said}), "
+                if buying and exc.sent:
+                    failure = Failure("network", f"the purchase got no answer after the request was sent ({exc.said}), "
                                       f"so an order may exist: check the website's orders page ({host}) before "
                                       "buying again.", attempts=attempts, reason="uncertain")
                     failure.base = base
@@ -339,33 +339,35 @@ class Api:
                 attempts.append(attempt(host, failure.message, next_step(failure.reason or failure.kind, base,
                                                                          self.config)))
                 failure.attempts, failure.reply, failure.base = attempts, reply, base
-                if endpoint == "buy-service" and failure.kind == "api":  # unreadable, 5xx, HTML, an unknown refusal
+                if buying and failure.kind == "api" and failure.reason != "refused":  # unreadable, 5xx, HTML …
                     failure.message += f"; an order may exist: check the website's orders page ({host}) before " \
                                        "buying again."
                     failure.reason = "uncertain"
                     raise
-                if endpoint == "buy-service" and purchase_in(reply):
+                if buying and reply is not None and purchase_in(reply):
                     raise  # a refusal naming an order: no other base may sell a second number (see purchased())
-                if failure.kind == "auth" or failure.kind == "api" and endpoint != "buy-service":
+                if failure.kind == "auth" or failure.kind == "api" and not buying:
                     answered = answered or failure
                     continue
                 raise
             self.store.mark_base_ok(base)
-            return answer, base
+            return result, base
         raise all_bases_failed(attempts, answered)
 
-    def exchange(self, base, endpoint, params, key, cap=None):
+    def exchange(self, base, module, op, params, key, cap=None):
         """One GET, capped in wall-clock time and size -> Reply; TransportError when no answer came."""
         cap = min(cap or self.config.connect_timeout + self.config.read_timeout, self.time_left())
         if cap <= 0.05:
             raise TransportError("no time left before the run's hard stop", False, "slow")
+        path, query = module.request(op, params)
+        self.adapter.kind = kind_of(op)
         started = time.monotonic()
         try:
             with WATCHDOG.cap(cap):
                 try:
                     response = self.session.get(
-                        f"{base}/virtual-number/{endpoint}", params={**params, "apiKey": key}, stream=True,
-                        allow_redirects=endpoint not in MONEY_ENDPOINTS,
+                        protocol_of(base)[1] + path, params={**query, module.KEY_PARAM: key}, stream=True,
+                        allow_redirects=self.adapter.kind is Kind.READ,  # one intent, one request where money moves
                         timeout=(min(self.config.connect_timeout, cap), min(self.config.read_timeout, cap)),
                         proxies={"http": self.config.proxy, "https": self.config.proxy} if self.config.proxy else None)
                     with contextlib.closing(response):
@@ -374,18 +376,20 @@ class Api:
                 except requests.exceptions.RequestException as exc:
                     raise transport_error(exc, WATCHDOG.expired, cap) from None
         except (TransportError, Failure) as problem:
-            self.traced(base, endpoint, params, started, error=problem)
+            self.traced(base, path, query, started, error=problem)
             raise
-        self.traced(base, endpoint, params, started, reply=reply)
+        self.traced(base, path, query, started, reply=reply)
         return reply
 
     def time_left(self):
         return float("inf") if self.stop_at is None else self.stop_at - self.clock()
 
-    def traced(self, base, endpoint, params, started, reply=None, error=None):
+    def traced(self, base, path, params, started, reply=None, error=None):
         elapsed_ms = round((time.monotonic() - started) * 1000)
         outcome = f"-> {reply.status}" if reply else f"failed: {error}"
-        self.log.debug(f"GET {urlsplit(base).netloc} {endpoint} {sorted(params.items())} {outcome} in {elapsed_ms} ms")
+        endpoint = path.rsplit("/", 1)[-1] or params.get("action", "")
+        self.log.debug(f"GET {urlsplit(protocol_of(base)[1]).netloc} {endpoint} {sorted(params.items())} {outcome} "
+                       f"in {elapsed_ms} ms")
         if not self.tracer:
             return
         record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "base": base, "endpoint": endpoint,

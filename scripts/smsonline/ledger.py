@@ -13,8 +13,9 @@ import sqlite3
 import time
 
 from .output import REDACT, Failure, to_stderr
+from .platform import Op
 
-CANCEL, FINISH, REFUND = 4, 3, 5
+CANCEL, FINISH, REFUND = Op.CANCEL, Op.FINISH, Op.REFUND  # the actions that settle an order
 DONE_STATE = {CANCEL: "cancelled", FINISH: "finished", REFUND: "refunded"}
 INTENT_STATE = {CANCEL: "cancelling", FINISH: "finishing", REFUND: "refunding"}
 PENDING_ACTION = {"waiting": CANCEL, "cancelling": CANCEL, "received": FINISH, "finishing": FINISH,
@@ -169,7 +170,7 @@ class Store:
             cursor = self.db.execute(
                 "INSERT INTO orders (base_url, sandbox, test, country_id, service_id, operator_id, price, state, pid, "
                 "hold_s, settle_after, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'buying', ?, ?, ?, ?, ?)",
-                (base_url, self.sandbox, int(test), what["countryId"], what["serviceId"], what["operatorId"],
+                (base_url, self.sandbox, int(test), what["country"], what["service"], str(what["operator"]),
                  what.get("price"), me, hold_s, now + hold_s, now, now))
         return self.attempt(cursor.lastrowid), settle, warnings
 
@@ -216,12 +217,14 @@ class Store:
     def drop(self, order):
         self.db.execute("DELETE FROM orders WHERE local_id = ? AND state = 'buying'", (order["local_id"],))
 
-    def money(self, since=None, only_test=False):
+    def money(self, since=None, only_test=False, counts=None):
         """(spent, held) by this ledger's orders (real or sandbox) created since a time, --test ones included: a
-        platform may charge them all the same. With only_test, those bought with --test alone."""
+        platform may charge them all the same. With only_test, those bought with --test alone; with counts, those
+        whose base URL it accepts (the sites that share a currency and a budget)."""
         spent = held = 0.0
         for order in self.orders(SPENT_STATES + HELD_STATES):
-            if only_test and not order["test"] or not order["price"] or since and order["created_at"] < since:
+            if only_test and not order["test"] or not order["price"] or since and order["created_at"] < since or \
+                    counts and not counts(order["base_url"]):
                 continue
             if order["state"] in SPENT_STATES:
                 spent += order["price"]
@@ -238,6 +241,11 @@ class Store:
         with contextlib.suppress(sqlite3.Error, UnicodeError):  # redacted: a platform may echo the key in a list
             self.db.execute("INSERT OR REPLACE INTO kv (key, value, stored_at) VALUES (?, ?, ?)",
                             (key, REDACT(json.dumps(value, ensure_ascii=False)), self.now()))
+
+    def in_order(self, bases):
+        """Base URLs, those that failed in the last 10 minutes last (but still tried)."""
+        failed = self.recently_failed_bases()
+        return sorted(bases, key=lambda base: base in failed)
 
     def recently_failed_bases(self):
         if self._failed_bases is None:

@@ -28,7 +28,7 @@ SERVICES = (
     (("wa",), ("WhatsApp",)),
 )
 ALIASES = {"country": [(typed, names) for _, typed, names in COUNTRIES], "service": list(SERVICES)}
-CATALOG_ENDPOINTS = {"country": "get-countries", "service": "get-services"}
+CATALOG_KINDS = {"country": "COUNTRIES", "service": "SERVICES"}  # platform.Op names (imported on first request)
 
 
 def wanted_names(kind, text):
@@ -49,29 +49,36 @@ def matches(items, kind, text):
     return []
 
 
-def cached_catalog(ctx, kind):
-    cached = None if ctx.config.refresh else ctx.store.get_value(f"catalog:{kind}", CATALOG_TTL_S)
-    return cached["items"] if cached and cached["base_url"] in ctx.config.base_urls else None
+def first_site(ctx, base=None):
+    """The site a list is asked of: the one given, else the first configured (lists and ids are per site)."""
+    return base or ctx.config.base_urls[0]
 
 
-def catalog(ctx, kind):
-    """The country or service list, from the 24 h cache in the state dir when possible."""
-    items = cached_catalog(ctx, kind)
+def cached_catalog(ctx, kind, base=None):
+    """A site's own list from the 24 h cache: never another site's, whose ids may mean other countries."""
+    base = first_site(ctx, base)
+    cached = None if ctx.config.refresh else ctx.store.get_value(f"catalog:{kind}:{base}", CATALOG_TTL_S)
+    return cached["items"] if cached else None
+
+
+def catalog(ctx, kind, base=None):
+    """A site's country or service list, from the 24 h cache in the state dir when possible."""
+    base = first_site(ctx, base)
+    items = cached_catalog(ctx, kind, base)
     if items is None:
-        from .answers import read_items  # the parser only when a request is made: a cached list starts faster
+        from .platform import Op  # the layers under it only when a request is made: a cached list starts faster
 
-        answer, base = ctx.api.call(CATALOG_ENDPOINTS[kind], {})
-        items = read_items(answer)
-        ctx.store.put_value(f"catalog:{kind}", {"base_url": base, "items": items})
+        items, _ = ctx.api.call(Op[CATALOG_KINDS[kind]], {}, bases=[base])
+        ctx.store.put_value(f"catalog:{kind}:{base}", {"base_url": base, "items": items})
     return items
 
 
-def resolve(ctx, kind, text):
+def resolve(ctx, kind, text, base=None):
     """A country/service given as an id or a name -> its id; unknown or ambiguous is a usage error."""
     text = str(text).strip()
     if text.isascii() and text.isdigit():
         return text
-    items = catalog(ctx, kind)
+    items = catalog(ctx, kind, base)
     hits = matches(items, kind, text)
     if len(hits) == 1:
         return hits[0]["id"]
@@ -87,17 +94,18 @@ def resolve(ctx, kind, text):
     raise Failure("usage", f"unknown {kind} {text!r}.{hint}", candidates=close)
 
 
-def list_products(ctx, country_id, service_id):
-    """Operators for a country and service, in stock and cheapest first."""
-    from .answers import read_items
+def list_products(ctx, country_id, service_id, base=None):
+    """A site's operators for a country and service, in stock and cheapest first."""
+    from .platform import Op
 
-    answer, _ = ctx.api.call("get-products", {"countryId": country_id, "serviceId": service_id})
-    return sorted(read_items(answer), key=lambda p: (p.get("stock") == 0, p.get("price") is None, p.get("price") or 0))
+    items, _ = ctx.api.call(Op.PRODUCTS, {"country": country_id, "service": service_id},
+                            bases=[first_site(ctx, base)])
+    return sorted(items, key=lambda p: (p.get("stock") == 0, p.get("price") is None, p.get("price") or 0))
 
 
-def region_of(ctx, country_id):
+def region_of(ctx, country_id, base=None):
     """The ISO region of a country id, from the cached country list's name (None when unknown: no request)."""
-    names = {item["id"]: item["name"].casefold() for item in cached_catalog(ctx, "country") or []}
+    names = {item["id"]: item["name"].casefold() for item in cached_catalog(ctx, "country", base) or []}
     name = names.get(str(country_id))
     for region, typed, spelled in COUNTRIES:
         if name and (name in typed or name in (s.casefold() for s in spelled)):
