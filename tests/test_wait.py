@@ -283,15 +283,35 @@ def test_a_failed_cancel_exits_6_and_cleanup_finishes_the_job(cli, store):
 
 
 @ordered
-def test_an_early_cancel_refusal_is_exit_6_with_its_cause(cli, store):
+def test_an_early_cancel_refusal_at_the_deadline_is_routine_and_says_when_cleanup_cancels(cli, store):
     fakes.buy()
     fakes.poll(fakes.WAITING)
     fakes.poll(fakes.WAITING)  # at the deadline
     fakes.status(4, body="EARLY_CANCEL_DENIED")
     fakes.poll(fakes.WAITING)  # the refusal is checked against what get-sms says
     run = cli(*RECEIVE, "--timeout", "1")
-    assert (run.code, run.line["error"]["cause"]) == (6, "early_cancel")
+    assert (run.code, run.kind, run.line["order_status"]) == (1, "timeout", "cancelling")  # not exit 6
+    assert run.line["cancel_after"] and "`cleanup` after" in run.line["error"]["message"]
     assert store.order(fakes.ORDER_ID)["state"] == "cancelling"
+
+
+@ordered
+def test_an_order_waiting_for_its_early_cancel_window_does_not_block_the_next_buy(cli, store):
+    fakes.buy()
+    fakes.poll(fakes.WAITING)
+    fakes.poll(fakes.WAITING)
+    fakes.status(4, body="EARLY_CANCEL_DENIED")
+    fakes.poll(fakes.WAITING)
+    assert cli(*RECEIVE, "--timeout", "1").code == 1
+    fakes.status(4, body="EARLY_CANCEL_DENIED")  # the next buy tries the cancel first: still too early
+    fakes.poll(fakes.WAITING)
+    fakes.buy(body={"status": 1, "data": {"orderId": 500002, "number": "+8613800000002", "price": 0.3}})
+    run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
+    assert (run.code, run.line["order_id"]) == (0, "500002") and "cannot be cancelled yet" in run.line["warning"]
+    fakes.status(4)  # cleanup, once the platform allows it
+    fakes.status(4, order_id="500002")
+    cleaned = cli("cleanup", "--all")
+    assert cleaned.code == 0 and store.order(fakes.ORDER_ID)["state"] == "cancelled"
 
 
 @ordered

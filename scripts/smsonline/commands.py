@@ -181,7 +181,7 @@ def cmd_cleanup(ctx, args):
     resend pending confirms and refunds; list purchases that got no answer. --forget settles one by hand."""
     if args.forget is not None:
         return forget(ctx, args.forget)
-    done, failed, unknown = [], [], []
+    done, failed, unknown, pending = [], [], [], []
     ctx.store.mark_abandoned_purchases()
     for order in ctx.store.orders(OPEN_STATES):
         ctx.guard.checkpoint()  # Ctrl-C between two orders stops here (each settlement itself is never cut short)
@@ -197,16 +197,18 @@ def cmd_cleanup(ctx, args):
                 flows().settle(ctx, order, FINISH)
             done.append(public_order(order))
         except Failure as failure:
-            failed.append({**public_order(order), "error": failure.message})
+            (pending if failure.cause == "early_cancel" else failed).append({**public_order(order),
+                                                                             **failure.data, "error": failure.message})
     if failed:
         raise Failure("cancel_failed", f"{len(failed)} order(s) could not be settled; they stay in the ledger: run "
                       "`cleanup` again later (each `error` says what to check).", settled=done, unsettled=failed,
-                      unknown=unknown)
-    line = {"status": "ok", "count": len(done), "settled": done, "unknown": unknown}
-    if unknown:
-        line["warning"] = (f"{len(unknown)} purchase(s) got no answer, so the platform may have sold a number: check "
-                           "the website's orders page, cancel any you find there, then `cleanup --forget ID` each.")
-    return line
+                      unknown=unknown, pending=pending)
+    line = {"status": "ok", "count": len(done), "settled": done, "unknown": unknown, "pending": pending}
+    warnings = [f"{len(pending)} order(s) cannot be cancelled yet (the platform's early-cancel window): run "
+                "`cleanup` again after each one's cancel_after." if pending else "",
+                f"{len(unknown)} purchase(s) got no answer, so the platform may have sold a number: check the "
+                "website's orders page, cancel any you find there, then `cleanup --forget ID` each." if unknown else ""]
+    return {**line, "warning": " ".join(filter(None, warnings))} if any(warnings) else line
 
 
 def forget(ctx, ref):

@@ -16,7 +16,7 @@ import sqlite3
 from .answers import SmsState, purchase_in, seen_after
 from .config import host_of, limits_for
 from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, INTENT_STATE, ORDER_FIELDS, PENDING_ACTION, REFUND,
-                     describe_order, public_order, reference)
+                     describe_order, iso_time, public_order, reference)
 from .names import list_products, number_fields, region_of, resolve
 from .output import Failure, Interrupted, Progress, as_failure, excerpt
 from .platform import Op, module_for, protocol_of
@@ -24,6 +24,8 @@ from .platform import Op, module_for, protocol_of
 FINAL_POLL_CAP_S = 3.0  # the poll at the deadline
 JUST_POLLED_S = 0.5  # an answer this recent makes the poll at the deadline needless
 SETTLE_GRACE_S = 8.0  # after the deadline (or a signal or an error): the final poll, the cancel and what it needs
+EARLY_CANCEL_WINDOW_S = 120.0  # sms-activate's "no cancel in the first minutes": when `cleanup` is advised to retry
+EARLY_CANCEL_RETRY_S = 30.0
 
 
 def change_status(ctx, order, action):
@@ -46,6 +48,9 @@ def settle(ctx, order, action=CANCEL, reason=""):
             return closed(ctx, order, action, refusal.message)
         if state and state.code and action == CANCEL:
             return record_code(ctx, order, state, note=f"cancel refused: {refusal.message}")
+        if refusal.kind == "early_cancel" and action == CANCEL:  # routine: cancelled once the platform allows it
+            ctx.store.update(order, settle_after=max(ctx.store.now() + EARLY_CANCEL_RETRY_S,
+                                                     order["created_at"] + EARLY_CANCEL_WINDOW_S))
         raise unsettled(order, action, refusal, state, reason)
 
 
@@ -63,6 +68,8 @@ def recheck(ctx, order):
 
 
 def unsettled(order, action, refusal, state, reason):
+    if refusal.kind == "early_cancel" and action == CANCEL:
+        return cancel_later(order, refusal, reason)
     verb = {CANCEL: "cancelled", FINISH: "confirmed", REFUND: "refunded"}[action]
     last = shown_answer(state) if state and (state.sms or state.said_received) else None
     said = f" get-sms still says: {last}." if last else " get-sms shows no SMS for it." if state else ""
@@ -72,6 +79,16 @@ def unsettled(order, action, refusal, state, reason):
                    f"once it is settled there, run `cleanup --forget {reference(order)}`.",
                    attempts=refusal.attempts, cause=refusal.kind, **({"last_answer": last} if last else {}),
                    **public_order(order))
+
+
+def cancel_later(order, refusal, reason):
+    """A cancel the platform allows only later (EARLY_CANCEL_DENIED): the order stays `cancelling`, and `cleanup`
+    (or the next buy) cancels it once allowed. cause early_cancel: a run that was ending keeps its own failure."""
+    after = iso_time(order["settle_after"])
+    return Failure("cancel_failed", f"{reason}order {order['order_id']} cannot be cancelled yet ({refusal.message}): "
+                   f"it stays open for now, costing nothing once cancelled. Run `cleanup` after {after} (the next "
+                   "`buy` also tries it); until then the platform may still deliver its SMS.",
+                   attempts=refusal.attempts, cause="early_cancel", cancel_after=after, **public_order(order))
 
 
 def shown_answer(state):
@@ -210,8 +227,8 @@ def settled_stale(ctx, order, warnings):
         if order["state"] == "received":  # the platform refused the cancel because the SMS came: nobody will use it
             settle(ctx, order, FINISH, "before buying: ")
     except Failure as failure:
-        if failure.kind == "cancel_failed":
-            raise
+        if failure.kind == "cancel_failed" and failure.cause != "early_cancel":
+            raise  # rule 3; an early-cancel refusal only waits for `cleanup`, so it does not block this purchase
         warnings.append(failure.message)
     return {"order_id": order["order_id"], "order_status": order["state"]}
 
@@ -331,6 +348,10 @@ def settled_failure(ctx, order, args, exc):
                 try:
                     settle(ctx, order, CANCEL, f"after {failure.kind}: ")
                 except Failure as unsettled_failure:
+                    if unsettled_failure.cause == "early_cancel":  # routine: the run's own failure, and when
+                        failure.message += f" {unsettled_failure.message}"
+                        failure.data.update(unsettled_failure.data)
+                        raise failure from None
                     unsettled_failure.data = {**failure.data, **unsettled_failure.data}
                     raise unsettled_failure from None
                 if order["state"] == "received":
@@ -409,6 +430,8 @@ def wait_and_settle(ctx, order, args, on_code=None):
     """Poll for a code (with --next, one from an SMS not seen before); confirm it (status 3) if asked, or, on the
     deadline, cancel (status 4) within seconds. on_code(order) runs as soon as the code is recorded."""
     seen = json.loads(order.get("seen") or "[]") if order["state"] == "received" else []
+    if seen:
+        ask_for_another_sms(ctx, order)
     progress = Progress(order["number"], args.timeout, ctx.config.progress_every, ctx.config.quiet)
     try:
         outcome = poll_for_code(lambda cap: fetch_sms(ctx, order, args.code_regex, cap, seen),
@@ -425,6 +448,13 @@ def wait_and_settle(ctx, order, args, on_code=None):
         on_code(order)
     ctx.api.stop_at = max(outcome.deadline, ctx.clock()) + SETTLE_GRACE_S  # a confirm that hangs cannot hold the run
     return confirmed(ctx, order, args, facts)
+
+
+def ask_for_another_sms(ctx, order):
+    """wait --next: where the protocol has it (sms-activate's status 3), tell the platform another SMS is expected;
+    elsewhere the site's resend is enough, and the next SMS shows up in the order's list."""
+    if Op.ANOTHER_SMS in module_for(protocol_of(order["base_url"])[0]).OPERATIONS:
+        ctx.api.call(Op.ANOTHER_SMS, {"order_id": order["order_id"]}, bases=[order["base_url"]])
 
 
 def closed_by_platform(ctx, order, facts):
