@@ -177,8 +177,10 @@ def payload_of(token, payload, text):
 def refused(token, detail):
     """The Failure for a refusal token; a payload (or a JSON error's details) stays in the message."""
     refusal = REFUSALS[token]
-    said = refusal.message.format(excerpt(detail or "(not given)")) if "{}" in refusal.message else \
-        refusal.message + (f" ({excerpt(detail)})" if detail else "")
+    if "{}" in refusal.message:
+        said = refusal.message.format(excerpt(detail or "(not given)"))
+    else:
+        said = refusal.message + (f" ({excerpt(detail)})" if detail else "")
     return Failure(refusal.kind, f"the platform answered {token}: {said}.",
                    reason="refused" if refusal.refused else None)
 
@@ -246,8 +248,9 @@ def read_json(op, reply, text, order):
 def json_error(decoded, text):
     """{"title", "details"}: the title read as a refusal token when it is one, else unreadable."""
     title, details = decoded.get("title"), decoded.get("details")
-    return refused(title, details if isinstance(details, str) else None) if isinstance(title, str) and \
-        title in REFUSALS else unreadable(text)
+    if not (isinstance(title, str) and title in REFUSALS):
+        return unreadable(text)
+    return refused(title, str(details) if isinstance(details, (str, int, float)) and details != "" else None)
 
 
 def countries(decoded, _order):
