@@ -178,10 +178,14 @@ def test_message_is_the_sms_only_inside_a_payload():
     assert answers.read_sms(answer({"status": 1, "message": "Order 12345678 waiting"})).code is None
 
 
-@pytest.mark.parametrize("key", ["code", "smsCode", "sms_code"])
+@pytest.mark.parametrize("key", ["smsCode", "sms_code", "otp", "verifyCode"])
 def test_code_keys_win_over_extraction(key):
     state = answers.read_sms(answer({"data": {key: "A1B2", "sms": "code 999999"}}))
     assert state.code == "A1B2"
+
+
+def test_a_bare_code_field_that_its_text_does_not_name_is_not_taken():
+    assert answers.read_sms(answer({"data": {"code": "A1B2", "sms": "code 999999"}})).code == "999999"
 
 
 def test_list_of_messages_newest_wins():
@@ -241,7 +245,8 @@ ORDER = {"order_id": "500001", "number": "+8613800001234", "national_number": "1
     {"status": 1, "data": {"orderId": 500001, "state": "未收到", "message": "订单500001等待短信"}},
     {"status": 1, "data": {"orderId": 500001, "message": "Order 500001 for +8613800001234 at 0.3 in 2026"}},
     {"status": 1, "data": {"orderId": 500001, "code": 0}},
-    {"status": 1, "data": {"orderId": 500001, "code": "A1B2"}},  # a bare code with no SMS and no received state
+    {"status": 1, "data": {"orderId": 500001, "code": "A1B2"}},  # a bare code with no SMS text naming it
+    {"status": 1, "data": {"orderId": 500001, "status": "received", "code": "A1B2"}},
     {"status": 1, "data": {"orderId": 500001, "code": "500001"}},
     {"status": 1, "data": {"orderId": 500001, "smsCode": "13800001234"}},
     {"success": True, "code": "482913", "msg": "ok"},  # a top-level code is the envelope's, never an SMS code
@@ -262,9 +267,8 @@ def test_no_code_without_an_sms(body):
     ({"status": 1, "data": {"sms_list": [{"body": "OTP 9087"}]}}, "9087"),
     ({"status": 1, "data": {"list": [{"message": "code 4410"}]}}, "4410"),
     ({"status": 1, "data": {"items": [{"smsText": "PIN 7788"}]}}, "7788"),
-    ({"status": 1, "data": {"messages": [{"text": "hello", "code": "66 55 44"}]}}, "665544"),
+    ({"status": 1, "data": {"messages": [{"text": "hello", "smsCode": "66 55 44"}]}}, "665544"),
     ({"status": 1, "data": {"messages": ["Код 3344"]}}, "3344"),
-    ({"status": 1, "data": {"orderId": 500001, "status": "received", "code": "A1B2"}}, "A1B2"),
     ({"status": 1, "data": {"status": "received", "sms": "Order 500001: your code is 2026, not 500001"}}, "2026"),
     ({"status": 1, "data": {"sms": "订单500001，验证码 8848，2026年11月28日"}}, "8848"),
 ])

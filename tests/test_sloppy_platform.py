@@ -190,7 +190,7 @@ def test_a_price_of_0_or_below_is_unknown_so_limits_refuse_it(cli, env, price):
 @ordered
 def test_next_does_not_return_the_code_it_already_gave_when_the_text_shows_up(cli, store):
     store.adopt(fakes.ORDER_ID, PRIMARY)
-    fakes.poll({"status": 1, "data": {"status": "received", "code": "482913"}})
+    fakes.poll({"status": 1, "data": {"status": "received", "smsCode": "482913"}})
     assert cli("wait", "--id", fakes.ORDER_ID).line["code"] == "482913"
     fakes.poll({"status": 1, "data": {"status": "received", "code": "482913", "sms": "[Soul] Your code is 482913"}})
     fakes.poll({"status": 1, "data": {"status": "received", "sms": "[Soul] Your code is 913377"}})

@@ -95,15 +95,16 @@ def message_of(answer):
     return message
 
 
-def read_text_answer(text):
-    """sms-activate style plain-text answers: ACCESS_NUMBER:id:phone, STATUS_OK:code, NO_NUMBERS, …"""
+def read_text_answer(text, free_text=False):
+    """sms-activate style plain-text answers: ACCESS_NUMBER:id:phone, STATUS_OK:code, NO_NUMBERS, …; with free_text
+    (get-sms), any other text that is no refusal is an SMS text, to be read by the code rule."""
     parts = text.strip().split(":")
     token = parts[0].upper()
     if token == "ACCESS_NUMBER" and len(parts) >= 3:
         return {"id": parts[1], "number": parts[2]}
     if token == "STATUS_OK":  # the protocol's success form: evidence of a code, bare or in the SMS's text
         given = ":".join(parts[1:]).strip()
-        return {"smsCode" if plausible_code(given, ()) else "sms": given, "state": token}
+        return {"smsCode" if re.fullmatch(BARE_CODE, given) else "sms": given, "state": token}
     if token.startswith("STATUS_WAIT") or token == "STATUS_CANCEL":
         return {"state": token}
     if token.startswith("ACCESS_") or token in ACK_TOKENS:
@@ -111,6 +112,8 @@ def read_text_answer(text):
     kind = kind_of_message(token)
     if kind != "api" or re.fullmatch(r"[A-Z_]+", token):
         raise Failure(kind, f"the platform answered {excerpt(text)}")
+    if free_text:
+        return {"sms": text.strip()}
     raise Failure("api", f"the platform's answer could not be read: {excerpt(text)!r}", reason="unreadable")
 
 
@@ -208,17 +211,17 @@ def http_failure(reply, decoded, text):
     return Failure(kind, f"HTTP {reply.status} from the platform: {detail}")
 
 
-def read_answer(reply):
-    """A Reply -> Answer, or a Failure whose kind says what went wrong."""
+def read_answer(reply, free_text=False):
+    """A Reply -> Answer, or a Failure whose kind says what went wrong; free_text: see read_text_answer."""
     text = decode(reply)
     if looks_like_html(reply, text) and reply.status != 401:  # a 401 page is still a refused key
         raise Failure("api", f"an HTML page answered instead of JSON (HTTP {reply.status}: a block page, a captive "
                       f"portal or the site's error page): {excerpt(re.sub(r'<[^>]*>', ' ', text[:4000]))!r}", reason="html")
     decoded = parse_json(text)
     if decoded is None and reply.status < 400 and text.strip():
-        return Answer(read_text_answer(text), True)
+        return Answer(read_text_answer(text, free_text), True)
     if isinstance(decoded, (str, int, float)):  # a JSON string, or a bare true/1 acknowledgement
-        return Answer(read_text_answer(str(decoded)), True)
+        return Answer(read_text_answer(str(decoded), free_text), True)
     if reply.status >= 400:
         raise http_failure(reply, decoded, text)
     if isinstance(decoded, list):
@@ -231,7 +234,7 @@ def read_answer(reply):
             inner = decoded[key]
             if isinstance(inner, dict):
                 raise_if_flagged(inner)  # {"code": 0, "data": {"success": false, …}}: the refusal is inside
-            return Answer(read_text_answer(inner) if isinstance(inner, str) else inner, True)
+            return Answer(read_text_answer(inner, free_text) if isinstance(inner, str) else inner, True)
     return Answer(decoded, False)
 
 
@@ -274,14 +277,27 @@ def read_items(answer):
 
 
 def read_purchase(answer):
+    """A purchase -> {order_id, number, price, price_unreadable}. An order id is never lost to an odd shape: an
+    integral float is an id, and a number given as an object or a list is its values' digits (an order that cannot
+    be used is cancelled as any other)."""
     payload = answer.payload if isinstance(answer.payload, dict) else {}
-    order_id, number = first(payload, ID_KEYS[:4]), first(payload, NUMBER_KEYS)
-    if not isinstance(order_id, (str, int)) or not isinstance(number, (str, int)):
+    order_id, number = scalar_id(first(payload, ID_KEYS[:4])), first(payload, NUMBER_KEYS)
+    if isinstance(number, (dict, list)):
+        number = "".join(str(v) for v in (number.values() if isinstance(number, dict) else number)
+                         if isinstance(v, (str, int)) and not isinstance(v, bool)) or None
+    if order_id is None or isinstance(number, bool) or not isinstance(number, (str, int)):
         raise Failure("api", f"buy-service answered without an order id and number, so an order may exist: check "
                              f"the website's orders page. Answer: {excerpt(json.dumps(answer.payload, ensure_ascii=False))}",
                       reason="uncertain")
-    return {"order_id": str(order_id), "number": str(number), "price": price_of(payload),
+    return {"order_id": order_id, "number": str(number), "price": price_of(payload),
             "price_unreadable": price_unreadable(payload)}
+
+
+def scalar_id(value):
+    """An order id as text: a string or an integer (an integral float too), never a boolean."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
 
 
 def price_of(mapping):
@@ -333,14 +349,24 @@ WAITING = (r"(?i)wait|pending|processing|queue|in progress|not (yet )?(received|
            r"|belum|menunggu|tidak ada (sms|pesan)|chưa|đang chờ|không có (tin|sms)"
            r"|esperando|en espera|aún no|todavía no|sin (sms|mensajes?)|no hay (sms|mensajes?)|pendiente")
 NEGATION = r"(?i)(?<![a-z])(not|no|non|none|never)(?![a-z])|未|无|нет"  # in a state field only: "NO_SMS", "未收到"
+# Words of a platform's message about a failure or an absence: a sentence holding one is not an SMS either (texts
+# only: in a state field, "expired" is a closed order).
+NOT_AN_SMS = (r"(?i)(?<![a-z])(error|errors|err|fail|failed|failure|not found|unavailable|not available|invalid|expired"
+              r"|timeout|timed out|lookup|null|none|n/a|empty|missing|sent to|will arrive|will be sent|accepted"
+              r"|attempts? left|tries|lockout)(?![a-z])"
+              r"|错误|失败|无效|不可用|未找到|找不到|已发送至|获取中|发送中|查询|超时|过期"
+              r"|отсутств|ошибк|не приш|не найд|недоступ"
+              r"|lỗi|không khả dụng|không tìm thấy|gagal|tidak ditemukan|tidak tersedia|no disponible|no se encontr")
 CLOSED = r"cancel|expire|timeout|timed.?out|closed|refund|finish|complete|取消|过期|关闭|關閉|超时|退款|完成|结束|失效"
 RECEIVED = r"receiv|success|deliver|status_ok|^ok$|收到|已接收|成功"
 CLOSED_DIGITS = {"3", "4", "5", "6", "8"}
 
-SMS_TEXT_KEYS = ("sms", "smsText", "sms_text", "text", "content", "body")  # a text here is an SMS unless a status
+SMS_TEXT_KEYS = ("sms", "smsText", "sms_text", "text", "content", "body", "smsContent", "sms_content", "msgContent",
+                 "smsBody", "fullSms")  # a text here is an SMS unless it is a status line
 INNER_TEXT_KEYS = ("message", "msg")  # an SMS inside a payload or an item, where it may as well be a status line
 MESSAGE_LIKE_KEYS = ("message", "msg", "desc", "description", "info", "error", "errorMessage", "reason", "tip")
-SMS_CODE_KEYS = ("smsCode", "sms_code", "otp", "verificationCode", "verification_code")  # named for the SMS code
+SMS_CODE_KEYS = ("smsCode", "sms_code", "otp", "verificationCode", "verification_code", "verifyCode", "verify_code",
+                 "vcode")  # named for the SMS's code
 MESSAGE_LIST_KEYS = ("messages", "smsList", "sms_list", "list", "items")
 DATE_KEYS = ("date", "time", "datetime", "receivedAt", "received_at", "createdAt", "created_at", "sentAt", "sent_at",
              "timestamp", "ts")
@@ -387,30 +413,33 @@ def waiting_anywhere(payload):
     return False
 
 
-def compact(value):
-    """A code or a text without spaces and dashes, for "does this text mention that code"."""
-    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", str(value))).lower()
+def digits_joined(value):
+    """Digit groups joined ("482 913", "482-913" -> "482913"), so that a code and a text can be compared."""
+    return re.sub(r"(?<=\d)[\s-](?=\d)", "", unicodedata.normalize("NFKC", str(value)))
 
 
 def is_status_text(text):
-    return bool(re.search(WAITING, text))
+    """A platform's message (waiting, failed, absent), not an SMS."""
+    return bool(re.search(WAITING, text) or re.search(NOT_AN_SMS, text))
 
 
-def judged_code(mapping, text, text_key, alone_counts):
+def mentions(text, code):
+    """The text names the code as a whole token (not inside a longer run, not after a mask: 138****1549)."""
+    code = digits_joined(code)
+    return bool(re.search(rf"(?<![0-9A-Za-z*]){re.escape(code)}(?![0-9A-Za-z])", digits_joined(text)))
+
+
+def judged_code(mapping, text):
     """Rule (a): a code field's value when it is evidence, else None. A field named for the SMS's code counts; a
-    bare `code` counts beside an SMS text (under an SMS key, and not a status line) or a text that mentions it, or,
-    where alone_counts (an SMS item; an order that says received), with no message beside it. Anywhere else it is a
-    status code: {"code": 10001, "desc": "no sms yet"}, {"code": 10000, "data": null}."""
+    bare `code` counts only beside the SMS text it belongs to: a text that is no status line and names it. Anywhere
+    else it is a status code: {"code": 10001, "desc": "no sms yet"}, {"code": 10000, "data": null}."""
     named = first(mapping, SMS_CODE_KEYS)
     if named is not None:
         return named
     code = mapping.get("code")
     if code in (None, "") or isinstance(code, (bool, dict, list)):
         return None
-    beside_an_sms = text is not None and text_key in SMS_TEXT_KEYS and not is_status_text(text)
-    mentioned = text is not None and compact(code) in compact(text)
-    alone = alone_counts and text is None and first(mapping, MESSAGE_LIKE_KEYS) is None
-    return code if beside_an_sms or mentioned or alone else None
+    return code if text is not None and not is_status_text(text) and mentions(text, code) else None
 
 
 def item_message(item):
@@ -421,40 +450,78 @@ def item_message(item):
         text = item[text_key] if text_key else None
         if text is None and isinstance(first(item, SMS_TEXT_KEYS), dict):
             return item_message(first(item, SMS_TEXT_KEYS))
-        return Message(text, judged_code(item, text, text_key, True), date_of(item), sms_id_of(item))
+        return Message(text, judged_code(item, text), date_of(item), sms_id_of(item))
     if isinstance(item, (str, int)) and not isinstance(item, bool) and str(item).strip():
         return Message(str(item))
     return None
 
 
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+DATE_FORMS = (  # (pattern, the groups' order): day-first dates with dots or names, then times alone
+    (r"(\d{1,2})[./](\d{1,2})[./](\d{4})[ T,]*(\d{1,2})?:?(\d{2})?:?(\d{2})?", "dmyHMS"),
+    (r"(\d{1,2}) ([a-z]{3})[a-z]*\.? (\d{4})[ T,]*(\d{1,2})?:?(\d{2})?:?(\d{2})?", "dbyHMS"),
+    (r"([a-z]{3})[a-z]*\.? (\d{1,2}),? (\d{4})[ T,]*(\d{1,2})?:?(\d{2})?:?(\d{2})?", "bdyHMS"),
+)
+
+
 def date_of(item):
-    """An SMS's date as comparable parts: a number as itself, a text as its digit groups ("10:05" -> (10, 5))."""
+    """An SMS's date as something comparable: a number as itself; an ISO date (time zones too), a day-first or a
+    month-name date as a timestamp; a time of day alone as (h, m, s), with AM/PM; else its digit groups."""
     for key in DATE_KEYS:
         value = item.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             return (float(value),)
         if isinstance(value, str) and re.search(r"\d", value):
-            return tuple(int(part) for part in re.findall(r"\d+", value)[:7])
+            return timestamp_of(value.strip()) or tuple(int(part) for part in re.findall(r"\d+", value)[:7])
+    return None
+
+
+def timestamp_of(text):
+    import datetime  # only for SMS lists that carry dates
+
+    try:
+        return (datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp(),)
+    except ValueError:
+        pass
+    lower = text.lower()
+    for pattern, order in DATE_FORMS:
+        match = re.fullmatch(pattern + r"\s*(am|pm)?", lower)
+        if match and (order[1] != "b" and order[0] != "b" or match.group(order.index("b") + 1)[:3] in MONTHS):
+            parts = {name: match.group(i + 1) for i, name in enumerate(order)}
+            month = MONTHS.index(parts["b"][:3]) + 1 if "b" in parts else int(parts["m"])
+            hour = int(parts["H"] or 0) % 12 + (12 if match.group(len(order) + 1) == "pm" else 0) \
+                if match.group(len(order) + 1) else int(parts["H"] or 0)
+            try:
+                return (datetime.datetime(int(parts["y"]), month, int(parts["d"]), hour, int(parts["M"] or 0),
+                                          int(parts["S"] or 0)).timestamp(),)
+            except ValueError:
+                return None
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(am|pm)?", lower)
+    if match:
+        hour = int(match.group(1)) % 12 + (12 if match.group(4) == "pm" else 0) if match.group(4) else \
+            int(match.group(1))
+        return hour, int(match.group(2)), int(match.group(3) or 0)
     return None
 
 
 def sms_id_of(item):
     value = first(item, SMS_ID_KEYS)
-    return (int(value),) if isinstance(value, (int, str)) and str(value).isascii() and str(value).isdigit() else None
+    digits = str(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    return (int(digits),) if digits.isascii() and digits.isdigit() and len(digits) <= 18 else None
 
 
-def sms_messages(payload, inside, received=False):
+def sms_messages(payload, inside):
     """Every SMS in a payload, newest first, duplicates dropped: items of SMS lists and objects, then the payload's
     own text (message counts only inside a wrapper: outside, it is the envelope's) with its code field."""
-    found, own_text, own_key = [], None, None
+    found, own_text = [], None
     for key in SMS_TEXT_KEYS + (INNER_TEXT_KEYS[:1] if inside else ()) + MESSAGE_LIST_KEYS:
         value = payload.get(key)
         if isinstance(value, str) and value.strip() and own_text is None and key not in MESSAGE_LIST_KEYS:
-            own_text, own_key = value, key
+            own_text = value
         elif isinstance(value, (list, dict)):
             found += [m for m in map(item_message, value if isinstance(value, list) else [value])
                       if m and (m.text or m.code is not None)]
-    own = Message(own_text, judged_code(payload, own_text, own_key, received))
+    own = Message(own_text, judged_code(payload, own_text) if inside else first(payload, SMS_CODE_KEYS))
     if own.text or own.code is not None:
         found.append(own)
     unique = {}
@@ -521,8 +588,7 @@ def read_sms(answer, order=None, code_regex=None, seen=()):
         raise Failure("api", f"get-sms answer could not be read: {excerpt(payload)!r}", reason="unreadable")
     if waiting_anywhere(payload):  # an explicit waiting state: no code, whatever digits a text holds
         return SmsState(payload=payload)
-    state = order_state(payload, inside)
-    messages = sms_messages(payload, inside, state == "received")
+    state, messages = order_state(payload, inside), sms_messages(payload, inside)
     fresh, already = [], collections.Counter(seen)
     for message in messages:  # a multiset: the same text sent again is a new SMS once the first is accounted for
         if already[identity(message)]:
@@ -544,32 +610,38 @@ def read_sms(answer, order=None, code_regex=None, seen=()):
 # ----------------------------------------------------------------------------- code in an SMS text (rule c)
 
 VERIFICATION_WORDS = (
-    r"(?i)验证码|校验码|动态码|确认码|激活码|安全码|认证码|登录码|短信码|驗證碼|校驗碼|動態碼|認証コード|確認コード|인증번호"
-    r"|(?<![a-z])(codes?|otp|passcode|password|pin|verification|verify|one[- ]time)(?![a-z])"
+    r"(?i)验证码|校验码|动态码|确认码|激活码|安全码|认证码|登录码|短信码|驗證碼|校驗碼|動態碼|密码|操作码|認証コード|確認コード"
+    r"|인증번호|(?<![a-z])(codes?|otp|passcode|password|pin|verification|verify|one[- ]time|kod|ma xac (?:minh|nhan|thuc)"
+    r"|ma otp)(?![a-z])"
     r"|(?<![a-záéíóúñ])(códigos?|codigos?|clave|contraseña|kode|sandi|verifikasi)(?![a-záéíóúñ])"
     r"|(?<![а-яё])(код|пароль)|(?<!\w)mã(?!\w)|mật khẩu")
 NOT_VERIFICATION_BEFORE = (r"(?i)(error|status|response|http|promo|promotion|coupon|discount|referral|invite"
                            r"|invitation|tracking|zip|postal|area|country|product|booking|错误|状态|邀请|优惠)\s*[-_]?\s*$")
-CODE_CANDIDATES = r"(?<![\dA-Za-z+])(\d{3}[- ]\d{3}|\d{2}[- ]\d{2}[- ]\d{2}|\d{4}-\d{4}|\d{4,8})(?![\dA-Za-z])"
+CODE_CANDIDATES = r"(?<![\dA-Za-z+*])(?<!\d\.)(\d{3}[- ]\d{3}|\d{2}[- ]\d{2}[- ]\d{2}|\d{4}[- ]\d{4}|\d{4,8})(?![\dA-Za-z*])"
+BARE_CODE = r"[A-Za-z0-9]{4,12}|\d{3}[- ]\d{3}|\d{2}[- ]\d{2}[- ]\d{2}|\d{4}[- ]\d{4}"  # a text that is only a code
 # an uppercase letters-and-digits code after a verification word and at most three words ("code for Steam is …")
 ALNUM_AFTER_WORD = r"(?:\s*[^\s\d:：]{1,12}){0,3}?\s*[:：]?\s*((?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{4,8})(?![A-Za-z0-9])"
 OTP_FORMS = (r"(?<![A-Za-z0-9])G-(\d{4,8})(?!\d)", r"<#>\s*(\d{4,8})(?!\d)",  # Google's; Android's SMS retriever
              r"^\W*(\d{3}[- ]\d{3}|\d{4,8}) (?:is your|is the|es tu|es su|là mã|adalah)\b",  # "123-456 is your …"
              r"(?i)\buse (\d{3}[- ]\d{3}|\d{4,8}) (?:to|for|as)\b")  # "Use 556677 to sign in"
 SENTENCE_END = r"[。！？!?;；\n\r]+|\.(?=\s|$)"
-DECOY_BEFORE = (r"(?i)(order|ref|reference|no\.?|#|№|id|session|request|activation|attempt|ticket|transaction|txn"
-                r"|account|acct|invoice|tracking|balance|price|cost|amount|total|of|usd|eur|gbp|inr|rub|rmb|cny|jpy"
+DECOY_BEFORE = (r"(?i)(order|ref|reference|no\.?|#|№|id|session|request|activation|attempt|attempts|ticket"
+                r"|transaction|txn|account|acct|invoice|tracking|balance|price|cost|amount|total|of|at|after|within"
+                r"|until|ending|ends with|remaining|ttl|expires_in|limit|length|tries|lockout|block|server|version|v"
+                r"|service|servicio|layanan|dịch vụ|операци\w*|err|error|ошибк\w*|lỗi|剩余|时间|次数|错误码|错误"
+                r"|usd|eur|gbp|inr|rub|rmb|cny|jpy"
                 r"|idr|php|thb|vnd|myr|sgd|hkd|twd|krw|brl|aud|cad|[$¥€£₹₽]|pedido|solicitud|sesión|sesion|activación"
                 r"|intento|cuenta|pesanan|sesi|permintaan|akun|saldo|đơn hàng|đơn|phiên|yêu cầu|tài khoản|số dư"
                 r"|заказ|сесси\w*|заявк\w*|запрос\w*|активаци\w*|попытк\w*|сч[её]т|баланс|из"
                 r"|订单号?|尾号|客服|卡号|账号|余额|金额|价格|编号|会话|请求|单号|任务)\s*[:：]?\s*$")
 DIGIT_RUN = r"\+?\d(?:[ .-]?\d)*"  # digits with single separators: a phone number written in groups is one run
-NOT_A_CODE_AFTER = (r"(?i)^(\s*(seconds?|secs?|s\b|ms\b|minutes?|mins?|hours?|hrs?|days?|秒|分钟|分|小时|天|次"
+NOT_A_CODE_AFTER = (r"(?i)^(\s*(seconds?|secs?|s\b|ms\b|milliseconds?|毫秒|utc\b|gmt\b|minutes?|mins?|hours?|hrs?|days?"
+                    r"|秒|分钟|分|小时|天|次"
                     r"|сек\w*|мин\w*|час\w*|руб\w*|detik|menit|jam|giây|phút|segundos?|minutos?|horas?"
                     r"|rub\b|usd\b|eur\b|元|₽|vnd\b|idr\b|%)|\.\d\d(?!\d))")  # a duration, a unit, an amount (2500.00)
 SMS_TEXT_CAP = 4000  # an SMS is at most a few hundred characters; extraction never reads more than this
 DATE_AFTER = r"(年|[-/.]\d{1,2}(?!\d))"
-DATE_BEFORE = r"(©\s*|\d{1,2}[-/.]\d{1,2}[-/.])$"
+DATE_BEFORE = r"(?i)(©\s*|\d{1,2}[-/.]\d{1,2}[-/.]|(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s*)$"
 KEYWORD_REACH = 60  # within one sentence
 
 
@@ -577,6 +649,12 @@ def is_year(text, start, end, near_keyword):
     """A 4-digit run 1900-2099 in a date (2026年, 2026-11-28, 28/11/2026, © 2026) or with no keyword near it."""
     return bool(re.fullmatch(r"(19|20)\d\d", text[start:end])) and bool(
         not near_keyword or re.match(DATE_AFTER, text[end:]) or re.search(DATE_BEFORE, text[max(0, start - 8):start]))
+
+
+def ascii_digits(text):
+    """Every decimal digit as its ASCII digit (Arabic-Indic, Devanagari …: NFKC leaves them as they are)."""
+    return "".join(str(unicodedata.decimal(c)) if not c.isascii() and unicodedata.decimal(c, None) is not None
+                   else c for c in text)
 
 
 def sentences(text):
@@ -594,7 +672,7 @@ def extract_code(text, pattern=None, not_codes=()):
     in it, digits near a verification word (the nearest wins, then six digits), an uppercase letters-and-digits code
     right after one, or a known OTP form. Never: the order id, the number, a price, a reference, a duration, a year.
     --code-regex (pattern) replaces the words (group 1 if it has a group)."""
-    text = unicodedata.normalize("NFKC", text)[:SMS_TEXT_CAP]
+    text = ascii_digits(unicodedata.normalize("NFKC", text)[:SMS_TEXT_CAP])
     best = None
     for sentence in sentences(text):
         if is_status_text(sentence):

@@ -98,8 +98,8 @@ def list_products(ctx, country_id, service_id, base=None):
     """A site's operators for a country and service, in stock and cheapest first."""
     from .platform import Op
 
-    items, _ = ctx.api.call(Op.PRODUCTS, {"country": country_id, "service": service_id},
-                            bases=[first_site(ctx, base)])
+    asked = {"country": country_id, "service": service_id}  # also for the reader: a site may list others too
+    items, _ = ctx.api.call(Op.PRODUCTS, asked, bases=[first_site(ctx, base)], order=asked)
     return sorted(items, key=lambda p: (p.get("stock") == 0, p.get("price") is None, p.get("price") or 0))
 
 

@@ -20,7 +20,7 @@ import collections
 import re
 
 from . import platform
-from .answers import Message, SmsState, code_of, decode, not_codes_of, parse_json, to_number
+from .answers import BARE_CODE, Message, SmsState, code_of, decode, not_codes_of, parse_json, to_number
 from .output import Failure, excerpt
 from .platform import Op
 
@@ -69,7 +69,6 @@ DATA_TOKENS = {Op.BALANCE: "ACCESS_BALANCE", Op.BUY: "ACCESS_NUMBER"}
 WITH_PAYLOAD = {"BANNED", "WRONG_MAX_PRICE", "STATUS_WAIT_RETRY", "STATUS_OK", "ACCESS_BALANCE", "ACCESS_NUMBER"}
 
 ACTIONS = {Op.COUNTRIES: "getCountries", Op.SERVICES: "getServicesList", Op.BALANCE: "getBalance"}
-BARE_CODE = r"[A-Za-z0-9]+|\d+(?:[ -]\d+)+"  # one word, or digit groups ("123 456"); anything else is a text
 ORDER_ID, NUMBER = r"[A-Za-z0-9_-]+", r"\d{5,15}"  # the number as the platform writes it: digits, country code first
 
 

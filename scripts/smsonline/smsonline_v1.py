@@ -33,7 +33,7 @@ def request(op, params):
 
 def read(op, reply, order=None, code_regex=None, seen=()):
     """A Reply -> items, a purchase, an SmsState, or None for an acknowledged status change."""
-    answer = read_answer(reply)
+    answer = read_answer(reply, free_text=op is Op.READ)  # get-sms may answer with the SMS's bare text
     if op in (Op.COUNTRIES, Op.SERVICES, Op.PRODUCTS):
         return read_items(answer)
     if op is Op.BUY:
