@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import sys
 
 from .output import Interrupted
 
@@ -14,12 +13,10 @@ class SignalGuard:
     SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
     def __init__(self):
-        self.depth, self.pending, self.stopping, self.previous, self.previous_hook = 0, None, False, {}, None
+        self.depth, self.pending, self.stopping, self.previous = 0, None, False, {}
 
-    def handle(self, signum, frame):
-        if frame is not None and frame.f_code is SignalGuard.unraisable.__code__:
-            signal.raise_signal(signum)  # a raise inside the hook would be lost too: once it has returned
-        elif self.depth or self.stopping:  # once the run is stopping, later signals must not cut its cancel short
+    def handle(self, signum, _frame):
+        if self.depth or self.stopping:  # once the run is stopping, later signals must not cut its cancel short
             self.pending = self.pending or signum
         else:
             self.stopping = True
@@ -47,23 +44,11 @@ class SignalGuard:
                 continue
             with contextlib.suppress(ValueError, OSError):  # not the main thread
                 self.previous[signum] = signal.signal(signum, self.handle)
-        self.previous_hook, sys.unraisablehook = sys.unraisablehook, self.unraisable
         if early:
             self.stopping = True
             raise Interrupted(early[0])
 
-    def unraisable(self, hook_args):
-        """An Interrupted raised where Python cannot pass it on (an import's weakref callback, a __del__) would be
-        lost, and every later signal with it: it is sent again, to land in the run's own code."""
-        if isinstance(hook_args.exc_value, Interrupted):
-            self.stopping = False
-            signal.raise_signal(hook_args.exc_value.signum)
-        else:
-            self.previous_hook(hook_args)
-
     def restore(self):
         for signum, handler in self.previous.items():
             signal.signal(signum, handler)
-        if self.previous_hook:
-            sys.unraisablehook = self.previous_hook
 
