@@ -2,6 +2,7 @@
 platform on the terminal, one trace record per line, signals from the first moments, local arguments checked first."""
 import json
 import signal
+import weakref
 
 import pytest
 import responses
@@ -162,3 +163,25 @@ def test_a_bad_local_argument_is_a_usage_error_before_any_request(cli, tmp_path,
     run = cli(*argv)
     assert (run.code, run.kind) == (2, "usage"), run.line
     assert len(responses.calls) == 0
+
+
+def test_a_signal_whose_exception_python_would_only_print_is_sent_again():
+    """A signal handled inside a weakref callback (as an import's module lock has one): Python prints the exception
+    there and goes on; the guard sends the signal again, so that it still stops the run."""
+    class Thing:
+        pass
+
+    def callback(_ref):
+        signal.raise_signal(signal.SIGTERM)  # its handler runs here, inside the callback
+
+    guard = signals.SignalGuard()
+    guard.install()
+    try:
+        thing = Thing()
+        ref = weakref.ref(thing, callback)
+        del thing
+        assert ref() is None and guard.redelivery is not None
+        with pytest.raises(output.Interrupted):
+            guard.redelivery.join(timeout=5)  # the signal comes again while the run goes on
+    finally:
+        guard.restore()
