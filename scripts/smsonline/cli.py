@@ -182,7 +182,8 @@ def parse_args(argv, doc):
             setattr(args, name, default)
     not_utf8 = option_not_utf8(args)
     if not_utf8:
-        raise UsageError(f"{not_utf8} is not valid UTF-8 text (bytes the terminal or the caller did not encode)")
+        raise UsageError(f"{not_utf8} is not valid UTF-8 text: give it in UTF-8 (check the terminal's or the calling "
+                         "program's encoding)")
     if getattr(args, "number_file", None):
         check_number_file(args.number_file)
     if getattr(args, "code_regex", None):

@@ -108,8 +108,8 @@ def list_products(ctx, country_id, service_id):
 
 
 def load_countries_for(ctx, country_id):
-    """Before a purchase: the platform's country list, fetched (one request) only when the cache lacks this id, so
-    that region_of can know the number's country. A failure costs only that (region_of then says None)."""
+    """The platform's country list, fetched (one request) only when the cache lacks this id, so that region_of can
+    know the number's country. A failure costs only that (region_of then says None)."""
     if str(country_id) in {item["id"] for item in cached_catalog(ctx, "country") or []}:
         return
     try:

@@ -61,22 +61,23 @@ class SignalGuard:
         if not isinstance(hook_args.exc_value, Interrupted):
             return self.previous_hook(hook_args)
         self.stopping = False
-        self.redelivery = threading.Timer(self.REDELIVERY_DELAY_S, send_to_main_thread, (hook_args.exc_value.signum,))
+        self.redelivery = threading.Timer(self.REDELIVERY_DELAY_S, self.redeliver, (hook_args.exc_value.signum,))
         self.redelivery.daemon = True
         self.redelivery.start()
         return None
+
+    def redeliver(self, signum):
+        """The signal again while the run is on: a real one where possible (it interrupts a blocking call), else
+        as Ctrl-C."""
+        if sys.unraisablehook != self.unraisable:  # restored: the run has printed its line
+            return
+        if hasattr(signal, "pthread_kill"):
+            signal.pthread_kill(threading.main_thread().ident, signum)
+        else:  # Windows
+            _thread.interrupt_main()
 
     def restore(self):
         for signum, handler in self.previous.items():
             signal.signal(signum, handler)
         if self.previous_hook:
             sys.unraisablehook = self.previous_hook
-
-
-def send_to_main_thread(signum):
-    """The signal again, as a real one where possible (it interrupts a blocking call); else as Ctrl-C."""
-    if hasattr(signal, "pthread_kill"):
-        signal.pthread_kill(threading.main_thread().ident, signum)
-    else:  # Windows
-        _thread.interrupt_main()
-
