@@ -26,9 +26,29 @@ Usage:
   python scripts/smsonline_receive_sms.py doctor
   python scripts/smsonline_receive_sms.py doctor --flow --test
 """
+import _signal  # the C module: `signal` would first import enum, a few milliseconds without any handler
 import os
 import sys
 import time
+
+EARLY_SIGNALS = []  # SIGINT/SIGTERM/SIGHUP that came while the package loaded: the run stops on the first
+
+
+def hold_early_signal(signum, _frame):
+    EARLY_SIGNALS.append(signum)
+
+
+def hold_signals_until_the_run_handles_them():
+    """From the script's first lines a signal is held, not fatal, so that it still gets its `interrupted` line;
+    an inherited SIG_IGN (nohup) is kept."""
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signum = getattr(_signal, name, None)
+        if signum is not None and _signal.getsignal(signum) is not _signal.SIG_IGN:
+            _signal.signal(signum, hold_early_signal)
+
+
+if __name__ == "__main__":
+    hold_signals_until_the_run_handles_them()
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,7 +57,7 @@ from smsonline import cli  # noqa: E402  (the path above; the code lives in modu
 
 def main(argv=None, environ=None, clock=time.monotonic, sleep=time.sleep, now=time.time):
     """Run one command and print its JSON line; returns the exit code."""
-    return cli.main(__doc__, argv, environ, clock, sleep, now)
+    return cli.main(__doc__, argv, environ, clock, sleep, now, EARLY_SIGNALS)
 
 
 if __name__ == "__main__":

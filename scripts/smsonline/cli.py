@@ -180,17 +180,42 @@ def parse_args(argv, doc):
     for name, default in GLOBAL_DEFAULTS.items():
         if not hasattr(args, name):
             setattr(args, name, default)
-    number_file = getattr(args, "number_file", None)
-    if number_file and (os.path.isdir(number_file) or
-                        not os.access(os.path.dirname(os.path.abspath(number_file)), os.W_OK)):
-        raise UsageError(f"--number-file {number_file}: a folder, or in a folder that does not exist or is not "
-                         "writable; give a file path")
+    not_utf8 = option_not_utf8(args)
+    if not_utf8:
+        raise UsageError(f"{not_utf8} is not valid UTF-8 text: give it in UTF-8 (check the terminal's or the calling "
+                         "program's encoding)")
+    if getattr(args, "number_file", None):
+        check_number_file(args.number_file)
     if getattr(args, "code_regex", None):
         try:
             re.compile(args.code_regex)
         except re.error as exc:
             raise UsageError(f"--code-regex is not a valid regular expression: {exc}") from None
     return args
+
+
+def option_not_utf8(args):
+    """The first option whose value came as bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
+    for name, value in vars(args).items():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and re.search("[\ud800-\udfff]", text):
+                return f"--{name.replace('_', '-')}"
+    return None
+
+
+def check_number_file(path):
+    """--number-file: a name the system accepts, not a folder, in a writable folder; checked before anything is
+    bought (a write that fails after the purchase would cost the order)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:  # a name too long, a part of the path that is a file, a NUL byte …
+        raise UsageError(f"--number-file {path!r} cannot be a file ({getattr(exc, 'strerror', None) or exc}); "
+                         "give a shorter, plain file path") from None
+    if os.path.isdir(path) or not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
+        raise UsageError(f"--number-file {path}: a folder, or in a folder that does not exist or is not "
+                         "writable; give a file path")
 
 
 def start_sandbox(config, log):
@@ -254,14 +279,15 @@ def traced_argv(argv):
     return kept
 
 
-def main(doc, argv=None, environ=None, clock=time.monotonic, sleep=time.sleep, now=time.time):
-    """Run one command and print its JSON line; returns the exit code."""
+def main(doc, argv=None, environ=None, clock=time.monotonic, sleep=time.sleep, now=time.time, early_signals=()):
+    """Run one command and print its JSON line; returns the exit code. early_signals: those the entry script held
+    while the package loaded (the first stops the run at once)."""
     environ = os.environ if environ is None else environ
     argv = sys.argv[1:] if argv is None else list(argv)
     guard, command, config = SignalGuard(), "unknown", None
     REDACT.use(value for name, value in environ.items() if name.startswith("SMSONLINE_API_KEY"))
-    guard.install()
     try:
+        guard.install(early_signals)
         args = parse_args(argv, doc)
         command, args.argv = args.command, argv
         config = load_config(args, environ)
@@ -279,7 +305,8 @@ def main(doc, argv=None, environ=None, clock=time.monotonic, sleep=time.sleep, n
     line = json_line(command, ok, body)
     with guard.deferred():  # the answer is known: a signal now must not cost its line
         emit_line(line)
-        if config is not None and config.tracer:
-            config.tracer.write("outcome", {"exit": code, "line": json.loads(line)})
+        tracer = getattr(config, "tracer", None)  # a signal may have come before the tracer was made
+        if tracer:
+            tracer.write("outcome", {"exit": code, "line": json.loads(line)})
     guard.restore()
     return code

@@ -117,7 +117,7 @@ def cmd_receive(ctx, args):
 
 def ring_bell():
     if stderr_is_a_terminal():
-        to_stderr("\a", end="")
+        to_stderr("", end="\a")
 
 
 def cmd_check(ctx, args):

@@ -17,7 +17,7 @@ from .answers import SmsState, purchase_in, seen_after
 from .config import host_of, limits_for
 from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, INTENT_STATE, ORDER_FIELDS, PENDING_ACTION, REFUND,
                      describe_order, iso_time, public_order, reference)
-from .names import list_products, number_fields, region_of, resolve
+from .names import list_products, load_countries_for, number_fields, region_of, resolve
 from .output import Failure, Interrupted, Progress, as_failure, excerpt
 from .platform import Op, module_for, protocol_of
 
@@ -219,6 +219,21 @@ def formatted_number(ctx, number, country_id, base):
         return {"number": number, "dial_code": None, "national_number": None, "region": None}
 
 
+def number_in_its_country(ctx, order, warnings):
+    """A number given without its country code, of a country the cached list lacks: the platform's country list is
+    fetched (one request, the order already recorded and guarded) and the number read again. If the country still
+    cannot be known, its fields stay null and the line says why."""
+    if order["dial_code"] is not None or str(order["number"]).lstrip().startswith("+"):
+        return
+    load_countries_for(ctx, order["country_id"], order["base_url"])
+    fields = formatted_number(ctx, order["number"], order["country_id"], order["base_url"])
+    if fields["dial_code"] is not None:
+        ctx.store.update(order, **fields)
+    elif region_of(ctx, order["country_id"], order["base_url"]) is None:
+        warnings.append(f"the platform's country list does not say which country country {order['country_id']} "
+                        "is, so the number is as the platform wrote it (dial_code, national_number and region null).")
+
+
 def settled_stale(ctx, order, warnings):
     """An order left by a run that ended (or replaced): cancel it, or confirm it if it had received its code. Only a
     cancel that fails stops the purchase (rule 3); a confirm or refund that fails is said and left to `cleanup`."""
@@ -294,6 +309,7 @@ def with_bought_number(ctx, args, work):
         order, replaced, warnings = bought_at_some_site(ctx, args)
         ctx.guard.checkpoint()  # a signal that came during the purchase is delivered here, and cancels the order
         charged_within_limits(ctx, order)
+        number_in_its_country(ctx, order, warnings)
         return work(order, replaced, warnings)
     except BaseException as exc:
         if order is None:

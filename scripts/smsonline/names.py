@@ -1,6 +1,9 @@
 """Names: countries and services given as ids, names or aliases; the 24 h list cache; phone numbers in every form."""
 from __future__ import annotations
 
+import functools
+import re
+
 from .output import Failure
 
 CATALOG_TTL_S = 24 * 3600
@@ -55,21 +58,30 @@ def first_site(ctx, base=None):
 
 
 def cached_catalog(ctx, kind, base=None):
-    """A site's own list from the 24 h cache: never another site's, whose ids may mean other countries."""
+    """A site's own list as this run fetched it, else from the 24 h cache (unless --refresh), else None; never
+    another site's, whose ids may mean other countries."""
     base = first_site(ctx, base)
+    fetched = vars(ctx).get("fetched_catalogs", {})
+    if (kind, base) in fetched:
+        return fetched[kind, base]
     cached = None if ctx.config.refresh else ctx.store.get_value(f"catalog:{kind}:{base}", CATALOG_TTL_S)
     return cached["items"] if cached else None
 
 
 def catalog(ctx, kind, base=None):
-    """A site's country or service list, from the 24 h cache in the state dir when possible."""
-    base = first_site(ctx, base)
+    """A site's country or service list, from the cache when possible."""
     items = cached_catalog(ctx, kind, base)
-    if items is None:
-        from .platform import Op  # the layers under it only when a request is made: a cached list starts faster
+    return fetched_catalog(ctx, kind, base) if items is None else items
 
-        items, _ = ctx.api.call(Op[CATALOG_KINDS[kind]], {}, bases=[base])
-        ctx.store.put_value(f"catalog:{kind}:{base}", {"base_url": base, "items": items})
+
+def fetched_catalog(ctx, kind, base=None):
+    """A site's list from the platform (one request), cached."""
+    from .platform import Op  # the layers under it only when a request is made: a cached list starts faster
+
+    base = first_site(ctx, base)
+    items, _ = ctx.api.call(Op[CATALOG_KINDS[kind]], {}, bases=[base])
+    ctx.store.put_value(f"catalog:{kind}:{base}", {"base_url": base, "items": items})
+    vars(ctx).setdefault("fetched_catalogs", {})[kind, base] = items
     return items
 
 
@@ -103,31 +115,63 @@ def list_products(ctx, country_id, service_id, base=None):
     return sorted(items, key=lambda p: (p.get("stock") == 0, p.get("price") is None, p.get("price") or 0))
 
 
+def load_countries_for(ctx, country_id, base):
+    """The platform's country list, fetched (one request) only when the cache lacks this id, so that region_of can
+    know the number's country. A failure costs only that (region_of then says None)."""
+    if str(country_id) in {item["id"] for item in cached_catalog(ctx, "country", base) or []}:
+        return
+    try:
+        fetched_catalog(ctx, "country", base)
+    except Failure as failure:
+        ctx.log.debug(f"the country list could not be had, so the number's country stays unknown: {failure.message}")
+
+
 def region_of(ctx, country_id, base=None):
-    """The ISO region of a country id, from the cached country list's name (None when unknown: no request)."""
-    names = {item["id"]: item["name"].casefold() for item in cached_catalog(ctx, "country", base) or []}
+    """The ISO region of a country id, by its name in the platform's cached country list; None when the list does
+    not have the id or its name is no known country (no request, and never a guess from the id or the digits)."""
+    names = {item["id"]: item["name"] for item in cached_catalog(ctx, "country", base) or []}
     name = names.get(str(country_id))
-    for region, typed, spelled in COUNTRIES:
-        if name and (name in typed or name in (s.casefold() for s in spelled)):
-            return region
-    return None
+    return regions_by_name().get(name_key(name)) if name else None
+
+
+@functools.lru_cache(maxsize=1)
+def regions_by_name():
+    """Every known name of a country (regions.py, and the names people type above) -> its ISO region."""
+    from .regions import REGION_NAMES
+
+    table = {name_key(name): region for region, names in (entry.split(" ", 1) for entry in REGION_NAMES.split("|"))
+             for name in names.split("/")}
+    table.update({name_key(name): region for region, typed, spelled in COUNTRIES for name in (*typed, *spelled)})
+    return table
+
+
+def name_key(name):
+    """A country name as compared: case, accents, punctuation, "&", "St" and a leading "the" set aside."""
+    import unicodedata
+
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", str(name)) if not unicodedata.combining(ch))
+    words = ["saint" if word == "st" else word for word in re.sub(r"[\W_]+", " ",
+                                                                   text.casefold().replace("&", " and ")).split()]
+    return " ".join(words[1:] if words[:1] == ["the"] and len(words) > 1 else words)
 
 
 def number_fields(text, region=None):
     """The platform's number -> number (E.164), dial_code, national_number, region; the text and nulls when it
-    cannot be parsed as a valid number (never a guess). Without a "+", international first, then the order's
-    country, preferring the reading that matches the order's country."""
+    cannot be read as a valid number of the order's country (never a guess). With a "+", as given; without, only
+    with the order's country known: as international or national, in that country's calling code, preferring the
+    reading in that very region."""
     import phonenumbers  # imported only where a number is formatted: start-up time otherwise
 
     digits = "".join(ch for ch in str(text) if ch.isdigit())
-    readings = [f"+{digits}"] if str(text).strip().startswith("+") else [f"+{digits}", digits]
-    valid = []
+    explicit = str(text).strip().startswith("+")
+    readings = [f"+{digits}"] if explicit else [f"+{digits}", digits] if region else []
+    dial_code, valid = phonenumbers.country_code_for_region(region) if region else None, []
     for reading in readings:
         try:
             parsed = phonenumbers.parse(reading, None if reading.startswith("+") else region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(parsed):
+        if phonenumbers.is_valid_number(parsed) and (explicit or parsed.country_code == dial_code):
             valid.append(parsed)
     valid.sort(key=lambda number: phonenumbers.region_code_for_number(number) != region)
     if not valid:

@@ -108,10 +108,23 @@ def excerpt(text, size=120):
     return window if len(window) <= size else window[:size] + "…"
 
 
-def to_stderr(text, end="\n"):
+# Terminal escape sequences (CSI, OSC/DCS/PM/APC strings, two-character ESC codes), then control characters (C0,
+# DEL, C1) and the invisible marks that reorder or break lines (bidi controls, U+2028, U+2029).
+ESCAPE_SEQUENCES = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?|(?:\x1b[]PX^_]|[\x90\x98\x9d-\x9f])"
+                              r"[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[ -/]*[0-~]?")
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def printable(text):
+    """Text as a terminal may show it: what the platform sent can neither move the cursor nor hide or fake text."""
+    return CONTROL_CHARACTERS.sub("", ESCAPE_SEQUENCES.sub("", str(text)))
+
+
+def to_stderr(text, end="\n", start=""):
+    """Text (made printable, then redacted) to stderr; start and end are the caller's own control characters."""
     with contextlib.suppress(OSError, ValueError):  # a closed terminal (SIGHUP) must not crash us
         encoding = getattr(sys.stderr, "encoding", None) or "utf-8"  # a console that cannot show it gets escapes
-        sys.stderr.write((REDACT(text) + end).encode(encoding, "backslashreplace").decode(encoding))
+        sys.stderr.write((start + REDACT(printable(text)) + end).encode(encoding, "backslashreplace").decode(encoding))
         sys.stderr.flush()
 
 
@@ -147,10 +160,15 @@ LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}  # j
 
 def json_line(command, ok, body):
     """The run's one line: UTF-8, not ASCII-escaped, with nothing a reader could take for a line break."""
-    text = json.dumps({"ok": ok, "command": command, **body}, ensure_ascii=False, default=str)
+    return REDACT(one_line_json({"ok": ok, "command": command, **body}))
+
+
+def one_line_json(value):
+    """JSON, UTF-8 and not ASCII-escaped, with U+0085, U+2028 and U+2029 escaped: one line for any line splitter."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
     for raw, escaped in LINE_BREAKS.items():
         text = text.replace(raw, escaped)
-    return REDACT(text)
+    return text
 
 
 class Tracer:
@@ -164,7 +182,7 @@ class Tracer:
     def write(self, kind, record):
         if self.broken:
             return
-        line = REDACT(json.dumps({kind: record}, ensure_ascii=False, default=str))
+        line = REDACT(one_line_json({kind: record}))
         try:
             descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # answers hold numbers
             with open(descriptor, "a", encoding="utf-8", errors="backslashreplace") as handle:
@@ -193,8 +211,9 @@ class Progress:
         if self.quiet:
             return
         if self.tty:
-            to_stderr(f"\r{self.number}: waiting for the SMS, {elapsed:.0f} s of {self.timeout:g} s "
-                      f"({max(0.0, self.timeout - elapsed):.0f} s left), {plural(polls, 'poll')}\033[K", end="")
+            to_stderr(f"{self.number}: waiting for the SMS, {elapsed:.0f} s of {self.timeout:g} s "
+                      f"({max(0.0, self.timeout - elapsed):.0f} s left), {plural(polls, 'poll')}", start="\r",
+                      end="\033[K")
             self.drawn = True
         elif elapsed >= self.next_line:
             to_stderr(f"still waiting for an SMS on {self.number}: {elapsed:.0f}/{self.timeout:g} s, "
@@ -204,9 +223,9 @@ class Progress:
 
     def done(self, bell=False):
         if self.drawn:
-            to_stderr("\r\033[K" + ("\a" if bell else ""), end="")
+            to_stderr("", start="\r\033[K", end="\a" if bell else "")
         elif bell and self.tty:
-            to_stderr("\a", end="")
+            to_stderr("", end="\a")
 
 
 def plural(count, noun):

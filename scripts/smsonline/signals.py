@@ -1,8 +1,11 @@
 """Signals: SIGINT, SIGTERM and SIGHUP stop a run, but never between a purchase and its record, nor mid-cancel."""
 from __future__ import annotations
 
+import _thread
 import contextlib
 import signal
+import sys
+import threading
 
 from .output import Interrupted
 
@@ -12,8 +15,11 @@ class SignalGuard:
 
     SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
+    REDELIVERY_DELAY_S = 0.05  # long enough for Python to be out of the callback that swallowed the signal
+
     def __init__(self):
         self.depth, self.pending, self.stopping, self.previous = 0, None, False, {}
+        self.previous_hook, self.redelivery = None, None
 
     def handle(self, signum, _frame):
         if self.depth or self.stopping:  # once the run is stopping, later signals must not cut its cancel short
@@ -36,14 +42,42 @@ class SignalGuard:
             signum, self.pending, self.stopping = self.pending, None, True
             raise Interrupted(signum)
 
-    def install(self):
+    def install(self, early=()):
+        """Handle the signals from now on; early: those that came before (held by the entry script while the
+        package loaded), the first of which stops the run at once."""
         for signum in self.SIGNALS:
             if signal.getsignal(signum) is signal.SIG_IGN:  # inherited, as nohup does for SIGHUP: keep ignoring it
                 continue
             with contextlib.suppress(ValueError, OSError):  # not the main thread
                 self.previous[signum] = signal.signal(signum, self.handle)
+        self.previous_hook, sys.unraisablehook = sys.unraisablehook, self.unraisable
+        if early:
+            self.stopping = True
+            raise Interrupted(early[0])
+
+    def unraisable(self, hook_args):
+        """Python only prints an exception raised where it cannot pass it on (the weakref callback of an import's
+        module lock, a __del__): an Interrupted lost there is sent again, from a thread, a moment later."""
+        if not isinstance(hook_args.exc_value, Interrupted):
+            return self.previous_hook(hook_args)
+        self.stopping = False
+        self.redelivery = threading.Timer(self.REDELIVERY_DELAY_S, self.redeliver, (hook_args.exc_value.signum,))
+        self.redelivery.daemon = True
+        self.redelivery.start()
+        return None
+
+    def redeliver(self, signum):
+        """The signal again while the run is on: a real one where possible (it interrupts a blocking call), else
+        as Ctrl-C."""
+        if sys.unraisablehook != self.unraisable:  # restored: the run has printed its line
+            return
+        if hasattr(signal, "pthread_kill"):
+            signal.pthread_kill(threading.main_thread().ident, signum)
+        else:  # Windows
+            _thread.interrupt_main()
 
     def restore(self):
         for signum, handler in self.previous.items():
             signal.signal(signum, handler)
-
+        if self.previous_hook:
+            sys.unraisablehook = self.previous_hook
