@@ -322,8 +322,7 @@ def next_step(tag, base, config):
         "auth": f"keys are per site: set {site_key_variable(base)} to this site's own key (run `doctor`)",
         "no_key": f"set {site_key_variable(base)} or SMSONLINE_API_KEY",
         "html": "something other than the API answered (a block page or captive portal): try --proxy, or run `doctor`",
-        "moved": "update the base URL (--base-url or SMSONLINE_BASE_URLS) if the new address is the platform's own: "
-                 "the key is never sent to another site on a redirect",
+        "moved": "set --base-url or SMSONLINE_BASE_URLS to the new address once you know it is the platform's own",
     }
     return steps.get(tag, "-v shows the answer; try again later")
 
@@ -423,8 +422,8 @@ class Api:
                 except requests.exceptions.RequestException as exc:
                     raise transport_error(exc, WATCHDOG.expired, cap) from None
                 except OffSiteRedirect as moved:
-                    raise Failure("api", f"moved to {moved.target}: update the base URL (the redirect was not "
-                                  "followed, as it would carry the key to another site)", reason="moved") from None
+                    raise Failure("api", f"moved to {moved.target}: update the base URL (a redirect to another site "
+                                  "is not followed: it would carry the key there)", reason="moved") from None
         except (TransportError, Failure) as problem:
             self.traced(base, endpoint, params, started, error=problem)
             raise

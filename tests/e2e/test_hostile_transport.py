@@ -1,6 +1,7 @@
 """What a hostile transport does to the promises, over real HTTP on loopback: answers in any charset (a misread one is
 never a code), every framing cut at the exchange's cap, redirects that would carry the key to another site, and a
 key echoed in UTF-16. The script runs in-process (fake clock, real sockets) against a scripted socket-level fake."""
+import codecs
 import json
 import time
 from urllib.parse import urlsplit
@@ -9,7 +10,7 @@ import pytest
 
 import fakes
 from loopback import LoopbackServer, read_head
-from support import KEY
+from support import KEY, answers
 
 RECEIVE = ("receive", "--country", "1", "--service", "101", "--operator", "13", "--timeout", "3", "--interval", "1")
 FAST = ("--connect-timeout", "0.5", "--read-timeout", "1.5")  # exchanges capped at 2 s; a byte a second reads on
@@ -189,3 +190,21 @@ def test_a_key_echoed_in_utf16_never_reaches_stdout_stderr_or_the_trace(cli, pla
     assert (run.code, run.kind) == (3, "api") and "***" in run.line["error"]["message"]
     for shown in (run.out, run.err, trace.read_text(encoding="utf-8")):
         assert KEY not in without_nuls(shown)
+
+
+# --- the order in which charsets are tried (no HTTP needed) --------------------------------------------------
+
+@pytest.mark.parametrize("body, content_type, charset, lossy", [
+    (codecs.BOM_UTF16_BE + "验证码".encode("utf-16-be"), "application/json; charset=gbk", "utf-16", False),
+    ("暂无".encode("gbk"), "text/plain; charset=GB2312", "gb18030", False),
+    ("暂无".encode("utf-8"), "text/plain; charset=iso-8859-1", "utf-8", False),  # a default label, UTF-8 inside
+    ("café".encode("latin-1"), "text/plain; charset=latin1", "iso8859-1", False),
+    ('{"a": 1}'.encode("utf-16-le"), "application/json; charset=utf-8", "utf-16-le", False),
+    ("暂无".encode("utf-8"), "application/json; charset=base64", "utf-8", False),  # no text encoding: ignored
+    ("暂无".encode("utf-8"), "application/json; charset=undefined", "utf-8", False),
+    (b"\x80\xff", "application/json", "utf-8", True),
+])
+def test_charsets_are_tried_bom_then_declared_then_utf8_then_gb18030(body, content_type, charset, lossy):
+    decoded = answers.decode(answers.Reply(200, "OK", content_type, body))
+    assert (decoded.charset, decoded.lossy) == (charset, lossy)
+    assert lossy or decoded.text == body.decode(charset)
