@@ -60,19 +60,23 @@ class ScriptedPlatform(LoopbackServer):
 
 
 def send(conn, answer):
-    """Write one answer in its framing; False when the connection is to close after it."""
+    """Write one answer in its framing, at once or a byte at a time; False when the connection is to close after it."""
     body, framing = answer["body"], answer["framing"]
     status_line = STATUS_LINES.get(framing, b"HTTP/1.1 " + answer["status"])
     framing_headers = FRAMING_HEADERS[framing] % len(body) if b"%d" in FRAMING_HEADERS[framing] else \
         FRAMING_HEADERS[framing]
-    conn.sendall(status_line + b"\r\nContent-Type: " + answer["content_type"].encode() + b"\r\n" + answer["headers"]
-                 + framing_headers + b"\r\n")
+    head = status_line + b"\r\nContent-Type: " + answer["content_type"].encode() + b"\r\n" + answer["headers"] + \
+        framing_headers + b"\r\n"
     pieces = [body[i:i + 1] for i in range(len(body))] if answer["every"] else [body]
-    for piece in pieces:
-        time.sleep(answer["every"])
-        conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if framing == "chunked" else piece)
-    if framing == "chunked":
-        conn.sendall(b"0\r\n\r\n")
+    framed = [b"%x\r\n%s\r\n" % (len(piece), piece) if framing == "chunked" else piece for piece in pieces if piece]
+    framed += [b"0\r\n\r\n"] if framing == "chunked" else []
+    if not answer["every"]:
+        conn.sendall(head + b"".join(framed))  # one write: no Nagle delay on loopback
+    else:
+        conn.sendall(head)
+        for piece in framed:
+            time.sleep(answer["every"])
+            conn.sendall(piece)
     return framing in ("length", "chunked")
 
 
