@@ -437,17 +437,17 @@ class Api:
         elapsed_ms = round((time.monotonic() - started) * 1000)
         outcome = f"-> {reply.status}" if reply else f"failed: {error}"
         self.log.debug(f"GET {urlsplit(base).netloc} {endpoint} {sorted(params.items())} {outcome} in {elapsed_ms} ms")
-        if reply and decode(reply).lossy:
+        decoded = decode(reply) if reply else None  # redacted as decoded, before JSON's escapes
+        if decoded and decoded.lossy:
             self.log.debug(f"its bytes (no charset reads them): {ascii(REDACT(reply.body.decode('latin-1')))}")
         if not self.tracer:
             return
         record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "base": base, "endpoint": endpoint,
                   "params": {k: str(v) for k, v in params.items()}, "ms": elapsed_ms}
         if reply:
-            text, charset, lossy = decode(reply)  # redacted as decoded, before JSON's escapes
-            record.update(status=reply.status, content_type=reply.content_type, charset=charset,
-                          text=REDACT(text[:Tracer.TEXT_CAP]))
-            if lossy:
+            record.update(status=reply.status, content_type=reply.content_type, charset=decoded.charset,
+                          text=REDACT(decoded.text[:Tracer.TEXT_CAP]))
+            if decoded.lossy:
                 record["bytes"] = REDACT(reply.body.decode("latin-1"))  # one character per byte, for the maintainer
         elif isinstance(error, TransportError):
             record.update(status=None, error={"said": error.said, "sent": error.sent, "tag": error.tag})
