@@ -1,9 +1,10 @@
 """Every trace in tests/traces/ replays, through `responses`, to the outcome it recorded.
 
 A trace is what `--trace FILE` writes: per run a `run` line (the command line and base URLs), one `exchange` line
-per HTTP exchange (endpoint, parameters without the key, status, content type, the answer's text, or the transport
-error), and an `outcome` line (exit code and JSON line). To turn a real run into a regression test, copy its trace
-here; if the parser read it wrongly, fix the parser and correct the `outcome` line (reference/response-shapes.md).
+per HTTP exchange (endpoint, parameters without the key, status, content type, the charset that read the answer and
+its text, its bytes too when no charset could read it, or the transport error), and an `outcome` line (exit code
+and JSON line). To turn a real run into a regression test, copy its trace here; if the parser read it wrongly, fix
+the parser and correct the `outcome` line (reference/response-shapes.md).
 """
 import json
 import re
@@ -78,8 +79,15 @@ class Replay:
             return requests.exceptions.ConnectionError(f"the trace has no exchange for {endpoint} {params}")
         if exchange.get("status") is None:
             return as_exception(exchange.get("error", {}))
-        return exchange["status"], {"Content-Type": exchange.get("content_type") or ""}, \
-            exchange.get("text", "").encode("utf-8")
+        return exchange["status"], {"Content-Type": exchange.get("content_type") or ""}, recorded_body(exchange)
+
+
+def recorded_body(exchange):
+    """The answer's bytes: as recorded for one no charset could read, else its text in the charset that read it
+    (traces from before charsets were recorded: UTF-8)."""
+    if "bytes" in exchange:
+        return exchange["bytes"].encode("latin-1")
+    return exchange.get("text", "").encode(exchange.get("charset") or "utf-8")
 
 
 def compared(line):

@@ -6,6 +6,7 @@ an order's data, and a code comes only from an SMS text or a code field inside t
 """
 from __future__ import annotations
 
+import codecs
 import collections
 import json
 import math
@@ -17,6 +18,8 @@ from .output import Failure, excerpt
 Reply = collections.namedtuple("Reply", "status reason content_type body")  # one HTTP answer, body in bytes
 # unwrapped: the payload came from under data/result/body (or is a list, or a text answer), not the envelope itself
 Answer = collections.namedtuple("Answer", "payload unwrapped")
+# text as decoded, the codec that read it, and lossy: no charset read every byte (the text holds U+FFFD)
+Decoded = collections.namedtuple("Decoded", "text charset lossy")
 # said_received: the order's state says received/success but no SMS or code could be read (payload kept to show it)
 SmsState = collections.namedtuple("SmsState", "code sms closed said_received texts payload",
                                   defaults=(None, None, False, False, (), None))
@@ -50,6 +53,9 @@ MESSAGE_KINDS = (  # in order; each pattern is searched in at most the first 500
     ("not_found", r"\b(order|activation)\b[^.\n]{0,20}not[ _-]?found|no such (order|activation)|no[ _-]?activation"
                   r"|(invalid|wrong|unknown) (order|activation)|订单不存在"),
 )
+BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # UTF-32's first: FF FE 00 00 starts FF FE
+ANY_BYTES = ("iso8859-1", "cp1252")
 CLOSED_WORDS = r"cancel+ed|expired|closed|finished|completed|refunded|timed[ _-]?out"
 NOT_CLOSED = r"\b(cannot|can't|can ?not|unable|not allowed|failed|refuse\w*|temporar\w*|maintenance)\b"
 
@@ -150,10 +156,40 @@ def raise_if_flagged(answer):
 
 
 def decode(reply):
+    """The answer's text in the charset it is in: a BOM, else the declared charset, then UTF-8, then GB18030; lossy
+    (and so never a source of a code) only when none of them reads every byte."""
+    for charset in charsets_to_try(reply):
+        try:
+            return Decoded(reply.body.decode(charset), charset, False)
+        except (ValueError, LookupError):  # UnicodeError is a ValueError; a codec that is no text encoding
+            continue
+    return Decoded(reply.body.decode("utf-8", "replace"), "utf-8", True)
+
+
+def charsets_to_try(reply):
+    """A BOM (or JSON's UTF-16/32 NUL pattern) is the answer's charset; else the declared one, then UTF-8 and
+    GB18030; a declared charset that accepts any bytes (Latin-1) only after those: it cannot tell mojibake."""
+    body = reply.body
+    for bom, charset in BOMS:
+        if body.startswith(bom):
+            return [charset]
+    sniffed = json.detect_encoding(body[:4])
+    declared = declared_charset(reply.content_type)
+    charsets = [sniffed] if sniffed != "utf-8" else []
+    charsets += [declared] if declared and declared not in ANY_BYTES else []
+    return charsets + ["utf-8", "gb18030"] + ([declared] if declared in ANY_BYTES else [])
+
+
+def declared_charset(content_type):
+    """The Content-Type's charset as a Python codec name (GBK and GB2312 read as GB18030, their superset), or None."""
+    match = re.search(r"(?i)\bcharset\s*=\s*[\"']?([\w.:-]+)", content_type or "")
+    if not match:
+        return None
     try:
-        return reply.body.decode("utf-8")  # JSON is UTF-8 even when the server names no charset
-    except UnicodeDecodeError:
-        return reply.body.decode("latin-1")
+        name = codecs.lookup(match.group(1)).name
+    except LookupError:
+        return None
+    return "gb18030" if name in ("gbk", "gb2312") else name
 
 
 def looks_like_html(reply, text):
@@ -213,10 +249,14 @@ def http_failure(reply, decoded, text):
 
 def read_answer(reply, free_text=False):
     """A Reply -> Answer, or a Failure whose kind says what went wrong; free_text: see read_text_answer."""
-    text = decode(reply)
+    text, _, lossy = decode(reply)
     if looks_like_html(reply, text) and reply.status != 401:  # a 401 page is still a refused key
         raise Failure("api", f"an HTML page answered instead of JSON (HTTP {reply.status}: a block page, a captive "
                       f"portal or the site's error page): {excerpt(re.sub(r'<[^>]*>', ' ', text[:4000]))!r}", reason="html")
+    if lossy:  # misread text can hide what it says ("暂无短信" -> mojibake) and show digits that are no code
+        raise Failure("api", f"the platform's answer is in no charset that could be read (declared: "
+                      f"{declared_charset(reply.content_type) or 'none'}; -v or --trace keep its bytes): "
+                      f"{excerpt(text)!r}", reason="unreadable")
     decoded = parse_json(text)
     if decoded is None and reply.status < 400 and text.strip():
         return Answer(read_text_answer(text, free_text), True)
@@ -316,7 +356,7 @@ def purchase_in(reply):
     """An order id and a number in a buy-service answer that was read as a refusal (a success in a shape we misread
     must not lose an order), or None."""
     try:
-        decoded = json.loads(decode(reply), parse_constant=lambda name: None)
+        decoded = json.loads(decode(reply).text, parse_constant=lambda name: None)
     except (ValueError, RecursionError):
         return None
     if not isinstance(decoded, dict):

@@ -13,7 +13,7 @@ import socket
 import ssl
 import threading
 import time
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -22,7 +22,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, LocationParseError, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
-from .answers import Reply, purchase_in
+from .answers import Reply, decode, purchase_in
 from .config import shown_proxy, site_key_variable
 from .output import REDACT, Failure, Tracer, excerpt
 from .platform import Kind, kind_of, module_for, protocol_of
@@ -62,7 +62,9 @@ class Watchdog:
             if generation != self.generation:
                 return
             self.expired = True
-            sock = getattr(self.connection, "sock", None)
+            # an answer that closes its connection (Connection: close, HTTP/1.0, no length) took the socket from
+            # the connection as it began (connection.sock is None then): the one noted at connect() is shut instead
+            sock = getattr(self.connection, "sock", None) or getattr(self.connection, "smsonline_socket", None)
             if sock is not None:
                 with contextlib.suppress(OSError):
                     socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's: SSLSocket's touches TLS state
@@ -90,6 +92,7 @@ class _TrackedConnection:
         except Exception as exc:
             exc.smsonline_before_send = True
             raise
+        self.smsonline_socket = self.sock
 
     def request(self, *args, **kwargs):
         try:
@@ -219,6 +222,44 @@ def causes(exc):
     return found
 
 
+class OffSiteRedirect(Exception):
+    """A redirect to another scheme, host or port: following it would carry the key (apiKey) there."""
+
+    def __init__(self, target):
+        super().__init__(target)
+        self.target = target
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url):
+    """(scheme, host, port) of a URL; a port that cannot be read is an origin of its own."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = "unreadable"
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), port or DEFAULT_PORTS.get(scheme)
+
+
+def refuse_off_site_redirects(response, *args, **kwargs):
+    """A response hook: a redirect that leaves the site is closed and raised, never followed."""
+    if response.is_redirect:
+        target = urljoin(response.url, response.headers["Location"])
+        if origin(target) != origin(response.url):
+            response.close()
+            raise OffSiteRedirect(shown_base(target))
+    return response
+
+
+def shown_base(url):
+    """Where a redirect points, as the base URL to configure: no credentials, and no query (it may hold the key)."""
+    parts = urlsplit(url)
+    return excerpt(f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path.split('/virtual-number/')[0]}", 200)
+
+
 def nothing_was_sent(exc):
     """True only when the failure proves the request never left: DNS, refused, connect timeout, an unreachable
     proxy or a TLS handshake failure (all raised by connect()). Anything later may have reached the server."""
@@ -235,11 +276,15 @@ def tls_detail(exc):
     return excerpt(exc, 80)
 
 
+def cut_at_cap(cap, sent):
+    return TransportError(f"no complete answer within {cap:.3g}s", sent, "slow")
+
+
 def transport_error(exc, expired, cap):
     """A requests exception -> TransportError with a short description a person can act on."""
     sent = not nothing_was_sent(exc)
     if expired:
-        return TransportError(f"no complete answer within {cap:.3g}s", sent, "slow")
+        return cut_at_cap(cap, sent)
     if isinstance(exc, requests.exceptions.ProxyError):
         return TransportError(f"proxy failed ({excerpt(exc, 100)})", sent, "proxy")
     if isinstance(exc, requests.exceptions.ConnectTimeout):
@@ -275,6 +320,7 @@ def next_step(tag, base, config):
         "no_key": f"set {site_key_variable(base)} or SMSONLINE_API_KEY",
         "no_operation": "another site, whose protocol has it, may do it",
         "html": "something other than the API answered (a block page or captive portal): try --proxy, or run `doctor`",
+        "moved": "set --base-url or SMSONLINE_BASE_URLS to the new address once you know it is the platform's own",
     }
     return steps.get(tag, "-v shows the answer; try again later")
 
@@ -368,13 +414,19 @@ class Api:
                     response = self.session.get(
                         protocol_of(base)[1] + path, params={**query, module.KEY_PARAM: key}, stream=True,
                         allow_redirects=self.adapter.kind is Kind.READ,  # one intent, one request where money moves
+                        hooks={"response": refuse_off_site_redirects},
                         timeout=(min(self.config.connect_timeout, cap), min(self.config.read_timeout, cap)),
                         proxies={"http": self.config.proxy, "https": self.config.proxy} if self.config.proxy else None)
                     with contextlib.closing(response):
                         reply = Reply(response.status_code, response.reason, response.headers.get("Content-Type", ""),
                                       read_capped(response))
+                    if WATCHDOG.expired:  # an answer that ends with its connection ends alike when cut at the cap
+                        raise cut_at_cap(cap, True)
                 except requests.exceptions.RequestException as exc:
                     raise transport_error(exc, WATCHDOG.expired, cap) from None
+                except OffSiteRedirect as moved:
+                    raise Failure("api", f"moved to {moved.target}: update the base URL (a redirect to another site "
+                                  "is not followed: it would carry the key there)", reason="moved") from None
         except (TransportError, Failure) as problem:
             self.traced(base, path, query, started, error=problem)
             raise
@@ -390,13 +442,18 @@ class Api:
         endpoint = path.rsplit("/", 1)[-1] or params.get("action", "")
         self.log.debug(f"GET {urlsplit(protocol_of(base)[1]).netloc} {endpoint} {sorted(params.items())} {outcome} "
                        f"in {elapsed_ms} ms")
+        decoded = decode(reply) if reply else None  # redacted as decoded, before JSON's escapes
+        if decoded and decoded.lossy:
+            self.log.debug(f"its bytes (no charset reads them): {ascii(REDACT(reply.body.decode('latin-1')))}")
         if not self.tracer:
             return
         record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "base": base, "endpoint": endpoint,
                   "params": {k: str(v) for k, v in params.items()}, "ms": elapsed_ms}
         if reply:
-            record.update(status=reply.status, content_type=reply.content_type,  # redacted raw: escapes vary
-                          text=REDACT(reply.body[:Tracer.TEXT_CAP].decode("utf-8", "replace")))
+            record.update(status=reply.status, content_type=reply.content_type, charset=decoded.charset,
+                          text=REDACT(decoded.text[:Tracer.TEXT_CAP]))
+            if decoded.lossy:
+                record["bytes"] = REDACT(reply.body.decode("latin-1"))  # one character per byte, for the maintainer
         elif isinstance(error, TransportError):
             record.update(status=None, error={"said": error.said, "sent": error.sent, "tag": error.tag})
         else:

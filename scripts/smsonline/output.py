@@ -65,7 +65,8 @@ def as_failure(exc):
 
 
 class Redactor:
-    """Removes every API key, as typed and URL-encoded, from text that leaves the process."""
+    """Removes every API key, as typed, encoded or escaped, from text that leaves the process (decoded text: an
+    answer is redacted once read in its charset)."""
 
     def __init__(self):
         self.secrets, self.pattern, self.longest = (), None, 0
@@ -82,16 +83,20 @@ class Redactor:
         return self.pattern.sub("***", text) if self.pattern else text
 
 
+KEY_GAP = r"(?:\x00|\\u0000)*"  # between a key's characters: NULs, raw or JSON-escaped, of UTF-16/32 read as bytes
+
+
 def key_pattern(key):
     """A key as typed, or with any character percent-encoded (%2D, %2d), JSON-escaped (\\/, \\u002f) or, for a
-    space, "+": a platform may echo the key back in any of these."""
+    space, "+", and with NULs between its characters (UTF-16 or UTF-32 read byte by byte): a platform may echo the
+    key back in any of these."""
     def forms(char):
         encoded = "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
         options = [re.escape(char), re.escape(encoded), re.escape(f"\\u{ord(char):04x}"), f"&#0*{ord(char)};",
                    f"&#x0*{ord(char):x};"]
         options += {"/": [re.escape("\\/")], " ": [r"\+"], "+": [" "]}.get(char, [])
         return "(?:" + "|".join(options) + ")"
-    return "".join(forms(char) for char in key)
+    return KEY_GAP.join(forms(char) for char in key)
 
 
 REDACT = Redactor()  # one run, one set of keys: main() sets them before anything can print or record

@@ -114,7 +114,10 @@ def read(op, reply, order=None, code_regex=None, seen=()):
     """A Reply -> the common shape for op, or a Failure. For PRODUCTS, `order` may give the asked
     {"country", "service"}; without it the answer must hold one country and one service."""
     refuse_missing(op)
-    text = decode(reply).strip()
+    text, _, lossy = decode(reply)
+    text = text.strip()
+    if lossy:  # misread text can hide what it says and show digits that are no code
+        raise unreadable(text)
     raise_for_http(reply, text)
     if not text:
         return empty_answer(op, reply)
