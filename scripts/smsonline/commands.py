@@ -217,6 +217,10 @@ def forget(ctx, ref):
     if not order or order["state"] not in OPEN_STATES:
         listed = ", ".join(reference(o) for o in ctx.store.orders(OPEN_STATES)) or "none"
         raise Failure("usage", f"{ref!r} is not an open order or purchase in the ledger (open: {listed}).")
+    if order["state"] == "waiting":  # its cancel can be sent: forgetting it would leave a number held, unseen
+        raise Failure("usage", f"order {order['order_id']} is waiting for its SMS: `cancel --id {order['order_id']}` "
+                      "frees it (and refunds it); only an order that cannot be settled from here is forgotten.",
+                      **public_order(order))
     ctx.store.update(order, state="forgotten", note=f"forgotten by hand (was {order['state']})")
     return {"status": "forgotten", **public_order(order)}
 

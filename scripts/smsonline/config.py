@@ -11,6 +11,7 @@ import types
 from .output import Failure
 
 SKILL_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+USER_ENV_FILE = os.path.join(SKILL_DIR, ".env")  # the user's own settings: their limits hold whatever else is set
 DEFAULT_BASE_URLS = ("https://premium.smsonline.cloud/api/v1", "https://smsonline.io/api/v1")
 SANDBOX_KEY = "test-key-sandbox"
 KEY_VARIABLE = "SMSONLINE_API_KEY"
@@ -39,9 +40,10 @@ class Config(types.SimpleNamespace):
 class Settings(dict):
     """The environment over the .env file, remembering where each value came from."""
 
-    def __init__(self, environ, from_file, env_file):
+    def __init__(self, environ, from_file, env_file, user_file=None):
         super().__init__({**from_file, **environ})
         self.environ, self.from_file, self.env_file = environ, from_file, env_file
+        self.user_file = user_file if user_file is not None else {}
 
     def source(self, name):
         return "environment" if name in self.environ else self.env_file
@@ -55,16 +57,24 @@ class Settings(dict):
 
 
 def read_settings(environ):
-    """The process environment over the skill's ``.env`` (never an upward search)."""
+    """The process environment over the skill's ``.env``, or the file SMSONLINE_ENV_FILE names (never an upward
+    search). The skill's own .env is read in any case: the user's limits there hold, whatever file is named."""
     named = environ.get("SMSONLINE_ENV_FILE")
-    env_file = os.path.expanduser(named) if named else os.path.join(SKILL_DIR, ".env")
+    env_file = os.path.expanduser(named) if named else USER_ENV_FILE
     readable = os.path.exists(env_file) and not os.path.isdir(env_file)  # /dev/null counts: "no settings"
     if named and not readable:
         raise Failure("config", f"SMSONLINE_ENV_FILE names {env_file}, which is not a readable file.")
-    if not readable or os.stat(env_file).st_size == 0:
-        return Settings(environ, {}, env_file)
+    from_file = values_in(env_file) if readable else {}
+    user_file = from_file if env_file == USER_ENV_FILE else values_in(USER_ENV_FILE) if os.path.isfile(USER_ENV_FILE) \
+        else {}
+    return Settings(environ, from_file, env_file, user_file)
+
+
+def values_in(env_file):
+    if os.stat(env_file).st_size == 0:
+        return {}
     from dotenv import dotenv_values  # only when there is a file to read: it is start-up time otherwise
-    return Settings(environ, {k: v for k, v in dotenv_values(env_file).items() if v is not None}, env_file)
+    return {k: v for k, v in dotenv_values(env_file).items() if v is not None}
 
 
 # [a protocol prefix: platform.FORCING_PREFIXES] scheme, host, port, path
@@ -171,7 +181,28 @@ def user_limit(settings, name, flag_value=None):
     """A spending limit: the lowest of its flag, its variable in the environment and in the .env file. Each may lower
     the user's limit, none can raise it (an agent may set a flag or a variable; the .env file is the user's)."""
     return lowest(flag_value, *(setting(None, source, name, positive_number)
-                                for source in (settings.environ, settings.from_file)))
+                                for source in (settings.environ, settings.from_file, settings.user_file)))
+
+
+def account_home():
+    """The account's home folder, from the system's user database: HOME in the environment does not move it."""
+    try:
+        import pwd
+        return pwd.getpwuid(os.getuid()).pw_dir
+    except (ImportError, KeyError):
+        return os.path.expanduser("~")
+
+
+def users_state_dir(settings):
+    """The ledger that purchases must be recorded in. While the user's own .env sets a limit, it is that file's
+    SMSONLINE_STATE_DIR, else ~/.smsonline of the account: neither the environment, another env file, HOME nor a
+    flag moves it (the money already spent must count). Otherwise SMSONLINE_STATE_DIR, else ~/.smsonline."""
+    limited = any(name.startswith(("SMSONLINE_MAX_PRICE", "SMSONLINE_DAILY_BUDGET")) and value
+                  for name, value in settings.user_file.items())
+    if limited:
+        return os.path.expanduser(settings.user_file.get("SMSONLINE_STATE_DIR") or
+                                  os.path.join(account_home(), ".smsonline"))
+    return os.path.expanduser(settings.get("SMSONLINE_STATE_DIR") or "~/.smsonline")
 
 
 def clean_base_url(url):
@@ -212,14 +243,15 @@ def proxy_in_effect(args, settings, environ):
 def load_config(args, environ):
     settings = read_settings(environ)
     urls = args.base_url or [u for u in settings.get("SMSONLINE_BASE_URLS", "").split(",") if u.strip()]
-    user_state_dir = settings.get("SMSONLINE_STATE_DIR") or "~/.smsonline"
+    user_state_dir = users_state_dir(settings)
     proxy, proxy_source = proxy_in_effect(args, settings, environ)
     seconds = bounded_seconds()
     config = Config(
         settings=settings, keys={} if args.sandbox else checked_keys(settings),
         base_urls=[clean_base_url(u) for u in (urls or DEFAULT_BASE_URLS)],
-        proxy=proxy, proxy_source=proxy_source, state_dir=os.path.expanduser(args.state_dir or user_state_dir),
-        user_state_dir=os.path.expanduser(user_state_dir),
+        proxy=proxy, proxy_source=proxy_source,
+        state_dir=os.path.expanduser(args.state_dir or settings.get("SMSONLINE_STATE_DIR") or user_state_dir),
+        user_state_dir=user_state_dir,
         connect_timeout=setting(args.connect_timeout, settings, "connect_timeout", seconds, 5.0),
         read_timeout=setting(args.read_timeout, settings, "read_timeout", seconds, 15.0),
         max_price=user_limit(settings, "max_price", getattr(args, "max_price", None)),

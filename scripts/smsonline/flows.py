@@ -139,10 +139,11 @@ def in_the_users_ledger(config):
     The sandbox spends nothing, so its rehearsals may keep a ledger anywhere."""
     if config.sandbox or os.path.realpath(config.state_dir) == os.path.realpath(config.user_state_dir):
         return
-    raise Failure("usage", f"--state-dir cannot move the ledger of a purchase: the money spent and the open orders "
-                  f"that the user's limits and the one-open-order rule count are in {config.user_state_dir}. Buy "
-                  "without --state-dir (only the user moves the ledger, with SMSONLINE_STATE_DIR), or rehearse with "
-                  "--sandbox.", state_dir=config.state_dir, user_state_dir=config.user_state_dir)
+    raise Failure("usage", f"a purchase is recorded only in the user's ledger, {config.user_state_dir}, where the "
+                  "money spent and the open orders that the user's limits and the one-open-order rule count are; "
+                  f"this run's ledger is {config.state_dir}. Buy without --state-dir (and without an SMSONLINE_STATE_DIR, "
+                  "SMSONLINE_ENV_FILE or HOME of your own: only the user moves the ledger, in the skill's .env), or "
+                  "rehearse with --sandbox.", state_dir=config.state_dir, user_state_dir=config.user_state_dir)
 
 
 def within_budget(ctx, limits, price, known=False):

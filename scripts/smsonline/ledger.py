@@ -222,11 +222,14 @@ class Store:
         platform may charge them all the same. With only_test, those bought with --test alone; with counts, those
         whose base URL it accepts (the sites that share a currency and a budget)."""
         spent = held = 0.0
-        for order in self.orders(SPENT_STATES + HELD_STATES):
+        for order in self.orders(SPENT_STATES + HELD_STATES + ("forgotten",)):
+            if order["state"] == "forgotten" and not order["code"]:
+                continue  # settled by hand on the website, without its code: nothing spent here (one that had its
+                # code was used, and stays spent)
             if only_test and not order["test"] or not order["price"] or since and order["created_at"] < since or \
                     counts and not counts(order["base_url"]):
                 continue
-            if order["state"] in SPENT_STATES:
+            if order["state"] in SPENT_STATES + ("forgotten",):
                 spent += order["price"]
             else:
                 held += order["price"]

@@ -94,7 +94,8 @@ def key_pattern(key):
         encoded = "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
         options = [re.escape(char), re.escape(encoded), re.escape(f"\\u{ord(char):04x}"), f"&#0*{ord(char)};",
                    f"&#x0*{ord(char):x};"]
-        options += {"/": [re.escape("\\/")], " ": [r"\+"], "+": [" "]}.get(char, [])
+        options += {"/": [re.escape("\\/")], " ": [r"\+"], "+": [" "], '"': [re.escape('\\"')],
+                    "\\": [re.escape("\\\\")]}.get(char, [])  # JSON's own escapes of / " and \\
         return "(?:" + "|".join(options) + ")"
     return KEY_GAP.join(forms(char) for char in key)
 
