@@ -282,7 +282,7 @@ def bought_at_some_site(ctx, args):
                 return buy_number(ctx, what, args)
         except Failure as failure:
             failure.attempts = attempts = attempts + [a for a in failure.attempts if a not in attempts]
-            provably_not_bought = failure.reason == "skip_site" or failure.kind in NEXT_SITE_KINDS and \
+            provably_not_bought = failure.reason in ("skip_site", "refused") or failure.kind in NEXT_SITE_KINDS and \
                 failure.reason != "uncertain" and not (getattr(failure, "reply", None) and purchase_in(failure.reply))
             if not provably_not_bought:
                 raise

@@ -91,7 +91,7 @@ def resolve(ctx, kind, text, base=None):
     if text.isascii() and text.isdigit():
         return text
     items = catalog(ctx, kind, base)
-    hits = matches(items, kind, text)
+    hits = [item for item in items if item["id"] == text] or matches(items, kind, text)  # a site's own id ("tg")
     if len(hits) == 1:
         return hits[0]["id"]
     if hits:

@@ -1,0 +1,204 @@
+"""The money path on an sms-activate site (handler_api.php), through the same flows as SMSOnline: the code from
+STATUS_OK, 6 only for a code, 8 for every order not used, a dropped getNumber never bought again, ids and lists per
+site, --test refused, wait --next asking for another SMS, and a dead SMSOnline base handing over to such a site."""
+import pytest
+import requests
+import responses
+from responses import matchers, registries
+
+import fakes
+from support import KEY, PRIMARY
+
+SITE = "https://sa.example.test/stubs/handler_api.php"
+ordered = responses.activate(assert_all_requests_are_fired=True, registry=registries.OrderedRegistry)
+activate = responses.activate(assert_all_requests_are_fired=True)
+BUY = ("buy", "--country", "0", "--service", "tg")
+RECEIVE = ("receive", "--country", "0", "--service", "tg", "--timeout", "2", "--interval", "1")
+COUNTRIES = {"0": {"id": 0, "rus": "Россия", "eng": "Russia", "chn": "俄罗斯"},
+             "3": {"id": 3, "rus": "Китай", "eng": "China", "chn": "中国"}}
+PRICES = {"0": {"tg": {"cost": 12.5, "count": 40}}}
+SERVICES = {"status": "success", "services": [{"code": "tg", "name": "Telegram"}, {"code": "wx", "name": "WeChat"}]}
+
+
+@pytest.fixture
+def site(env):
+    env["SMSONLINE_BASE_URLS"] = SITE
+    return SITE
+
+
+def action(name, body, http_status=200, **params):
+    """One answer of the site to one action (the key is sent as api_key)."""
+    query = {"api_key": KEY, "action": name, **{k: str(v) for k, v in params.items()}}
+    kwargs = {"json": body} if isinstance(body, (dict, list)) else {"body": body}
+    return responses.get(SITE, status=http_status, match=[matchers.query_param_matcher(query)], **kwargs)
+
+
+def listed():
+    action("getServicesList", SERVICES)  # "tg" is looked up in the site's own list: its ids are not digits
+    action("getPrices", PRICES, service="tg", country="0")  # the price, for the ledger's spending
+
+
+def bought(order_id="7001", number="79161234567"):
+    listed()
+    action("getNumber", f"ACCESS_NUMBER:{order_id}:{number}", service="tg", country="0")
+    action("getCountries", COUNTRIES)  # the number's country, from the site's own list
+
+
+def sent_statuses():
+    return [c.request.url.split("status=")[1][:1] for c in responses.calls if "setStatus" in c.request.url]
+
+
+@ordered
+def test_receive_takes_the_code_from_status_ok_and_completes_with_6(cli, site, store):
+    bought()
+    action("getStatus", "STATUS_WAIT_CODE", id="7001")
+    action("getStatus", "STATUS_OK:Your Telegram code is 482-913", id="7001")
+    action("setStatus", "ACCESS_ACTIVATION", id="7001", status="6")
+    run = cli(*RECEIVE)
+    assert (run.code, run.line["code"], run.line["finished"]) == (0, "482913", True)
+    assert (run.line["number"], run.line["dial_code"], run.line["national_number"], run.line["region"]) == \
+        ("+79161234567", "7", "9161234567", "RU")
+    assert sent_statuses() == ["6"] and store.order("7001")["state"] == "finished"
+
+
+@ordered
+def test_a_timeout_cancels_with_8_and_never_sends_6(cli, site, store):
+    bought()
+    for _ in range(3):  # at once, after 1 s, at the deadline
+        action("getStatus", "STATUS_WAIT_CODE", id="7001")
+    action("setStatus", "ACCESS_CANCEL", id="7001", status="8")
+    run = cli(*RECEIVE)
+    assert (run.code, run.kind, run.line["order_status"]) == (1, "timeout", "cancelled")
+    assert sent_statuses() == ["8"]
+
+
+@ordered
+def test_an_early_cancel_refusal_waits_for_cleanup_and_says_when(cli, site, store):
+    bought()
+    for _ in range(3):  # at once, after 1 s, at the deadline
+        action("getStatus", "STATUS_WAIT_CODE", id="7001")
+    action("setStatus", "EARLY_CANCEL_DENIED", id="7001", status="8")
+    action("getStatus", "STATUS_WAIT_CODE", id="7001")  # the refusal is checked against the order's state
+    run = cli(*RECEIVE)
+    assert (run.code, run.kind, run.line["order_status"]) == (1, "timeout", "cancelling") and run.line["cancel_after"]
+    action("setStatus", "ACCESS_CANCEL", id="7001", status="8")
+    assert cli("cleanup", "--all").code == 0 and store.order("7001")["state"] == "cancelled"
+
+
+@ordered
+def test_a_cancel_refused_because_the_sms_came_gives_the_code(cli, site, store):
+    bought()
+    for _ in range(3):  # at once, after 1 s, at the deadline
+        action("getStatus", "STATUS_WAIT_CODE", id="7001")
+    action("setStatus", "BAD_STATUS", id="7001", status="8")
+    action("getStatus", "STATUS_OK:55821", id="7001")
+    action("setStatus", "ACCESS_ACTIVATION", id="7001", status="6")
+    run = cli(*RECEIVE)
+    assert (run.code, run.line["code"]) == (0, "55821") and sent_statuses() == ["8", "6"]
+
+
+@ordered
+def test_a_platform_cancel_is_a_closed_order(cli, site, store):
+    bought()
+    action("getStatus", "STATUS_CANCEL", id="7001")
+    action("setStatus", "STATUS_CANCEL", id="7001", status="8")  # the cancel to be sure: already closed
+    run = cli(*RECEIVE)
+    assert (run.code, run.kind, run.line["order_status"]) == (3, "order_closed", "closed")
+
+
+@pytest.mark.parametrize("answer", [requests.exceptions.ConnectionError("reset after send"), "ERROR_SQL",
+                                    "<html>502 Bad Gateway</html>"])
+@activate
+def test_a_dropped_or_unreadable_get_number_is_never_bought_again(cli, site, store, answer):
+    listed()
+    action("getNumber", answer, http_status=502 if isinstance(answer, str) and answer.startswith("<") else 200,
+           service="tg", country="0")
+    run = cli(*BUY)
+    assert (run.code, run.kind) in ((3, "api"), (4, "network"))
+    assert len([c for c in responses.calls if "getNumber" in c.request.url]) == 1  # never retried
+    assert [o["state"] for o in store.orders()] == ["unknown"]
+    with responses.RequestsMock() as mock:  # and the next buy buys nothing while it may exist
+        mock.get(SITE, json=PRICES, match=[matchers.query_param_matcher({"api_key": KEY, "action": "getPrices",
+                                                                         "service": "tg", "country": "0"})])
+        assert cli(*BUY).kind == "open_order"
+
+
+@pytest.mark.parametrize("token, kind", [("NO_NUMBERS", "no_numbers"), ("NO_BALANCE", "balance"),
+                                         ("BAD_KEY", "auth"), ("WRONG_MAX_PRICE:12.5", "budget")])
+@activate
+def test_refusals_buy_nothing(cli, site, store, token, kind):
+    listed()
+    action("getNumber", token, service="tg", country="0")
+    run = cli(*BUY)
+    assert (run.code, run.kind) == (3, kind) and store.orders() == []
+
+
+def test_test_mode_is_refused_before_anything_is_bought(cli, site, store):
+    with responses.RequestsMock():  # a "test" purchase there would be real: nothing may be sent
+        run = cli(*BUY, "--test")
+    assert (run.code, run.kind) == (2, "usage") and "no test mode" in run.line["error"]["message"]
+
+
+@ordered
+def test_wait_next_asks_for_another_sms_with_3_and_takes_only_a_new_code(cli, site, store):
+    bought()
+    action("getStatus", "STATUS_OK:482913", id="7001")
+    assert cli("receive", "--country", "0", "--service", "tg", "--no-finish").line["code"] == "482913"
+    action("setStatus", "ACCESS_RETRY_GET", id="7001", status="3")
+    action("getStatus", "STATUS_WAIT_RETRY:482913", id="7001")
+    action("getStatus", "STATUS_OK:482913", id="7001")  # the old code again: not new
+    action("getStatus", "STATUS_OK:771204", id="7001")
+    run = cli("wait", "--id", "7001", "--next", "--interval", "1")
+    assert run.line["code"] == "771204" and sent_statuses() == ["3"]
+
+
+@ordered
+def test_names_resolve_in_the_sites_own_lists(cli, site, store):
+    action("getCountries", COUNTRIES)
+    action("getServicesList", SERVICES)
+    action("getPrices", {"3": {"wx": {"cost": 20, "count": 4}}}, service="wx", country="3")
+    action("getNumber", "ACCESS_NUMBER:7002:8613800001549", service="wx", country="3")
+    run = cli("buy", "--country", "中国", "--service", "微信")
+    assert (run.code, run.line["country_id"], run.line["service_id"], run.line["region"]) == (0, "3", "wx", "CN")
+
+
+@ordered
+def test_a_dead_smsonline_base_hands_over_to_an_sms_activate_site_in_one_receive(cli, env, store):
+    env["SMSONLINE_BASE_URLS"] = f"{PRIMARY},{SITE}"
+    fakes.add("get-countries", fakes.refused())  # SMSOnline: unreachable, so nothing can have been sold there
+    action("getCountries", COUNTRIES)
+    listed()
+    action("getNumber", "ACCESS_NUMBER:7003:79161234567", service="tg", country="0")
+    action("getStatus", "STATUS_OK:Telegram code 55821", id="7003")
+    action("setStatus", "ACCESS_ACTIVATION", id="7003", status="6")
+    run = cli("receive", "--country", "Russia", "--service", "Telegram")
+    assert (run.code, run.line["code"], run.line["base_url"]) == (0, "55821", SITE)
+
+
+def test_ids_given_on_the_command_line_do_not_cross_to_another_protocol(cli, env, store):
+    env["SMSONLINE_BASE_URLS"] = f"{PRIMARY},{SITE}"
+    with responses.RequestsMock() as mock:
+        mock.get(fakes.url("buy-service"), body=fakes.refused())
+        run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
+    assert (run.code, run.kind) == (4, "network")  # the sms-activate site was not asked: id 1 means another country
+    assert all("handler_api" not in c.request.url for c in mock.calls)
+
+
+@activate
+def test_a_general_price_limit_is_not_applied_to_another_currency(cli, site, env, store):
+    env["SMSONLINE_MAX_PRICE"] = "0.5"  # in SMSOnline's currency: this site prices in its own
+    run = cli(*BUY)
+    assert (run.code, run.kind) == (3, "budget") and "SMSONLINE_MAX_PRICE_SA_EXAMPLE_TEST" in run.line["error"]["message"]
+
+
+@activate
+def test_a_sites_own_price_limit_is_sent_as_max_price(cli, site, env, store):
+    env["SMSONLINE_MAX_PRICE_SA_EXAMPLE_TEST"] = "15"
+    listed()
+    action("getNumber", "ACCESS_NUMBER:7004:79161234567", service="tg", country="0", maxPrice="15")
+    action("getCountries", COUNTRIES)
+    run = cli(*BUY)
+    assert (run.code, run.line["price"]) == (0, 12.5)
+
+
+
