@@ -3,7 +3,8 @@
 
 It serves the six /api/v1/virtual-number/ endpoints with an apiKey check, a seeded catalogue,
 an order state machine (waiting -> received -> finished; waiting -> cancelled/refunded/closed), a balance,
-fault injection, five response shapes, and failing "fronts" placed before it in the base URL list.
+fault injection, five response shapes, and failing "fronts" placed before it in the base URL list; with
+--protocol sms-activate, the same platform speaks sms-activate's /stubs/handler_api.php instead.
 `smsonline_receive_sms.py --sandbox` starts it in a background thread.
 
 Usage:
@@ -19,9 +20,11 @@ Usage:
   python scripts/smsonline_sandbox.py --nest 100000 --fault-endpoints get-sms     # JSON nested 100000 levels deep
   python scripts/smsonline_sandbox.py --shape nested --sms-delay 5
   python scripts/smsonline_sandbox.py --fronts tls-fail,html-block,other-site     # base URLs that fail, then this one
+  python scripts/smsonline_sandbox.py --protocol sms-activate --early-cancel 120   # handler_api.php, RUB-like prices
+  python scripts/smsonline_sandbox.py --protocol sms-activate --drop-answer --fault-endpoints getNumber
 
 Control (no apiKey needed):
-  GET /sandbox/deliver?id=ORDER&text=...   delivers an SMS to an order now
+  GET /sandbox/deliver?id=ORDER&text=...   delivers an SMS to an order now (&code=... : the template with this code)
   GET /sandbox/close?id=ORDER              closes a waiting order now and refunds it, as the platform does on its own
   GET /sandbox/state                       orders, balance, calls and connection count
 """
@@ -804,7 +807,8 @@ def other_site(settings):
     scale = price_scale(settings)
     platform = Platform(api_key=settings["other_site_key"], balance=100.0 * scale, sms_delay=settings["sms_delay"],
                         price_scale=scale)
-    return Sandbox(platform, Faults(), settings["shape"], settings["host"], api=PROTOCOLS[settings["protocol"]](settings))
+    return Sandbox(platform, Faults(), settings["shape"], settings["host"],
+                   api=PROTOCOLS[settings["protocol"]](settings))
 
 
 def front_path(settings):
