@@ -3,7 +3,8 @@
 
 It serves the six /api/v1/virtual-number/ endpoints with an apiKey check, a seeded catalogue,
 an order state machine (waiting -> received -> finished; waiting -> cancelled/refunded/closed), a balance,
-fault injection, five response shapes, and failing "fronts" placed before it in the base URL list.
+fault injection, five response shapes, and failing "fronts" placed before it in the base URL list; with
+--protocol sms-activate, the same platform speaks sms-activate's /stubs/handler_api.php instead.
 `smsonline_receive_sms.py --sandbox` starts it in a background thread.
 
 Usage:
@@ -19,9 +20,11 @@ Usage:
   python scripts/smsonline_sandbox.py --nest 100000 --fault-endpoints get-sms     # JSON nested 100000 levels deep
   python scripts/smsonline_sandbox.py --shape nested --sms-delay 5
   python scripts/smsonline_sandbox.py --fronts tls-fail,html-block,other-site     # base URLs that fail, then this one
+  python scripts/smsonline_sandbox.py --protocol sms-activate --early-cancel 120   # handler_api.php, RUB-like prices
+  python scripts/smsonline_sandbox.py --protocol sms-activate --drop-answer --fault-endpoints getNumber
 
 Control (no apiKey needed):
-  GET /sandbox/deliver?id=ORDER&text=...   delivers an SMS to an order now
+  GET /sandbox/deliver?id=ORDER&text=...   delivers an SMS to an order now (&code=... : the template with this code)
   GET /sandbox/close?id=ORDER              closes a waiting order now and refunds it, as the platform does on its own
   GET /sandbox/state                       orders, balance, calls and connection count
 """
@@ -48,6 +51,7 @@ COUNTRIES = [(1, "China", "中国", "+86138", 13), (2, "United States", "美国"
 SERVICES = [(101, "Soul"), (102, "bilibili"), (103, "WhatsApp"), (104, "WeChat"), (105, "Telegram"),
             (199, "Silent Test Service")]  # 199 never receives an SMS
 SILENT_SERVICE = 199
+COUNTRY, SERVICE_NAME = {c[0]: c for c in COUNTRIES}, dict(SERVICES)
 OPERATORS = [(11, "Mobile", 1.0, 120), (12, "Unicom", 0.7, 0), (13, "Telecom", 0.85, 45)]  # 12: cheapest, no stock
 BASE_PRICE = {1: 0.35, 2: 0.5, 3: 0.6, 4: 0.2, 5: 0.25}
 SMS_TEMPLATES = {
@@ -75,8 +79,9 @@ class Platform:
 
     def __init__(self, api_key=DEFAULT_KEY, balance=100.0, sms_delay=3.0, early_cancel=0.0, state_file=None,
                  now=time.time, *, refuse_cancel_after_sms=False, close_after=0.0, closed_answer="state",
-                 closed_word="cancelled", resend=0.0):
+                 closed_word="cancelled", resend=0.0, price_scale=1.0, out_of_stock=()):
         self.api_key, self.sms_delay, self.early_cancel, self.resend = api_key, sms_delay, early_cancel, resend
+        self.price_scale, self.out_of_stock = price_scale, set(out_of_stock)
         self.refuse_cancel_after_sms, self.close_after = refuse_cancel_after_sms, close_after
         self.closed_answer, self.closed_word = closed_answer, closed_word
         self.state_file, self.now = Path(state_file) if state_file else None, now
@@ -103,10 +108,11 @@ class Platform:
         return [{"serviceId": sid, "name": name} for sid, name in SERVICES]
 
     def products(self, country_id, service_id):
-        country, _ = self.lookup(country_id, service_id)
+        country, service = self.lookup(country_id, service_id)
         base = BASE_PRICE[country[0]] * (1.5 if service_id == 103 else 1.0)
-        return [{"operatorId": oid, "name": f"{country[1]} {name}", "price": round(base * factor, 2), "count": stock}
-                for oid, name, factor, stock in OPERATORS]
+        stocked = service[0] not in self.out_of_stock
+        return [{"operatorId": oid, "name": f"{country[1]} {name}", "price": round(base * factor * self.price_scale, 2),
+                 "count": stock if stocked else 0} for oid, name, factor, stock in OPERATORS]
 
     def lookup(self, country_id, service_id):
         country = next((c for c in COUNTRIES if str(c[0]) == str(country_id)), None)
@@ -131,12 +137,16 @@ class Platform:
             self.orders[order_id] = {
                 "id": order_id, "number": phone_number(country, order_id),
                 "service_id": service[0], "price": price, "test": bool(test), "state": "waiting",
-                "bought_at": now, "sms_at": None if service[0] == SILENT_SERVICE else now + self.sms_delay,
+                "bought_at": now, "sms_at": self.sms_due(service[0]),
                 "sms": None, "code": None, "charged": 0.0 if test else price,
             }
             self.balance = round(self.balance - self.orders[order_id]["charged"], 4)
             self.save()
             return dict(self.orders[order_id])
+
+    def sms_due(self, service_id):
+        """When an SMS asked for now lands: after `sms_delay`, never for the silent service."""
+        return None if service_id == SILENT_SERVICE else self.now() + self.sms_delay
 
     def order(self, order_id):
         try:
@@ -164,8 +174,11 @@ class Platform:
 
     def settle(self, order):
         """Bring an order up to now: its SMS lands when due, or the platform closes it at `close_after`; with
-        `resend`, a received order gets a new SMS (a new code) every `resend` seconds, as when a site resends."""
+        `resend`, a received order gets a new SMS (a new code) every `resend` seconds, as when a site resends;
+        after `another_sms`, the next SMS lands at its time."""
         now, sms_at = self.now(), order["sms_at"]
+        if order["state"] == "received" and order.get("retry") is not None:
+            return self.land_sms(order, None) if sms_at is not None and now >= sms_at else None
         if order["state"] == "received" and self.resend and now >= order.get("landed_at", now) + self.resend:
             return self.land_sms(order, None)
         if order["state"] != "waiting":
@@ -196,20 +209,34 @@ class Platform:
                 for order in self.orders.values():
                     self.settle(order)
 
-    def land_sms(self, order, text):
-        code = f"{random.randint(100000, 999999)}"
+    def land_sms(self, order, text, code=None):
+        """An SMS lands: the text given, else the service's template around the code given or a random one."""
+        code = code or (None if text else f"{random.randint(100000, 999999)}")
         template = SMS_TEMPLATES.get(order["service_id"], "Your code is {code}")
         order["sms"] = text or template.format(code=code, dashed=f"{code[:3]}-{code[3:]}")
-        order["code"] = None if text else code  # what the text shape answers as STATUS_OK:code
-        order["state"], order["landed_at"] = "received", self.now()
+        order["code"] = code  # what the text shape answers as STATUS_OK:code
+        order["state"], order["landed_at"], order["retry"] = "received", self.now(), None
         self.save()
 
-    def deliver(self, order_id, text=None):
+    def deliver(self, order_id, text=None, code=None):
         with self.lock:
             order = self.order(order_id)
             self.settle(order)
             if order["state"] in ("waiting", "received"):
-                self.land_sms(order, text)
+                self.land_sms(order, text, code)
+            return dict(order)
+
+    def another_sms(self, order_id):
+        """Another SMS asked for (sms-activate's status 3): the previous code stays `retry` until the next one lands
+        `sms_delay` later; asking again while it is due changes nothing."""
+        with self.lock:
+            order = self.order(order_id)
+            self.settle(order)
+            if order["state"] != "received":
+                raise Refused("BAD_STATUS", f"no SMS to follow: the order is {order['state']}")
+            if order.get("retry") is None:
+                order["retry"], order["sms_at"] = order["code"] or order["sms"], self.sms_due(order["service_id"])
+                self.save()
             return dict(order)
 
     def change_status(self, order_id, status):
@@ -252,10 +279,10 @@ class Faults:
     """What the sandbox gets wrong on purpose."""
 
     def __init__(self, latency=0.0, fail_rate=0.0, non_json_rate=0.0, endpoints=None, invalid_key=False, seed=None,
-                 trickle=0.0, oversize=0.0, nest=0):
+                 trickle=0.0, oversize=0.0, nest=0, drop_answer=False):
         self.latency, self.fail_rate, self.non_json_rate = latency, fail_rate, non_json_rate
         self.endpoints, self.invalid_key = set(endpoints or ()), invalid_key
-        self.trickle, self.oversize, self.nest = trickle, oversize, nest
+        self.trickle, self.oversize, self.nest, self.drop_answer = trickle, oversize, nest, drop_answer
         self.random = random.Random(seed)
 
     def applies(self, endpoint):
@@ -394,15 +421,15 @@ class Handler(BaseHTTPRequestHandler):
         self.faulty = False
         if url.path.startswith("/sandbox/"):
             return self.control(url.path, params)
-        endpoint = url.path[len(PREFIX):] if url.path.startswith(PREFIX) else None
-        platform, faults = self.server.platform, self.server.faults
-        record = {"endpoint": endpoint or url.path, "params": {k: v for k, v in params.items() if k != "apiKey"},
+        platform, faults, api = self.server.platform, self.server.faults, self.server.api
+        endpoint = api.endpoint(url.path, params)
+        record = {"endpoint": endpoint or url.path, "params": {k: v for k, v in params.items() if k != api.key_param},
                   "t": time.monotonic(), "wall": time.time()}
         with platform.lock:
             platform.calls.append(record)
         if faults.latency:
             time.sleep(faults.latency)
-        if endpoint not in ENDPOINTS:
+        if not api.serves(endpoint):
             record["status"] = 404
             return self.send(404, {"status": -1, "message": "unknown endpoint"})
         self.faulty = faults.applies(endpoint)
@@ -412,26 +439,25 @@ class Handler(BaseHTTPRequestHandler):
         if self.faulty and faults.roll(faults.non_json_rate):
             record["status"] = 200
             return self.send(200, "<html><body>Cloudflare: checking your browser…</body></html>")
-        shape = self.server.shape
         try:
-            if faults.invalid_key or params.get("apiKey") != platform.api_key:
-                raise Refused("BAD_KEY", "Invalid API key", 401 if shape in ("primary", "nested") else 200)
-            payload = ENDPOINTS[endpoint](platform, params)
+            if faults.invalid_key or params.get(api.key_param) != platform.api_key:
+                raise Refused("BAD_KEY", "Invalid API key", api.bad_key_status)
+            body = api.serve(platform, endpoint, params)
         except Refused as refused:
             record["status"], record["refused"] = refused.http_status, refused.token
             return self.answer(refused.http_status, refused.body if refused.body is not None
-                               else refusal_body(shape, refused))
+                               else api.refusal(refused))
         except Exception as exc:  # a sandbox bug answers 500, never a traceback on the client's terminal
             record["status"] = 500
             return self.send(500, {"status": -1, "message": f"sandbox error: {type(exc).__name__}: {exc}"})
         record["status"] = 200
-        self.answer(200, SHAPES[shape](endpoint, payload))
+        self.answer(200, body)
 
     def control(self, path, params):
         platform = self.server.platform
         try:
             if path == "/sandbox/deliver":
-                return self.send(200, platform.deliver(params.get("id"), params.get("text")))
+                return self.send(200, platform.deliver(params.get("id"), params.get("text"), params.get("code")))
             if path == "/sandbox/close":
                 return self.send(200, platform.close(params.get("id")))
             if path == "/sandbox/state":
@@ -441,7 +467,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send(404, {"error": "unknown control path"})
 
     def answer(self, status, body):
-        """The platform's answer, unless --oversize or --nest replace it (after the request took effect)."""
+        """The platform's answer, unless --oversize or --nest replace it, or --drop-answer closes the connection
+        without any (after the request took effect)."""
+        if self.faulty and self.server.faults.drop_answer:
+            self.close_connection = True
+            return None
         override = self.server.faults.body_override() if self.faulty else None
         if override is None:
             return self.send(status, body)
@@ -487,19 +517,203 @@ ENDPOINTS = {
 }
 
 
+class SmsOnlineV1:
+    """The SMSOnline v1 protocol: /api/v1/virtual-number/ENDPOINT?apiKey=, answered in one of the SHAPES."""
+    base_path, key_param = "/api/v1", "apiKey"
+
+    def __init__(self, shape="primary"):
+        self.shape = shape
+        self.bad_key_status = 401 if shape in ("primary", "nested") else 200
+
+    @staticmethod
+    def endpoint(path, params):
+        return path[len(PREFIX):] if path.startswith(PREFIX) else None
+
+    @staticmethod
+    def serves(endpoint):
+        return endpoint in ENDPOINTS
+
+    def serve(self, platform, endpoint, params):
+        return SHAPES[self.shape](endpoint, ENDPOINTS[endpoint](platform, params))
+
+    def refusal(self, refused):
+        return refusal_body(self.shape, refused)
+
+
+# the sms-activate protocol --------------------------------------------------------------
+
+SA_PATH = "/stubs/handler_api.php"
+# sms-activate country id: (the catalogue's country id, Russian name); the ids differ from SMSOnline's on purpose
+SA_COUNTRIES = {0: (5, "Россия"), 3: (1, "Китай"), 6: (4, "Индонезия"), 16: (3, "Великобритания"), 187: (2, "США")}
+SA_SERVICES = {"sl": 101, "bl": 102, "wa": 103, "wx": 104, "tg": 105, "ot": SILENT_SERVICE}
+SA_OPERATORS = {"mobile": 11, "unicom": 12, "telecom": 13}
+SA_PRICE_SCALE = 50.0  # prices and the balance in RUB-like amounts: 0.25 -> 12.5
+SA_ENDED = ("cancelled", "refunded", "closed")
+
+
+class SmsActivate:
+    """The sms-activate protocol: /stubs/handler_api.php?api_key=&action=, plain-text answers (JSON for lists and
+    getNumberV2), every refusal a bare word with HTTP 200."""
+    base_path, key_param, bad_key_status = SA_PATH, "api_key", 200
+
+    def __init__(self, countries_form="map"):
+        self.countries_form = countries_form
+
+    @staticmethod
+    def endpoint(path, params):
+        return params.get("action", "") if path == SA_PATH else None
+
+    @staticmethod
+    def serves(endpoint):
+        return endpoint is not None
+
+    def serve(self, platform, action, params):
+        if action not in SA_ACTIONS:
+            raise Refused("BAD_ACTION", "unknown action")
+        return SA_ACTIONS[action](self, platform, params)
+
+    @staticmethod
+    def refusal(refused):
+        return refused.token
+
+
+def sa_ids(country, service):
+    """The catalogue's (country id, service id) for sms-activate's country id and service code, or BAD_SERVICE."""
+    try:
+        return SA_COUNTRIES[int(country)][0], SA_SERVICES[service]
+    except (KeyError, ValueError, TypeError):
+        raise Refused("BAD_SERVICE", "unknown country or service") from None
+
+
+def sa_countries(api, platform, params):
+    entries = [{"id": sa_id, "rus": rus, "eng": COUNTRY[cid][1], "chn": COUNTRY[cid][2], "visible": 1, "retry": 1}
+               for sa_id, (cid, rus) in SA_COUNTRIES.items()]
+    return entries if api.countries_form == "list" else {str(entry["id"]): entry for entry in entries}
+
+
+def sa_services(api, platform, params):
+    return {"status": "success", "services": [{"code": code, "name": SERVICE_NAME[sid]}
+                                              for code, sid in SA_SERVICES.items()]}
+
+
+def sa_prices(api, platform, params):
+    """{country: {service: {cost, count}}}: the price getNumber charges without an operator, and the stock."""
+    countries = [params["country"]] if params.get("country") else list(SA_COUNTRIES)
+    services = [params["service"]] if params.get("service") else list(SA_SERVICES)
+    table = {}
+    for country in countries:
+        for service in services:
+            products = platform.products(*sa_ids(country, service))
+            in_stock = [p for p in products if p["count"] > 0] or products
+            table.setdefault(str(country), {})[service] = {"cost": min(p["price"] for p in in_stock),
+                                                           "count": sum(p["count"] for p in products)}
+    return table
+
+
+def sa_product(platform, country, service, operator):
+    """The product getNumber sells: the operator's, or with none (or "any") the cheapest in stock; else NO_NUMBERS."""
+    products = platform.products(country, service)
+    if operator and operator != "any":
+        products = [p for p in products if p["operatorId"] == SA_OPERATORS.get(operator)]
+    in_stock = [p for p in products if p["count"] > 0]
+    if not in_stock:
+        raise Refused("NO_NUMBERS", "No numbers available")
+    return min(in_stock, key=lambda product: product["price"])
+
+
+def sa_buy(platform, params):
+    """(order, product) of a getNumber: WRONG_MAX_PRICE:<cost> when maxPrice is below the cost, nothing bought."""
+    country, service = sa_ids(params.get("country", "0"), params.get("service"))
+    product = sa_product(platform, country, service, params.get("operator"))
+    if params.get("maxPrice") and not float_or_zero(params["maxPrice"]) >= product["price"]:
+        raise Refused(f"WRONG_MAX_PRICE:{product['price']}", "maxPrice is below the cost")
+    return platform.buy(country, service, product["operatorId"]), product
+
+
+def float_or_zero(text):
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
+def sa_number(api, platform, params):
+    order, _ = sa_buy(platform, params)
+    return f"ACCESS_NUMBER:{order['id']}:{order['number'].lstrip('+')}"
+
+
+def sa_number_v2(api, platform, params):
+    order, product = sa_buy(platform, params)
+    operator = next(name for name, oid in SA_OPERATORS.items() if oid == product["operatorId"])
+    return {"activationId": order["id"], "phoneNumber": order["number"].lstrip("+"),
+            "activationCost": order["price"], "countryCode": str(params.get("country", "0")), "canGetAnotherSms": "1",
+            "activationTime": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(order["bought_at"])),
+            "activationOperator": operator}
+
+
+def sa_status(api, platform, params):
+    order = platform.read_sms(params.get("id"))
+    if order["state"] in SA_ENDED:
+        return "STATUS_CANCEL"
+    if order["state"] == "waiting":
+        return "STATUS_WAIT_CODE"
+    if order.get("retry") is not None and order["state"] == "received":
+        return f"STATUS_WAIT_RETRY:{order['retry']}"
+    return f"STATUS_OK:{order['code'] or order['sms']}"
+
+
+def sa_ready(platform, order_id):
+    if platform.read_sms(order_id)["state"] not in ("waiting", "received"):
+        raise Refused("BAD_STATUS", "the order has ended")
+    return "ACCESS_READY"
+
+
+SA_SET_STATUS = {
+    "1": sa_ready,
+    "3": lambda platform, order_id: platform.another_sms(order_id) and "ACCESS_RETRY_GET",
+    "6": lambda platform, order_id: platform.change_status(order_id, 3) and "ACCESS_ACTIVATION",
+    "8": lambda platform, order_id: platform.change_status(order_id, 4) and "ACCESS_CANCEL",
+}
+
+
+def sa_set_status(api, platform, params):
+    if params.get("status") not in SA_SET_STATUS:
+        raise Refused("BAD_STATUS", "status must be 1, 3, 6 or 8")
+    return SA_SET_STATUS[params["status"]](platform, params.get("id"))
+
+
+SA_ACTIONS = {
+    "getBalance": lambda api, platform, params: f"ACCESS_BALANCE:{platform.balance:.2f}",
+    "getCountries": sa_countries,
+    "getServicesList": sa_services,
+    "getPrices": sa_prices,
+    "getNumber": sa_number,
+    "getNumberV2": sa_number_v2,
+    "getStatus": sa_status,
+    "setStatus": sa_set_status,
+}
+PROTOCOLS = {"smsonline-v1": lambda settings: SmsOnlineV1(settings["shape"]),
+             "sms-activate": lambda settings: SmsActivate(settings["countries_form"])}
+
+
 class Listener(ThreadingHTTPServer):
     """A quiet loopback server, served from a daemon thread; counts the connections it accepts."""
     daemon_threads = True
     scheme = "http"
 
-    def __init__(self, handler, host="127.0.0.1", port=0):
+    def __init__(self, handler, host="127.0.0.1", port=0, base_path=SmsOnlineV1.base_path):
         super().__init__((host, port), handler)
-        self.thread, self.connections = None, 0
+        self.thread, self.connections, self.base_path = None, 0, base_path
+
+    @property
+    def root_url(self):
+        """Scheme, host and port: where the /sandbox/ control paths are."""
+        host, port = self.server_address[:2]
+        return f"{self.scheme}://{host}:{port}"
 
     @property
     def base_url(self):
-        host, port = self.server_address[:2]
-        return f"{self.scheme}://{host}:{port}/api/v1"
+        return self.root_url + self.base_path
 
     def start_background(self):
         self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -520,11 +734,14 @@ class Listener(ThreadingHTTPServer):
 
 
 class Sandbox(Listener):
-    """The simulated platform; its fronts (failing base URLs) come before it in `base_urls`."""
+    """The simulated platform, speaking `api` (SMSOnline v1 in `shape` by default); its fronts (failing base URLs)
+    come before it in `base_urls`."""
 
-    def __init__(self, platform, faults, shape="primary", host="127.0.0.1", port=0, fronts=()):
+    def __init__(self, platform, faults, shape="primary", host="127.0.0.1", port=0, fronts=(), api=None):
         self.platform, self.faults, self.shape, self.fronts = platform, faults, shape, list(fronts)
-        super().__init__(Handler, host, port)  # after: a port in use closes the server, which stops the fronts
+        self.api = api or SmsOnlineV1(shape)
+        # after: a port in use closes the server, which stops the fronts
+        super().__init__(Handler, host, port, self.api.base_path)
 
     @property
     def base_urls(self):
@@ -556,8 +773,8 @@ class TlsFailFront(Listener):
     """An https:// base URL whose TLS handshake always fails."""
     scheme = "https"
 
-    def __init__(self, host="127.0.0.1"):
-        super().__init__(NotTls, host)
+    def __init__(self, host="127.0.0.1", base_path=SmsOnlineV1.base_path):
+        super().__init__(NotTls, host, base_path=base_path)
 
 
 BLOCK_PAGE = ("<!DOCTYPE html><html><head><title>Access denied</title></head><body><h1>Access denied</h1>"
@@ -581,18 +798,25 @@ class BlockPage(BaseHTTPRequestHandler):
 class HtmlBlockFront(Listener):
     """A base URL answering every request with HTTP 200 and a captive-portal block page."""
 
-    def __init__(self, host="127.0.0.1"):
-        super().__init__(BlockPage, host)
+    def __init__(self, host="127.0.0.1", base_path=SmsOnlineV1.base_path):
+        super().__init__(BlockPage, host, base_path=base_path)
 
 
 def other_site(settings):
     """A second, independent platform accepting only its own key, as smsonline.io refuses a premium key."""
-    platform = Platform(api_key=settings["other_site_key"], sms_delay=settings["sms_delay"])
-    return Sandbox(platform, Faults(), settings["shape"], settings["host"])
+    scale = price_scale(settings)
+    platform = Platform(api_key=settings["other_site_key"], balance=100.0 * scale, sms_delay=settings["sms_delay"],
+                        price_scale=scale)
+    return Sandbox(platform, Faults(), settings["shape"], settings["host"],
+                   api=PROTOCOLS[settings["protocol"]](settings))
 
 
-FRONTS = {"tls-fail": lambda settings: TlsFailFront(settings["host"]),
-          "html-block": lambda settings: HtmlBlockFront(settings["host"]),
+def front_path(settings):
+    return PROTOCOLS[settings["protocol"]](settings).base_path
+
+
+FRONTS = {"tls-fail": lambda settings: TlsFailFront(settings["host"], front_path(settings)),
+          "html-block": lambda settings: HtmlBlockFront(settings["host"], front_path(settings)),
           "other-site": other_site}
 
 
@@ -608,6 +832,28 @@ def front_list(text):
     return text
 
 
+def service_ids(text):
+    """The catalogue's service ids for a comma list of ids or sms-activate codes; ValueError for an unknown one."""
+    ids = [SA_SERVICES.get(name) or int(name) for name in names(text)]
+    unknown = [name for name, sid in zip(names(text), ids) if sid not in SERVICE_NAME]
+    if unknown:
+        raise ValueError(unknown[0])
+    return ids
+
+
+def service_list(text):
+    """argparse type of --out-of-stock: checks the services, keeps the text."""
+    try:
+        service_ids(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"unknown service in {text!r}") from None
+    return text
+
+
+def price_scale(settings):
+    return SA_PRICE_SCALE if settings["protocol"] == "sms-activate" else 1.0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="smsonline_sandbox.py", description=__doc__.split("\n\n")[0],
                                      epilog=__doc__[__doc__.index("Usage:"):],
@@ -615,7 +861,13 @@ def build_parser():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--api-key", default=DEFAULT_KEY)
-    parser.add_argument("--balance", type=float, default=100.0)
+    parser.add_argument("--protocol", choices=sorted(PROTOCOLS), default="smsonline-v1",
+                        help="the API spoken: SMSOnline v1 (default) or sms-activate's handler_api.php")
+    parser.add_argument("--countries-form", choices=("map", "list"), default="map",
+                        help="sms-activate getCountries as a map by id (default) or a list, as some clones answer")
+    parser.add_argument("--balance", type=float, help="starting balance (default 100, 5000 with sms-activate)")
+    parser.add_argument("--out-of-stock", type=service_list, default="", metavar="LIST",
+                        help="comma list of services (ids or sms-activate codes) with no numbers left")
     parser.add_argument("--sms-delay", type=float, default=3.0, help="seconds from purchase to SMS (default 3)")
     parser.add_argument("--early-cancel", type=float, default=0.0, help="refuse cancels for this many seconds")
     parser.add_argument("--refuse-cancel-after-sms", action="store_true",
@@ -635,6 +887,8 @@ def build_parser():
     parser.add_argument("--trickle", type=float, default=0.0, metavar="S", help="send answer bodies one byte every S s")
     parser.add_argument("--oversize", type=float, default=0.0, metavar="MIB", help="answer a valid JSON of MIB MiB")
     parser.add_argument("--nest", type=int, default=0, metavar="N", help="answer a valid JSON nested N levels deep")
+    parser.add_argument("--drop-answer", action="store_true",
+                        help="the request takes effect, then the connection closes without an answer")
     parser.add_argument("--invalid-key", action="store_true", help="refuse every key, as smsonline.io does")
     parser.add_argument("--shape", choices=sorted(SHAPES), default="primary", help="response shape (default primary)")
     parser.add_argument("--fronts", type=front_list, default="", metavar="LIST",
@@ -648,16 +902,20 @@ def build_parser():
 def build(options, **overrides):
     """A Sandbox from parsed options; overrides win."""
     settings = {**vars(options), **{k: v for k, v in overrides.items() if v is not None}}
-    platform = Platform(api_key=settings["api_key"], balance=settings["balance"], sms_delay=settings["sms_delay"],
+    sms_activate, scale = settings["protocol"] == "sms-activate", price_scale(settings)
+    balance = settings["balance"] if settings["balance"] is not None else 100.0 * scale
+    platform = Platform(api_key=settings["api_key"], balance=balance, sms_delay=settings["sms_delay"],
                         early_cancel=settings["early_cancel"], state_file=settings["state_file"],
-                        refuse_cancel_after_sms=settings["refuse_cancel_after_sms"],
+                        refuse_cancel_after_sms=settings["refuse_cancel_after_sms"] or sms_activate,
                         close_after=settings["close_after"], closed_answer=settings["closed_answer"],
-                        closed_word=settings["closed_word"], resend=settings["resend"])
+                        closed_word=settings["closed_word"], resend=settings["resend"], price_scale=scale,
+                        out_of_stock=service_ids(settings["out_of_stock"]))
     faults = Faults(settings["latency"], settings["fail_rate"], settings["non_json_rate"],
                     names(settings["fault_endpoints"]), settings["invalid_key"], settings["seed"],
-                    settings["trickle"], settings["oversize"], settings["nest"])
+                    settings["trickle"], settings["oversize"], settings["nest"], settings["drop_answer"])
     fronts = [FRONTS[name](settings).start_background() for name in names(settings["fronts"])]
-    return Sandbox(platform, faults, settings["shape"], settings["host"], settings["port"], fronts)
+    return Sandbox(platform, faults, settings["shape"], settings["host"], settings["port"], fronts,
+                   PROTOCOLS[settings["protocol"]](settings))
 
 
 def start(api_key=None, state_file=None, options="", port=None):
