@@ -1,0 +1,123 @@
+"""The money suite once per protocol, as one parametrised suite: SMSOnline v1 and the sms-activate standard
+(handler_api.php) through the bundled sandbox, with real subprocesses, real sockets and real signals. Whatever the
+protocol: the code comes only with an SMS, an unused number is cancelled and refunded, a purchase that may have
+reached the platform is never bought again, and every order settles."""
+import collections
+import signal
+import time
+
+import pytest
+
+from e2e_support import Runner, calls, orders_in, wait_until
+
+Protocol = collections.namedtuple("Protocol", "options by_ids silent names buy_call read_call")
+PROTOCOLS = {
+    "smsonline-v1": Protocol({}, ("--country", "1", "--service", "101", "--operator", "13"),
+                             ("--country", "1", "--service", "199", "--operator", "13"),
+                             ("--country", "China", "--service", "Soul"), "buy-service", "get-sms"),
+    "sms-activate": Protocol({"protocol": "sms-activate"}, ("--country", "3", "--service", "sl"),
+                             ("--country", "3", "--service", "ot"), ("--country", "China", "--service", "Soul"),
+                             "getNumber", "getStatus"),
+}
+FAST = ("--interval", "0.5")
+
+
+@pytest.fixture(params=sorted(PROTOCOLS))
+def protocol(request):
+    return PROTOCOLS[request.param]
+
+
+@pytest.fixture
+def site(make_sandbox, protocol):
+    def make(**options):
+        return make_sandbox(**protocol.options, **options)
+    return make
+
+
+def polled(sandbox, protocol):
+    """The order is sold, recorded and guarded: the script is polling for its SMS."""
+    return wait_until(lambda: calls(sandbox, protocol.read_call), timeout=15)
+
+
+def test_receive_by_names_confirms_only_the_sms_code(tmp_path, site, protocol):
+    sandbox = site()
+    before = sandbox.platform.balance
+    result = Runner(tmp_path, [sandbox.base_url])("receive", *protocol.names, *FAST)
+    assert result.code == 0 and result.line["finished"] and result.line["code"] == orders_in(sandbox)[0]["code"]
+    assert result.line["region"] == "CN" and result.line["number"].startswith("+86")
+    assert len(calls(sandbox, protocol.buy_call)) == 1
+    assert sandbox.platform.balance == pytest.approx(before - result.line["price"])
+
+
+def test_no_sms_times_out_and_the_number_is_refunded(tmp_path, site, protocol):
+    sandbox = site()
+    before = sandbox.platform.balance
+    result = Runner(tmp_path, [sandbox.base_url])("receive", *protocol.silent, "--timeout", "1", *FAST)
+    assert (result.code, result.kind, result.line["order_status"]) == (1, "timeout", "cancelled")
+    assert orders_in(sandbox)[0]["state"] == "cancelled" and sandbox.platform.balance == pytest.approx(before)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_waiting_cancels_and_refunds(tmp_path, site, protocol, signum):
+    sandbox = site()
+    before = sandbox.platform.balance
+    process = Runner(tmp_path, [sandbox.base_url]).start("receive", *protocol.silent, "--timeout", "30", *FAST)
+    assert polled(sandbox, protocol)
+    process.send_signal(signum)
+    result = Runner.finish(process)
+    assert (result.code, result.kind) == (130, "interrupted")
+    assert orders_in(sandbox)[0]["state"] == "cancelled" and sandbox.platform.balance == pytest.approx(before)
+
+
+def test_an_early_cancel_window_is_waited_out_by_cleanup(tmp_path, site, protocol):
+    sandbox = site(early_cancel=2.0)
+    run = Runner(tmp_path, [sandbox.base_url])
+    result = run("receive", *protocol.silent, "--timeout", "0.5", *FAST)
+    assert (result.code, result.kind, result.line["order_status"]) == (1, "timeout", "cancelling")
+    assert result.line["cancel_after"]
+    wait_until(lambda: time.time() - orders_in(sandbox)[0]["bought_at"] > 2.0, timeout=5)
+    assert run("cleanup").code == 0 and orders_in(sandbox)[0]["state"] == "cancelled"
+
+
+def test_a_purchase_whose_answer_is_dropped_is_never_bought_again(tmp_path, site, protocol):
+    sandbox = site(drop_answer=True, fault_endpoints=protocol.buy_call)
+    run = Runner(tmp_path, [sandbox.base_url])
+    result = run("buy", *protocol.by_ids)
+    assert (result.code, result.kind) == (4, "network") and "orders page" in result.line["error"]["message"]
+    again = run("buy", *protocol.by_ids)
+    assert (again.code, again.kind) == (5, "open_order")
+    assert len(calls(sandbox, protocol.buy_call)) == 1 and len(orders_in(sandbox)) == 1  # one number, never two
+
+
+def test_two_buyers_at_once_make_one_purchase(tmp_path, site, protocol):
+    sandbox = site()
+    run = Runner(tmp_path, [sandbox.base_url])
+    results = [Runner.finish(p) for p in [run.start("buy", *protocol.by_ids) for _ in range(2)]]
+    assert sorted(r.code for r in results) == [0, 5]
+    assert len(calls(sandbox, protocol.buy_call)) == 1 and len(orders_in(sandbox)) == 1
+    assert run("cleanup", "--all").code == 0 and orders_in(sandbox)[0]["state"] == "cancelled"
+
+
+def test_an_order_the_platform_closes_is_no_code_and_costs_nothing(tmp_path, site, protocol):
+    sandbox = site(close_after=0.5)
+    before = sandbox.platform.balance
+    result = Runner(tmp_path, [sandbox.base_url])("receive", *protocol.silent, "--timeout", "20", *FAST)
+    assert (result.code, result.kind) == (3, "order_closed") and sandbox.platform.balance == pytest.approx(before)
+
+
+def test_wait_next_gives_a_new_code_on_the_same_number(tmp_path, site, protocol):
+    sandbox = site(resend=0.5)
+    run = Runner(tmp_path, [sandbox.base_url])
+    bought = run("buy", *protocol.by_ids)
+    first = run("wait", *FAST)
+    second = run("wait", "--id", bought.line["order_id"], "--next", *FAST)
+    assert first.code == second.code == 0 and first.line["code"] != second.line["code"]
+    assert run("finish", "--id", bought.line["order_id"]).line["order_status"] == "finished"
+
+
+def test_a_dead_smsonline_base_hands_over_to_an_sms_activate_site(tmp_path, make_sandbox, closed_port_url):
+    activate = make_sandbox(protocol="sms-activate")
+    result = Runner(tmp_path, [closed_port_url, activate.base_url])("receive", "--country", "China", "--service",
+                                                                    "Soul", *FAST)
+    assert result.code == 0 and result.line["base_url"] == activate.base_url and result.line["finished"]
+    assert len(calls(activate, "getNumber")) == 1
