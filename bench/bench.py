@@ -28,6 +28,13 @@ import smsonline_sandbox  # noqa: E402
 from e2e_support import HangingServer  # noqa: E402
 
 KEY = "test-key-bench"
+# per protocol: sandbox options, a receive by ids, the read's and the purchase's names, the operator argument
+PROTOCOLS = {
+    "SMSOnline v1": ({}, ["--country", "1", "--service", "101", "--operator", "13"], "get-sms",
+                     ("get-products", "buy-service"), ["--operator", "13"], ("buy-service",)),
+    "sms-activate": ({"protocol": "sms-activate"}, ["--country", "3", "--service", "sl", "--operator", "mobile"],
+                     "getStatus", ("getPrices", "getNumber"), ["--operator", "mobile"], ("getNumber",)),
+}
 
 
 class Bench:
@@ -92,16 +99,19 @@ class Bench:
 
     # 2 -------------------------------------------------------------------------------------------------
     def detection(self):
-        sandbox = self.new_sandbox(sms_delay=1e9)  # the SMS lands only when we deliver it
+        for name, (options, by_ids, read_call, *_) in PROTOCOLS.items():
+            self.detection_on(name, options, by_ids, read_call)
+
+    def detection_on(self, name, options, by_ids, read_call):
+        sandbox = self.new_sandbox(sms_delay=1e9, **options)  # the SMS lands only when we deliver it
         ratios = []
         for _ in range(self.repeat * 3):
             state = Path(tempfile.mkdtemp(prefix="smsonline-bench-"))
             seen = len(self.calls(sandbox))
-            process = subprocess.Popen(self.script("receive", "--country", "1", "--service", "101", "--operator",
-                                                   "13", "--interval", "1"),
+            process = subprocess.Popen(self.script("receive", *by_ids, "--interval", "1"),
                                        env=self.env(sandbox.base_url, state_dir=state),
                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-            while not [c for c in self.calls(sandbox)[seen:] if c["endpoint"] == "get-sms"]:  # this run's first poll
+            while not [c for c in self.calls(sandbox)[seen:] if c["endpoint"] == read_call]:  # this run's 1st poll
                 if process.poll() is not None:
                     raise SystemExit(f"receive ended before polling: {process.stdout.read()!r}")
                 time.sleep(0.01)
@@ -114,8 +124,8 @@ class Bench:
             process.wait()
         sandbox.stop()
         median, worst = statistics.median(ratios), max(ratios)
-        self.record("detection latency / interval (median)", round(median, 2), "≤ 0.6", median <= 0.6)
-        self.record("detection latency / interval (max)", round(worst, 2), "≤ 1.1", worst <= 1.1,
+        self.record(f"{name}: detection latency / interval (median)", round(median, 2), "≤ 0.6", median <= 0.6)
+        self.record(f"{name}: detection latency / interval (max)", round(worst, 2), "≤ 1.1", worst <= 1.1,
                     detail=f"{len(ratios)} deliveries at random moments, --interval 1")
 
     # 3 -------------------------------------------------------------------------------------------------
@@ -136,13 +146,17 @@ class Bench:
 
     # 4 -------------------------------------------------------------------------------------------------
     def requests_per_flow(self):
-        sandbox = self.new_sandbox(sms_delay=0.5)
+        for name, (options, _, _, by_names, operator, with_operator) in PROTOCOLS.items():
+            self.requests_on(name, options, by_names, operator, with_operator)
+
+    def requests_on(self, name, options, by_names, operator, with_operator):
+        sandbox = self.new_sandbox(sms_delay=0.5, **options)
         state = Path(tempfile.mkdtemp(prefix="smsonline-bench-"))
         env = self.env(sandbox.base_url, state_dir=state)
         self.run(self.script("countries"), env)
         self.run(self.script("services"), env)
-        for label, extra, minimum in (("by names, no --operator", [], ("get-products", "buy-service")),
-                                      ("with --operator", ["--operator", "13"], ("buy-service",))):
+        for label, extra, minimum in (("by names, no --operator", [], by_names), ("with --operator", operator,
+                                                                                 with_operator)):
             before = len(self.calls(sandbox))
             out = self.run(self.script("receive", "--country", "China", "--service", "Soul", "--interval", "0.5",
                                        *extra), env)[3]
@@ -150,7 +164,7 @@ class Bench:
             polls = json.loads(out)["polls"]
             needed = len(minimum) + polls + 1  # + the finish
             extra_calls = len(made) - needed
-            self.record(f"requests per warm `receive` {label}", len(made), f"= {needed} (minimum)",
+            self.record(f"{name}: requests per warm `receive` {label}", len(made), f"= {needed} (minimum)",
                         extra_calls == 0, "", ", ".join(sorted(set(made))) + f"; {polls} polls")
         sandbox.stop()
 

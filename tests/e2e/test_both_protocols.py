@@ -121,3 +121,18 @@ def test_a_dead_smsonline_base_hands_over_to_an_sms_activate_site(tmp_path, make
                                                                     "Soul", *FAST)
     assert result.code == 0 and result.line["base_url"] == activate.base_url and result.line["finished"]
     assert len(calls(activate, "getNumber")) == 1
+
+
+def test_doctor_checks_the_key_in_the_sites_own_protocol_spending_nothing(tmp_path, site, protocol):
+    sandbox = site()
+    before = sandbox.platform.balance
+    result = Runner(tmp_path, [sandbox.base_url])("doctor")
+    assert result.code == 0 and result.line["bases"][0]["verdict"] == "works"
+    assert result.line["bases"][0]["protocol"] == protocol.options.get("protocol", "smsonline-v1")
+    assert sandbox.platform.balance == before and orders_in(sandbox) == []
+
+
+def test_doctor_flow_test_is_refused_where_there_is_no_test_mode(tmp_path, make_sandbox):
+    activate = make_sandbox(protocol="sms-activate")
+    result = Runner(tmp_path, [activate.base_url])("doctor", "--flow", "--test")
+    assert (result.code, result.kind) == (2, "usage") and orders_in(activate) == []
