@@ -184,11 +184,19 @@ def test_buy_picks_the_cheapest_operator_in_stock_and_records_the_order(cli, sto
 
 
 @activate
-def test_max_price_that_nothing_meets_is_no_numbers(cli):
+def test_a_price_limit_below_every_offer_in_stock_is_budget_with_the_cheapest_offer(cli):
     fakes.products()
     run = cli("buy", "--country", "1", "--service", "101", "--max-price", "0.25")
-    assert (run.code, run.kind) == (3, "no_numbers")
-    assert not fakes.calls_to("buy-service")
+    assert (run.code, run.kind) == (3, "budget") and not fakes.calls_to("buy-service")
+    assert (run.line["cheapest"]["price"], run.line["cheapest"]["stock"]) == (0.3, 9)
+    assert "only they can raise" in run.line["error"]["message"]
+
+
+@activate
+def test_no_numbers_means_nothing_in_stock_at_any_price(cli):
+    fakes.products(body={"status": 1, "data": [{"operatorId": 11, "name": "Mobile", "price": 0.35, "count": 0}]})
+    run = cli("buy", "--country", "1", "--service", "101", "--max-price", "0.25")
+    assert (run.code, run.kind) == (3, "no_numbers") and "cheapest" not in run.line
 
 
 @activate
@@ -547,7 +555,7 @@ def test_the_max_price_setting_is_the_default_limit_and_an_unknown_price_never_p
     fakes.products(body={"status": 1, "data": [{"operatorId": 11, "name": "Mobile", "price": 0.35, "count": 5},
                                                {"operatorId": 14, "name": "Mystery", "count": 5}]})
     run = cli("buy", "--country", "1", "--service", "101")
-    assert (run.code, run.kind) == (3, "no_numbers") and not fakes.calls_to("buy-service")
+    assert (run.code, run.kind) == (3, "budget") and not fakes.calls_to("buy-service")
 
 
 @activate

@@ -80,7 +80,7 @@ def test_orders_counts_test_spend_with_the_rest_and_shows_it_apart(cli, env, sto
 
 # --- limits in the environment ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("variable, refused_as", [("SMSONLINE_MAX_PRICE", "no_numbers"),
+@pytest.mark.parametrize("variable, refused_as", [("SMSONLINE_MAX_PRICE", "budget"),
                                                   ("SMSONLINE_DAILY_BUDGET", "budget")])
 @activate
 def test_a_limit_in_the_environment_lowers_the_env_file_one_and_never_raises_it(cli, env, tmp_path, variable,

@@ -56,7 +56,7 @@ def test_an_env_file_of_the_agents_cannot_drop_the_users_limits(cli, env, users_
     env["SMSONLINE_ENV_FILE"] = "/dev/null"
     fakes.products(body={"status": 1, "data": [{"operatorId": 13, "name": "Telecom", "price": 0.9, "count": 9}]})
     run = cli("buy", "--country", "1", "--service", "101")
-    assert (run.code, run.kind) == (3, "no_numbers") and not fakes.calls_to("buy-service")
+    assert (run.code, run.kind) == (3, "budget") and not fakes.calls_to("buy-service")
 
 
 def test_a_waiting_order_is_cancelled_not_forgotten(cli, store):

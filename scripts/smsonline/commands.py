@@ -6,7 +6,7 @@ import os
 import types
 
 from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, OPEN_STATES, PENDING_ACTION, REFUND, SETTLED_STATES,
-                     abandoned, pid_alive, public_order, reference)
+                     pid_alive, public_order, reference, shown_state)
 from .names import catalog, list_products, matches, resolve
 from .output import Failure, copy_to_clipboard, stderr_is_a_terminal, to_stderr
 
@@ -91,7 +91,8 @@ def cmd_wait(ctx, args):
         owner = ctx.store.order(order["order_id"])["pid"]
         if owner != os.getpid() and pid_alive(owner):
             raise Failure("open_order", f"order {order['order_id']} is already being waited on by process {owner}.")
-        ctx.store.update(order, pid=os.getpid())
+        ctx.store.update(order, pid=os.getpid(), settle_after=min(order["settle_after"] or 0, ctx.store.now()))
+        # a wait took it: if this run dies, the order is abandoned at once, for `cleanup` or the next buy to cancel
     return flows().guarded(ctx, order, args, lambda: flows().wait_and_settle(ctx, order, args))
 
 
@@ -129,8 +130,9 @@ def cmd_check(ctx, args):
     elif order and state.closed and order["state"] == "waiting":
         flows().settle(ctx, order, CANCEL)  # make sure: the platform refuses it if the order really is over
     status = "received" if state.code else "closed" if state.closed else "waiting"
-    return {"status": status, **(public_order(order) if order else {"order_id": str(args.id)}),
-            "code": state.code, "sms": state.sms}
+    shown = {**public_order(order), "order_status": shown_state(order, ctx.store.now())} if order else \
+        {"order_id": str(args.id)}
+    return {"status": status, **shown, "code": state.code, "sms": state.sms}
 
 
 def cmd_change_status(action):
@@ -159,7 +161,8 @@ def cmd_change_status(action):
 
 
 def cmd_orders(ctx, args):
-    orders = [abandoned_shown_unknown(order) for order in ctx.store.orders(None if args.all else OPEN_STATES)]
+    now = ctx.store.now()
+    orders = [{**o, "state": shown_state(o, now)} for o in ctx.store.orders(None if args.all else OPEN_STATES)]
     spent, held = ctx.store.money()
     spent_24h, held_24h = ctx.store.money(since=ctx.store.now() - DAY_S)
     test_spent, test_held = ctx.store.money(only_test=True)
@@ -169,11 +172,6 @@ def cmd_orders(ctx, args):
         line.update(budget=ctx.config.daily_budget,
                     budget_left=round(ctx.config.daily_budget - spent_24h - held_24h, 4))
     return line
-
-
-def abandoned_shown_unknown(order):
-    """A purchase whose process died is `unknown` (as `cleanup` records it), not `buying`: `orders` only reads."""
-    return {**order, "state": "unknown"} if abandoned(order) else order
 
 
 def cmd_cleanup(ctx, args):

@@ -97,16 +97,25 @@ def shown_answer(state):
 
 
 def choose_operator(ctx, base, country_id, service_id, max_price, operator=None):
-    """The cheapest operator (or the one named) with stock and within max_price -> (operator_id, price)."""
+    """The cheapest operator (or the one named) with stock and within max_price -> (operator_id, price). Offers in
+    stock that are all above the user's price limit are `budget` (only the user can raise it); `no_numbers` means
+    nothing is in stock at any price."""
     products = list_products(ctx, country_id, service_id, base)
-    usable = [p for p in products if p.get("stock") != 0 and (operator is None or p["id"] == str(operator))
-              and (max_price is None or p.get("price") is not None and p["price"] <= max_price)]
-    if not usable:
-        limit = f" at a known price at or below {max_price:g}" if max_price is not None else ""
-        raise Failure("no_numbers", f"no operator has numbers{limit} for country {country_id} / service {service_id}; "
-                      "try another country or operator, or later (a higher price limit only if the user agrees).",
-                      products=products)
-    return usable[0]["id"], usable[0].get("price")
+    in_stock = [p for p in products if p.get("stock") != 0 and (operator is None or p["id"] == str(operator))]
+    usable = [p for p in in_stock if max_price is None or p.get("price") is not None and p["price"] <= max_price]
+    if usable:
+        return usable[0]["id"], usable[0].get("price")
+    where = f"country {country_id} / service {service_id}" + (f" / operator {operator}" if operator else "")
+    if not in_stock:
+        raise Failure("no_numbers", f"no numbers in stock for {where}; try another operator or country (`products`), "
+                      "or later.", products=products)
+    priced = [p for p in in_stock if p.get("price") is not None]
+    cheapest = min(priced, key=lambda p: p["price"]) if priced else None
+    offer = f"the cheapest offer in stock is {cheapest['price']:g} ({cheapest['stock'] if cheapest.get('stock') is not None else 'some'} " \
+        f"numbers, operator {cheapest['id']})" if cheapest else "the offers in stock give no price"
+    raise Failure("budget", f"every offer for {where} is above the price limit {max_price:g}: {offer}. Tell the user; "
+                  "only they can raise the limit (another country may be cheaper: `products`).", products=products,
+                  max_price=max_price, **({"cheapest": cheapest} if cheapest else {}))
 
 
 def what_to_buy(ctx, args, base):
@@ -480,12 +489,30 @@ def closed_by_platform(ctx, order, facts):
     asked again); with a code (--next), the order counts as used."""
     if order["state"] == "received":
         ctx.store.update(order, state="finished", note="the platform closed the order after its code")
-        why = "it had received its code, so it counts as used"
-    else:
-        ctx.api.stop_at = ctx.clock() + SETTLE_GRACE_S
-        why = "cancelled, expired or unknown there; a cancel is sent to be sure, so nothing stays held"
-    return Failure("order_closed", f"the platform says order {order['order_id']} is no longer waiting ({why}); buy a "
-                   "new number.", **facts, **public_order(order))
+        return Failure("order_closed", f"the platform says order {order['order_id']} is no longer waiting (it had "
+                       "received its code, so it counts as used); buy a new number.", **facts, **public_order(order))
+    ctx.api.stop_at = ctx.clock() + SETTLE_GRACE_S
+    closes = ctx.store.closed_like(order, since=ctx.store.now() - 3600) + 1  # this one is closed by the cancel next
+    advice = "buy a new number." if closes < 2 else repeated_closes(ctx, order, closes)
+    return Failure("order_closed", f"the platform says order {order['order_id']} is no longer waiting (cancelled, "
+                   f"expired or unknown there; a cancel is sent to be sure, so nothing stays held); {advice}",
+                   **facts, **public_order(order), closes_in_last_hour=closes)
+
+
+def repeated_closes(ctx, order, closes):
+    """What to do when the platform keeps closing orders for one country, service and operator: the next cheapest
+    operator in stock, or another country; after three, a person decides."""
+    try:
+        others = [p for p in list_products(ctx, order["country_id"], order["service_id"], order["base_url"])
+                  if p["id"] != order["operator_id"] and p.get("stock") != 0]
+    except Failure:
+        others = []
+    instead = f"operator {others[0]['id']} ({others[0].get('price')}) or another country" if others else \
+        "another country (`products`)"
+    stop = " Stop now and ask the user before buying again." if closes >= 3 else \
+        " After a third close, stop and ask the user."
+    return f"the platform has closed {closes} orders for country {order['country_id']} / service " \
+           f"{order['service_id']} / operator {order['operator_id']} in the last hour: buy with {instead}.{stop}"
 
 
 def timed_out(ctx, order, args, outcome, facts):

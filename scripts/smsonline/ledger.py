@@ -214,6 +214,14 @@ class Store:
             (str(order_id), base_url, self.sandbox, os.getpid(), hold_s, now + hold_s, now, now))
         return self.attempt(cursor.lastrowid)
 
+    def closed_like(self, order, since):
+        """How many orders of this one's site, country, service and operator the platform closed since a time."""
+        return self.db.execute(
+            "SELECT COUNT(*) FROM orders WHERE state = 'closed' AND base_url = ? AND country_id = ? AND service_id = ? "
+            "AND operator_id = ? AND created_at >= ? AND local_id != ?",
+            (order["base_url"], order["country_id"], order["service_id"], order["operator_id"], since,
+             order["local_id"])).fetchone()[0]
+
     def drop(self, order):
         self.db.execute("DELETE FROM orders WHERE local_id = ? AND state = 'buying'", (order["local_id"],))
 
@@ -275,9 +283,25 @@ def make_private_folders(path):
         os.mkdir(path, 0o700)
 
 
+def run_gone(order):
+    """The process that holds the order has ended (or is this one: an earlier run in it)."""
+    return order["pid"] == os.getpid() or not pid_alive(order["pid"])
+
+
 def abandoned(order):
-    """A purchase in flight whose process is gone, or is this one (an earlier run in it): nobody will record it."""
-    return order["state"] == "buying" and (order["pid"] == os.getpid() or not pid_alive(order["pid"]))
+    """A purchase in flight whose process is gone: nobody will record it."""
+    return order["state"] == "buying" and run_gone(order)
+
+
+def shown_state(order, now):
+    """The state `orders` and `check` show: a purchase whose process died is `unknown` (as `cleanup` records it), a
+    waiting order whose run is gone and whose hold is over (a `wait` that was killed) is `abandoned`: `cleanup`
+    cancels it. Only shown: nothing is written."""
+    if abandoned(order):
+        return "unknown"
+    if order["state"] == "waiting" and run_gone(order) and now > (order["settle_after"] or 0):
+        return "abandoned"
+    return order["state"]
 
 
 class _Rollback(Exception):

@@ -136,3 +136,17 @@ def test_doctor_flow_test_is_refused_where_there_is_no_test_mode(tmp_path, make_
     activate = make_sandbox(protocol="sms-activate")
     result = Runner(tmp_path, [activate.base_url])("doctor", "--flow", "--test")
     assert (result.code, result.kind) == (2, "usage") and orders_in(activate) == []
+
+
+def test_a_killed_wait_leaves_an_abandoned_order_that_cleanup_refunds(tmp_path, site, protocol):
+    sandbox = site()
+    before = sandbox.platform.balance
+    run = Runner(tmp_path, [sandbox.base_url])
+    assert run("buy", *protocol.silent).code == 0
+    process = run.start("wait", "--timeout", "30", *FAST)
+    assert polled(sandbox, protocol)
+    process.kill()
+    process.wait()
+    assert [o["order_status"] for o in run("orders").line["orders"]] == ["abandoned"]
+    assert run("cleanup").code == 0 and orders_in(sandbox)[0]["state"] == "cancelled"
+    assert sandbox.platform.balance == pytest.approx(before)
