@@ -11,7 +11,7 @@ import sys
 import time
 
 from .commands import COMMANDS, KEYLESS_COMMANDS, OFFLINE_COMMANDS, Context
-from .config import SANDBOX_KEY, bounded_seconds, load_config, positive_number, proxy_password, require_a_key
+from .config import SANDBOX_KEY, bounded_seconds, load_config, positive_number, proxy_secrets, require_a_key
 from .ledger import Store
 from .output import REDACT, Failure, Log, Tracer, UsageError, as_failure, emit_line, json_line
 from .signals import SignalGuard
@@ -291,7 +291,7 @@ def main(doc, argv=None, environ=None, clock=time.monotonic, sleep=time.sleep, n
         args = parse_args(argv, doc)
         command, args.argv = args.command, argv
         config = load_config(args, environ)
-        REDACT.use([*REDACT.secrets, *config.settings.secrets(), proxy_password(args.proxy),
+        REDACT.use([*REDACT.secrets, *config.settings.secrets(), *proxy_secrets(args.proxy),
                     *([SANDBOX_KEY] if config.sandbox else [])])
         config.tracer = Tracer(config.trace) if config.trace else None
         body = run(args, config, clock, sleep, guard, now)

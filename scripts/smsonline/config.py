@@ -53,7 +53,7 @@ class Settings(dict):
         password: all of them are kept out of the output."""
         keys = [value for name, value in self.items() if name.startswith(KEY_VARIABLE) and value]
         proxies = [value for name, value in self.items() if name.upper() in PROXY_VARIABLES and value]
-        return [*keys, *(key.strip() for key in keys), *(proxy_password(url) for url in proxies)]
+        return [*keys, *(key.strip() for key in keys), *(secret for url in proxies for secret in proxy_secrets(url))]
 
 
 def read_settings(environ):
@@ -218,14 +218,38 @@ def clean_base_url(url):
 PROXY_VARIABLES = ("SMSONLINE_PROXY", "HTTPS_PROXY", "ALL_PROXY", "HTTP_PROXY")
 
 
+def proxy_parts(url):
+    """(scheme, credentials, host[:port], rest) of a proxy URL, read as the HTTP stack reads it (urllib3's parse_url):
+    a scheme added when missing, the authority up to the first / ? #, the credentials up to its LAST @ (a password
+    may hold an @)."""
+    url = (url or "").strip()
+    if "://" not in url:
+        url = "http://" + url
+    scheme, _, rest = url.partition("://")
+    authority, tail = re.match(r"([^/?#]*)(.*)", rest, re.S).groups()
+    credentials, at, host = authority.rpartition("@")
+    return scheme, credentials if at else None, host, tail
+
+
 def proxy_password(url):
-    match = re.match(r"^[a-z0-9+.-]+://[^/@:]*:([^/@]+)@", url or "", re.IGNORECASE)
-    return match.group(1) if match else None
+    """A proxy URL's password (as written, and percent-decoded when that differs are both secrets), or None."""
+    credentials = proxy_parts(url)[1] if url else None
+    return credentials.partition(":")[2] or None if credentials else None
+
+
+def proxy_secrets(url):
+    from urllib.parse import unquote
+
+    password = proxy_password(url)
+    return [password, unquote(password)] if password else []
 
 
 def shown_proxy(url):
-    """A proxy URL as it may be shown: credentials masked."""
-    return re.sub(r"//[^@/]*@", "//***@", url) if url else url
+    """A proxy URL as it may be shown: its scheme made explicit, credentials masked."""
+    if not url:
+        return url
+    scheme, credentials, host, tail = proxy_parts(url)
+    return f"{scheme}://{'***@' if credentials else ''}{host}{tail}"
 
 
 def proxy_in_effect(args, settings, environ):

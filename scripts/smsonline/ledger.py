@@ -25,6 +25,7 @@ OPEN_STATES = ("buying", "waiting", "received", "cancelling", "finishing", "refu
 SETTLED_STATES = ("finished", "cancelled", "refunded", "closed", "forgotten")
 SPENT_STATES = ("received", "finishing", "finished")
 HELD_STATES = ("buying", "waiting", "cancelling", "refunding", "unknown")
+FREE_TEXT_COLUMNS = ("note", "sms", "seen")  # what a platform may echo a key in: redacted before it is written
 ORDER_LIFETIME_S = 20 * 60  # how long the platform is assumed to keep an unanswered purchase open
 DAY_S = 24 * 3600  # the daily budget's window
 FAILED_BASE_TTL_S = 600
@@ -129,7 +130,8 @@ class Store:
 
     def record(self, order, **fields):
         """Write fields of one order (text redacted: a platform may echo the key in an error); raises on failure."""
-        fields = {name: REDACT(value) if isinstance(value, str) else value for name, value in fields.items()}
+        fields = {name: REDACT(value) if name in FREE_TEXT_COLUMNS and isinstance(value, str) else value
+                  for name, value in fields.items()}  # ids, numbers, prices and times are never masked
         fields["updated_at"] = self.now()
         sets = ", ".join(f"{name} = ?" for name in fields)
         self.db.execute(f"UPDATE orders SET {sets} WHERE local_id = ?", (*fields.values(), order["local_id"]))

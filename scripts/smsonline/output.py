@@ -69,18 +69,40 @@ class Redactor:
     answer is redacted once read in its charset)."""
 
     def __init__(self):
-        self.secrets, self.pattern, self.longest = (), None, 0
+        self.secrets, self.pattern, self.longest, self.short = (), None, 0, frozenset()
 
     def use(self, keys):
-        """Redact these keys from now on: as typed, and with any of their characters percent-encoded."""
+        """Redact these secrets from now on: as typed, encoded or escaped. One shorter than MIN_SECRET is no pattern
+        to hunt in text (a proxy password "00" would rewrite ids and prices): only a value that is all of it is."""
         self.secrets = tuple(dict.fromkeys(key for key in keys if key))
-        self.longest = max(map(len, self.secrets), default=0)
-        alternatives = "|".join(key_pattern(key) for key in sorted(self.secrets, key=len, reverse=True))
+        long_ones = [key for key in self.secrets if len(key) >= MIN_SECRET]
+        self.short = frozenset(key for key in self.secrets if len(key) < MIN_SECRET)
+        self.longest = max(map(len, long_ones), default=0)
+        alternatives = "|".join(key_pattern(key) for key in sorted(long_ones, key=len, reverse=True))
         self.pattern = re.compile(alternatives, re.IGNORECASE) if alternatives else None
 
     def __call__(self, text):
-        text = re.sub(r"(apiKey=)[^&\s\"'<>]+", r"\1***", str(text))
+        text = str(text)
+        if text in self.short:
+            return "***"
+        text = re.sub(r"((?:apiKey|api_key)=)[^&\s\"'<>]+", r"\1***", text)
         return self.pattern.sub("***", text) if self.pattern else text
+
+    def fields(self, value, structured=False):
+        """A JSON value redacted field by field: free text is, the structured fields (STRUCTURED_FIELDS: ids,
+        numbers, prices, times) and every key are never touched."""
+        if isinstance(value, dict):
+            return {key: self.fields(item, structured or key in STRUCTURED_FIELDS) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.fields(item, structured) for item in value]
+        return self(value) if isinstance(value, str) and not structured else value
+
+
+MIN_SECRET = 6
+# string fields that hold data, never a secret: masking them would rewrite an order (issue 15: `7******1`)
+STRUCTURED_FIELDS = frozenset(("order_id", "number", "dial_code", "national_number", "region", "country_id",
+                               "service_id", "operator_id", "attempt", "created_at", "cancel_after", "order_status",
+                               "status", "command", "id", "params", "protocol", "kind", "endpoint", "time"))
 
 
 KEY_GAP = r"(?:\x00|\\u0000)*"  # between a key's characters: NULs, raw or JSON-escaped, of UTF-16/32 read as bytes
@@ -166,7 +188,7 @@ LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}  # j
 
 def json_line(command, ok, body):
     """The run's one line: UTF-8, not ASCII-escaped, with nothing a reader could take for a line break."""
-    return REDACT(one_line_json({"ok": ok, "command": command, **body}))
+    return one_line_json(REDACT.fields({"ok": ok, "command": command, **body}))
 
 
 def one_line_json(value):
@@ -188,7 +210,7 @@ class Tracer:
     def write(self, kind, record):
         if self.broken:
             return
-        line = REDACT(one_line_json({kind: record}))
+        line = one_line_json(REDACT.fields({kind: record}))
         try:
             descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # answers hold numbers
             with open(descriptor, "a", encoding="utf-8", errors="backslashreplace") as handle:
