@@ -241,6 +241,18 @@ def ledger_note(store):
             "free space in the state dir, then run `orders` and `cleanup`.")
 
 
+def opened_ledger(args, config, now, log):
+    """The ledger. One SQLite cannot read leaves `cancel --id` working (on a ledger in memory, said so): an open
+    order must stay cancellable while the file is being recovered."""
+    try:
+        return Store(config.state_dir, sandbox=config.sandbox, now=now, probe=args.command not in OFFLINE_COMMANDS)
+    except Failure as failure:
+        if args.command != "cancel" or "ledger" not in failure.data:
+            raise
+        log.notice(f"{failure.message} This cancel is recorded in memory only.")
+        return Store(":memory:", sandbox=config.sandbox, now=now)
+
+
 def run(args, config, clock, sleep, guard, now):
     log = Log(config.verbose, config.quiet)
     if args.command not in KEYLESS_COMMANDS and not config.sandbox:
@@ -250,7 +262,7 @@ def run(args, config, clock, sleep, guard, now):
         if config.tracer:
             config.tracer.write("run", {"argv": traced_argv(args.argv), "bases": config.base_urls,
                                         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
-        store = Store(config.state_dir, sandbox=config.sandbox, now=now, probe=args.command not in OFFLINE_COMMANDS)
+        store = opened_ledger(args, config, now, log)
         if sandbox:  # sandbox orders keep working across runs although the port changes
             store.db.execute("UPDATE orders SET base_url = ? WHERE sandbox = 1", (sandbox.base_url,))
         ctx = Context(config=config, store=store, log=log, guard=guard, clock=clock, sleep=sleep, tracer=config.tracer)

@@ -62,33 +62,40 @@ class Store:
     """The ledger of orders plus small cached values."""
 
     def __init__(self, state_dir, sandbox=False, now=time.time, probe=True):
-        state_dir = os.path.abspath(os.fspath(state_dir))
+        in_memory = os.fspath(state_dir) == ":memory:"  # a ledger SQLite cannot read: `cancel --id` still works
+        state_dir = os.fspath(state_dir) if in_memory else os.path.abspath(os.fspath(state_dir))
         try:
-            make_private_folders(state_dir)
+            if not in_memory:
+                make_private_folders(state_dir)
             # a lock held longer than this is a stuck process: the run goes on (writes are kept in memory, see update)
-            self.db = sqlite3.connect(os.path.join(state_dir, "ledger.sqlite3"), timeout=LOCK_WAIT_S,
-                                      isolation_level=None)
+            self.db = sqlite3.connect(":memory:" if in_memory else os.path.join(state_dir, "ledger.sqlite3"),
+                                      timeout=LOCK_WAIT_S, isolation_level=None)
             self.db.row_factory = sqlite3.Row
             self.migrate()
             if probe:
                 self.probe_write()
-        except (OSError, sqlite3.Error) as exc:
-            raise Failure("config", f"the state dir {state_dir} is not usable ({exc}); pass --state-dir or set "
-                                    f"SMSONLINE_STATE_DIR to a writable folder with free space.") from None
+        except OSError as exc:
+            raise Failure("config", f"the state dir {state_dir} is not usable ({exc}): make it a writable folder with "
+                                    "free space (or, for a rehearsal, use --sandbox).") from None
+        except sqlite3.Error as exc:
+            raise unreadable_ledger(state_dir, exc) from None
         self.sandbox, self.now, self.write_failures = int(sandbox), now, []
         self._failed_bases = None
 
     def migrate(self):
+        """The schema as this version needs it, decided from the table's actual columns (a ledger rebuilt with
+        SQLite's `.dump` or `iterdump` has lost its user_version, not its columns)."""
         if self.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
             return
         with self.transaction():
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]  # again, under the lock
-            statements = SCHEMA.split(";") if version == 0 else []
-            if version < 2:
-                statements += [f"ALTER TABLE orders ADD COLUMN {column}" for column in V2_COLUMNS]
-                statements.append("UPDATE orders SET settle_after = created_at + hold_s")
-            for statement in statements:
+            for statement in SCHEMA.split(";"):  # CREATE … IF NOT EXISTS: harmless on a ledger that has them
                 self.db.execute(statement)
+            present = {row["name"] for row in self.db.execute("PRAGMA table_info(orders)")}
+            missing = [column for column in V2_COLUMNS if column.split()[0] not in present]
+            for column in missing:
+                self.db.execute(f"ALTER TABLE orders ADD COLUMN {column}")
+            if "settle_after TEXT" in missing or "settle_after REAL" in missing:
+                self.db.execute("UPDATE orders SET settle_after = created_at + hold_s")
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def probe_write(self):
@@ -274,6 +281,16 @@ class Store:
         if base in self.recently_failed_bases():
             del self._failed_bases[base]
             self.put_value("failed_bases", self._failed_bases)
+
+
+def unreadable_ledger(state_dir, exc):
+    """A ledger SQLite cannot use: its open orders are in that file, so the way out is never another state dir."""
+    path = os.path.join(state_dir, "ledger.sqlite3")
+    return Failure("config", f"the ledger {path} cannot be used ({exc}). Its open orders are in that file: do not "
+                   "start another ledger. Copy the file aside, then `sqlite3 ledger.sqlite3 .recover > ledger.sql` "
+                   "(or `.dump`) and load it into a new file of the same name; until then `cancel --id ID` with the "
+                   "website's order ids still cancels and refunds each open order (it needs no ledger history), and "
+                   "`orders` works again once the file is restored.", ledger=path)
 
 
 def make_private_folders(path):
