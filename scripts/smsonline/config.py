@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import math
 import os
 import re
@@ -252,6 +253,44 @@ def shown_proxy(url):
     return f"{scheme}://{'***@' if credentials else ''}{host}{tail}"
 
 
+ENVIRONMENT_PROXIES = {"https": ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"),
+                       "http": ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")}
+
+
+def proxy_for(config, base):
+    """(proxy URL or None, where it came from) for one base URL, as requests chooses it: --proxy or SMSONLINE_PROXY
+    for every site; else the environment's proxy for the base's scheme (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY), unless
+    NO_PROXY names the host ("NO_PROXY" is then the source)."""
+    if config.sandbox:
+        return None, None
+    if config.proxy_source in ("--proxy", "SMSONLINE_PROXY"):
+        return config.proxy, config.proxy_source
+    from .platform import protocol_of
+
+    parts = re.match(r"(?i)(https?)://(\[[^\]]+\]|[^/:?#]+)(?::(\d+))?", protocol_of(base)[1])
+    scheme, host, port = parts.group(1).lower(), parts.group(2).strip("[]").lower(), parts.group(3)
+    name = next((name for name in ENVIRONMENT_PROXIES[scheme] if config.environ.get(name)), None)
+    if name is None:
+        return None, None
+    if bypassed(host, port, config.environ.get("NO_PROXY") or config.environ.get("no_proxy") or ""):
+        return None, "NO_PROXY"
+    return config.environ[name], name.upper()
+
+
+def bypassed(host, port, no_proxy):
+    """NO_PROXY as requests reads it: `*`, hosts and domains (a leading dot or not), host:port, IPs and CIDRs."""
+    import ipaddress
+
+    for entry in (e.strip().lower() for e in no_proxy.replace(" ", ",").split(",") if e.strip()):
+        if entry == "*" or entry == f"{host}:{port}" or host == entry.lstrip(".") or \
+                host.endswith("." + entry.lstrip(".")):
+            return True
+        with contextlib.suppress(ValueError):
+            if ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False):
+                return True
+    return False
+
+
 def proxy_in_effect(args, settings, environ):
     """(proxy URL, where it came from): --proxy, SMSONLINE_PROXY, or the environment's HTTPS_PROXY / ALL_PROXY."""
     if args.proxy:
@@ -285,6 +324,7 @@ def load_config(args, environ):
         trace=args.trace or settings.get("SMSONLINE_TRACE") or None,
         proxy_ports=proxy_ports(settings),
         test=args.test, verbose=args.verbose, quiet=args.quiet, sandbox=args.sandbox, refresh=args.refresh,
+        environ=environ,
         sandbox_args=settings.get("SMSONLINE_SANDBOX_ARGS", ""),
     )
     if config.sandbox:  # loopback: its own key, no proxy, a state dir of its own

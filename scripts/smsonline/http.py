@@ -23,7 +23,7 @@ from urllib3.exceptions import ConnectTimeoutError, LocationParseError, MaxRetry
 from urllib3.util.retry import Retry
 
 from .answers import Reply, decode, purchase_in
-from .config import shown_proxy, site_key_variable
+from .config import proxy_for, shown_proxy, site_key_variable
 from .output import REDACT, Failure, Tracer, excerpt
 from .platform import Kind, kind_of, module_for, protocol_of
 
@@ -307,14 +307,16 @@ def transport_error(exc, expired, cap):
 
 def next_step(tag, base, config):
     """What a person does about one base URL's failure."""
-    proxy = f"the proxy {shown_proxy(config.proxy)} ({config.proxy_source})" if config.proxy else None
+    used, source = proxy_for(config, base)
+    proxy = f"the proxy {shown_proxy(used)} ({source})" if used else None
     steps = {
         "tls": "the TLS handshake is blocked on this network: try --proxy http://127.0.0.1:7890 (your local proxy), "
                "or run `doctor` to find one",
         "connect": f"check {proxy} or the network" if proxy else "check the network, or try --proxy; `doctor` "
                    "shows where it fails",
         "proxy": f"{proxy or 'the proxy'} is not answering: start it, or fix --proxy / SMSONLINE_PROXY",
-        "slow": "the site is slow or hanging: try again later, or another base URL",
+        "slow": f"no answer through {proxy}: the proxy, or the site behind it, is hanging; check the proxy (or try "
+                "without it)" if proxy else "the site is slow or hanging: try again later, or another base URL",
         "broken": "the connection broke mid-answer: try again; `doctor` shows where it fails",
         "auth": f"keys are per site: set {site_key_variable(base)} to this site's own key (run `doctor`)",
         "no_key": f"set {site_key_variable(base)} or SMSONLINE_API_KEY",
@@ -416,7 +418,7 @@ class Api:
                         allow_redirects=self.adapter.kind is Kind.READ,  # one intent, one request where money moves
                         hooks={"response": refuse_off_site_redirects},
                         timeout=(min(self.config.connect_timeout, cap), min(self.config.read_timeout, cap)),
-                        proxies={"http": self.config.proxy, "https": self.config.proxy} if self.config.proxy else None)
+                        proxies=proxies_for(self.config, base))
                     with contextlib.closing(response):
                         reply = Reply(response.status_code, response.reason, response.headers.get("Content-Type", ""),
                                       read_capped(response))
@@ -459,6 +461,13 @@ class Api:
         else:
             record.update(status=None, error={"said": error.message, "reason": error.reason})
         self.tracer.write("exchange", record)
+
+
+def proxies_for(config, base):
+    """requests' proxies for one base, every key given (None: none), so that only proxy_for decides, from this run's
+    environment: NO_PROXY honoured, the proxy of the base's scheme."""
+    proxy = proxy_for(config, base)[0]
+    return {"http": proxy, "https": proxy, "all": proxy}
 
 
 def attempt(host, error, step):
