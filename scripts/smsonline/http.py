@@ -87,7 +87,9 @@ class _TrackedConnection:
     def connect(self):
         try:
             WATCHDOG.check(self)
-            bounded_lookup(self.host, self.port, WATCHDOG.time_left())
+            address = bounded_lookup(self._dns_host, self.port, WATCHDOG.time_left())
+            if address:  # connect to the address just resolved: a second, unbounded lookup could hang
+                self._dns_host = address
             super().connect()
         except Exception as exc:
             exc.smsonline_before_send = True
@@ -104,16 +106,16 @@ class _TrackedConnection:
 
 
 def bounded_lookup(host, port, seconds):
-    """Resolve host in a helper thread, waiting at most `seconds`: the watchdog can only shut a socket, and a lookup
-    stuck on a resolver that never answers has none yet. (The lookup that follows is then answered from the system's
-    cache.)"""
+    """Resolve host in a helper thread, waiting at most `seconds` -> its first address (None for an address given):
+    the watchdog can only shut a socket, and a lookup stuck on a resolver that never answers has none yet. The
+    connection then uses that address (TLS still checks the name: urllib3 verifies against `host`, not the address)."""
     if re.fullmatch(r"[0-9.]+|\[?[0-9a-fA-F:]+\]?", host or ""):
-        return
+        return None
     outcome = {}
 
     def lookup():
         try:
-            socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            outcome["address"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0]
         except Exception as exc:  # noqa: BLE001  (OSError, or UnicodeError for a name IDNA refuses: raised below)
             outcome["error"] = exc
     thread = threading.Thread(target=lookup, daemon=True)
@@ -124,6 +126,7 @@ def bounded_lookup(host, port, seconds):
     if "error" in outcome:
         error = outcome["error"]
         raise error if isinstance(error, OSError) else OSError(f"the name {host} cannot be looked up ({error})")
+    return outcome["address"]
 
 
 class TrackedHTTPConnection(_TrackedConnection, HTTPConnection):

@@ -142,7 +142,7 @@ def test_a_state_dir_that_cannot_be_written_stops_the_run_before_any_request(tmp
     assert run("orders").code == 0
     (run.state_dir / "ledger.sqlite3").write_bytes(b"this is not a database")
     result = run("buy", *BY_IDS)
-    assert (result.code, result.kind) == (2, "config") and "state dir" in result.line["error"]["message"]
+    assert (result.code, result.kind) == (2, "config") and "ledger" in result.line["error"]["message"]
     assert sandbox.platform.snapshot()["calls"] == []
 
 
