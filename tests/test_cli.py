@@ -462,7 +462,7 @@ def test_a_buy_after_an_old_unanswered_purchase_goes_ahead_and_says_so(cli, stor
     fakes.buy()
     run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
     assert run.code == 0 and "cleanup --forget attempt-1" in run.line["warning"]
-    assert [o["order_status"] for o in cli("orders").line["orders"]] == ["unknown", "waiting"]
+    assert [o["order_status"] for o in cli("orders").line["orders"]] == ["waiting", "unknown"]  # newest first
 
 
 # --- a key per site; placeholders are not keys ---------------------------------------------------------

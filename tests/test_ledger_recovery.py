@@ -38,3 +38,14 @@ def test_an_unreadable_ledger_says_where_its_orders_are_and_cancel_still_works(c
     fakes.status(4)
     cancelled = cli("cancel", "--id", fakes.ORDER_ID)
     assert (cancelled.code, cancelled.line["order_status"]) == (0, "cancelled") and "in memory" in cancelled.err
+
+
+def test_orders_lists_at_most_limit_newest_first_with_exact_totals(cli, store):
+    for number in range(1, 121):
+        store.update(store.adopt(str(number), PRIMARY), state="finished", price=0.5)
+    with responses.RequestsMock():
+        listed = cli("orders", "--all", "--limit", "10").line
+    assert (listed["count"], listed["total"], listed["spent"]) == (10, 120, 60.0)
+    assert [o["order_id"] for o in listed["orders"]][:2] == ["120", "119"]
+    with responses.RequestsMock():
+        assert cli("orders", "--all").line["count"] == 50

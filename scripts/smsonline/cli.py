@@ -31,6 +31,12 @@ SECONDS, INTERVAL = bounded_seconds(), bounded_seconds(low=0.5)
 VALUED_GLOBALS = ("--base-url", "--proxy", "--state-dir", "--connect-timeout", "--read-timeout", "--trace")
 
 
+def positive_count(text):
+    if not (text.isascii() and text.isdigit() and 0 < int(text) <= 100_000):
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 100000, got {text!r}")
+    return int(text)
+
+
 def add_global_options(parser):
     """Global options, accepted before or after the command (SUPPRESS keeps one position from erasing the other)."""
     group = parser.add_argument_group("global options")
@@ -138,8 +144,11 @@ SUBCOMMANDS = {
     "finish": ("confirm an order that has its code (status 3)", order_id),
     "cancel": ("cancel an order and get the money back (status 4)", order_id),
     "refund": ("ask for a refund after an error (status 5)", order_id),
-    "orders": ("the ledger: open orders and money (--all: history too)",
-               lambda p: p.add_argument("--all", action="store_true")),
+    "orders": ("the ledger: open orders and money (--all: history too, newest first, --limit of them)",
+               lambda p: (p.add_argument("--all", action="store_true"),
+                          p.add_argument("--limit", type=positive_count, default=50,
+                                         help="at most this many orders listed, newest first (default 50); the "
+                                              "totals always count them all"))),
     "cleanup": ("settle orders left by runs that died; list purchases that got no answer", cleanup_options),
     "doctor": ("diagnose the connection and the key per base URL, spending nothing; next steps", doctor_options),
 }

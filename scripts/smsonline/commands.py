@@ -162,11 +162,12 @@ def cmd_change_status(action):
 
 def cmd_orders(ctx, args):
     now = ctx.store.now()
-    orders = [{**o, "state": shown_state(o, now)} for o in ctx.store.orders(None if args.all else OPEN_STATES)]
+    matching = ctx.store.orders(None if args.all else OPEN_STATES)
+    orders = [{**o, "state": shown_state(o, now)} for o in matching[::-1][:args.limit]]  # newest first
     spent, held = ctx.store.money()
     spent_24h, held_24h = ctx.store.money(since=ctx.store.now() - DAY_S)
     test_spent, test_held = ctx.store.money(only_test=True)
-    line = {"status": "ok", "count": len(orders), "orders": [public_order(o) for o in orders],
+    line = {"status": "ok", "count": len(orders), "total": len(matching), "orders": [public_order(o) for o in orders],
             "spent": spent, "held": held, "spent_24h": spent_24h, "test_spent": test_spent, "test_held": test_held}
     if ctx.config.daily_budget is not None:
         line.update(budget=ctx.config.daily_budget,

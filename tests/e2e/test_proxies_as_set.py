@@ -44,3 +44,18 @@ def test_a_proxy_that_hangs_is_blamed_not_the_site(cli, env, sandbox):
     finally:
         hanging.close()
     assert run.code == 4 and "through the proxy" in run.line["error"]["attempts"][0]["next_step"]
+
+
+def test_the_name_is_looked_up_once_and_bounded_never_again_by_the_connection(cli, env, sandbox, monkeypatch):
+    import socket
+    real, looked_up = socket.getaddrinfo, []
+
+    def lookup(host, *args, **kwargs):
+        if host == "sandbox.example.test":
+            looked_up.append(host)
+            return real("127.0.0.1", *args, **kwargs)
+        return real(host, *args, **kwargs)
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    env.update(SMSONLINE_API_KEY=E2E_KEY, SMSONLINE_BASE_URLS=sandbox.base_url.replace("127.0.0.1",
+                                                                                        "sandbox.example.test"))
+    assert cli("countries").code == 0 and looked_up == ["sandbox.example.test"]  # the bounded lookup alone
