@@ -181,6 +181,7 @@ def cmd_cleanup(ctx, args):
     if args.forget is not None:
         return forget(ctx, args.forget)
     done, failed, unknown, pending = [], [], [], []
+    ctx.takeover = args.all  # --all: an order whose process looks alive (a reused pid) is settled all the same
     ctx.store.mark_abandoned_purchases()
     for order in ctx.store.orders(OPEN_STATES):
         ctx.guard.checkpoint()  # Ctrl-C between two orders stops here (each settlement itself is never cut short)

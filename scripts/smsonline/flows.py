@@ -29,8 +29,11 @@ EARLY_CANCEL_RETRY_S = 30.0
 
 
 def change_status(ctx, order, action):
-    """Finish, cancel or refund an order at the site that sold it; the ledger is written before and after."""
-    ctx.store.update(order, state=INTENT_STATE[action])
+    """Finish, cancel or refund an order at the site that sold it. The run takes the order first, as it is now, in
+    one transaction (ledger.take: settled already -> nothing is sent; held by another live run -> open_order); the
+    ledger is written before and after."""
+    if not ctx.store.take(order, INTENT_STATE[action], takeover=getattr(ctx, "takeover", False)):
+        return order
     ctx.api.call(action, {"order_id": order["order_id"]}, bases=[order["base_url"]])
     return ctx.store.update(order, state=DONE_STATE[action])
 

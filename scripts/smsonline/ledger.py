@@ -141,9 +141,34 @@ class Store:
                   for name, value in fields.items()}  # ids, numbers, prices and times are never masked
         fields["updated_at"] = self.now()
         sets = ", ".join(f"{name} = ?" for name in fields)
-        self.db.execute(f"UPDATE orders SET {sets} WHERE local_id = ?", (*fields.values(), order["local_id"]))
-        order.update(fields)
+        final = f" AND state NOT IN ({','.join('?' * len(SETTLED_STATES))})" if "state" in fields else ""
+        changed = self.db.execute(f"UPDATE orders SET {sets} WHERE local_id = ?{final}",
+                                  (*fields.values(), order["local_id"], *(SETTLED_STATES if final else ()))).rowcount
+        if changed or not final:
+            order.update(fields)
+        else:  # settled meanwhile by another run: a settled row never moves back; the caller sees it as it is
+            order.update(self.attempt(order["local_id"]))
         return order
+
+    def take(self, order, intent, takeover=False):
+        """Before a status is sent: the order as it is now, taken by this run with its intent written, in one
+        transaction -> True; False when it is settled already (nothing to send). Another live run that holds it
+        wins, unless takeover (`cleanup --all`, for a pid the system has reused)."""
+        try:
+            with self.transaction():
+                now = self.attempt(order["local_id"])
+                if now["state"] in SETTLED_STATES:
+                    order.update(now)
+                    return False
+                if now["pid"] != os.getpid() and pid_alive(now["pid"]) and not takeover:
+                    order.update(now)
+                    raise Failure("open_order", f"order {order['order_id']} is being settled by another run "
+                                  f"(process {now['pid']}): nothing was sent; see `orders` when it is done.",
+                                  **public_order(now))
+                self.record(order, pid=os.getpid(), state=intent)
+        except (sqlite3.Error, UnicodeError):  # a ledger that cannot be written: the request is sent all the same
+            self.update(order, state=intent)
+        return True
 
     def update(self, order, **fields):
         """record(), except that a ledger that cannot be written (disk full) keeps the change in memory and says so:
