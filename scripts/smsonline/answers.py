@@ -156,28 +156,42 @@ def raise_if_flagged(answer):
 
 
 def decode(reply):
-    """The answer's text in the charset it is in: a BOM, else the declared charset, then UTF-8, then GB18030; lossy
-    (and so never a source of a code) only when none of them reads every byte."""
+    """The answer's text in the charset it is in: a BOM, else UTF-8 when every byte reads as UTF-8 (mislabelled
+    UTF-8 is common; GBK or Latin-1 text almost never is valid UTF-8), else the declared charset, then GB18030; lossy
+    (and so never a source of a code) when none reads every byte, or when a charset that reads any bytes (Latin-1)
+    shows runs of accented letters: the mojibake of a multi-byte text, whose meaning is lost."""
     for charset in charsets_to_try(reply):
         try:
-            return Decoded(reply.body.decode(charset), charset, False)
+            text = reply.body.decode(charset)
         except (ValueError, LookupError):  # UnicodeError is a ValueError; a codec that is no text encoding
             continue
+        if charset in ANY_BYTES and re.search(r"[\x80-\xff]{2}", text):
+            break
+        return Decoded(undo_double_encoding(text) if charset == "utf-8" else text, charset, False)
     return Decoded(reply.body.decode("utf-8", "replace"), "utf-8", True)
 
 
+def undo_double_encoding(text):
+    """UTF-8 that a server encoded twice ("æœªæ”¶åˆ°" for "未收到") read back as the text it was."""
+    if not re.search(r"[\xc2-\xf4][\x80-\xbf\u0152-\u2122]", text):
+        return text
+    for single_byte in ("cp1252", "latin-1"):
+        try:
+            return text.encode(single_byte).decode("utf-8")
+        except UnicodeError:
+            continue
+    return text
+
+
 def charsets_to_try(reply):
-    """A BOM (or JSON's UTF-16/32 NUL pattern) is the answer's charset; else the declared one, then UTF-8 and
-    GB18030; a declared charset that accepts any bytes (Latin-1) only after those: it cannot tell mojibake."""
+    """A BOM (or JSON's UTF-16/32 NUL pattern) is the answer's charset; else UTF-8, the declared one and GB18030."""
     body = reply.body
     for bom, charset in BOMS:
         if body.startswith(bom):
             return [charset]
     sniffed = json.detect_encoding(body[:4])
     declared = declared_charset(reply.content_type)
-    charsets = [sniffed] if sniffed != "utf-8" else []
-    charsets += [declared] if declared and declared not in ANY_BYTES else []
-    return charsets + ["utf-8", "gb18030"] + ([declared] if declared in ANY_BYTES else [])
+    return ([sniffed] if sniffed != "utf-8" else []) + ["utf-8"] + ([declared] if declared else []) + ["gb18030"]
 
 
 def declared_charset(content_type):
@@ -213,7 +227,7 @@ def depth_of(value):
 def parse_json(text):
     """The decoded JSON, or None when the text is not JSON; nesting beyond MAX_DEPTH is an unreadable answer."""
     try:
-        decoded = json.loads(text, parse_constant=lambda name: None)  # NaN and Infinity are no values
+        decoded = json.loads(text, parse_constant=str)  # NaN and Infinity stay words: no number, no code
         too_deep = depth_of(decoded) > MAX_DEPTH
     except ValueError:
         return None
@@ -337,26 +351,33 @@ def scalar_id(value):
     """An order id as text: a string or an integer (an integral float too), never a boolean."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    return str(value).strip() or None if isinstance(value, (str, int)) and not isinstance(value, bool) else None
 
 
 def price_of(mapping):
-    """A price above 0, or None: -1, 0 and other sentinels mean the platform did not say."""
-    price = to_number(first(mapping, PRICE_KEYS))
-    return price if price is not None and price > 0 else None
+    """A price above 0 (the highest where several are given: price and cost), or None."""
+    prices = [to_number(mapping.get(key)) for key in PRICE_KEYS]
+    return max((price for price in prices if price is not None and price > 0), default=None)
 
 
 def price_unreadable(mapping):
-    """True when a price is given but cannot be read ("0.90 USD", "0,90", {"amount": …}): the charge is unknown."""
-    given = first(mapping, PRICE_KEYS)
-    return given is not None and to_number(given) is None
+    """True when a price is given but is no price above 0 ("0.90 USD", "0,90", {"amount": …}, NaN, -0.9, 0): the
+    charge is unknown. (A null price is not given.)"""
+    given = [mapping[key] for key in PRICE_KEYS if mapping.get(key) is not None]
+    return any(to_number(value) is None or to_number(value) <= 0 for value in given)
 
 
 def purchase_in(reply):
     """An order id and a number in a buy-service answer that was read as a refusal (a success in a shape we misread
-    must not lose an order), or None."""
+    must not lose an order), or None. A text that names ACCESS_NUMBER in any case, spacing or extra field counts
+    too: an order whose id is known is cancelled if unused, never left open unseen."""
+    text = decode(reply).text
+    named = re.search(r"(?i)access_number\s*:\s*([A-Za-z0-9_-]+)\s*:\s*(\+?\d[\d ]{4,20}\d)", text[:2000])
+    if named:
+        return {"order_id": named.group(1), "number": re.sub(r" ", "", named.group(2)), "price": None,
+                "price_unreadable": False}
     try:
-        decoded = json.loads(decode(reply).text, parse_constant=lambda name: None)
+        decoded = json.loads(text, parse_constant=str)
     except (ValueError, RecursionError):
         return None
     if not isinstance(decoded, dict):
@@ -382,19 +403,22 @@ Message = collections.namedtuple("Message", "text code date sms_id", defaults=(N
 
 # The one list of waiting words: a state field holding one is "waiting", and a sentence holding one is a status
 # line, never an SMS. English, Chinese, Russian, Indonesian, Vietnamese, Spanish (patterns compile on first use).
-WAITING = (r"(?i)wait|pending|processing|queue|in progress|not (yet )?(received|arrived|delivered|come)|not yet"
-           r"|no (new )?(sms|messages?|texts?)\b|inbox (is )?empty|try again|retry"
-           r"|等待|待接收|未收到|未接收|暂无|尚未|稍后|队列|排队|还没|没有短信|无短信"
-           r"|ожида|пока нет|не получ|ещё не|еще не|нет смс|нет сообщ"
-           r"|belum|menunggu|tidak ada (sms|pesan)|chưa|đang chờ|không có (tin|sms)"
-           r"|esperando|en espera|aún no|todavía no|sin (sms|mensajes?)|no hay (sms|mensajes?)|pendiente")
+WAITING = (r"(?i)wait|pending|processing|queue|in progress|not (yet )?(been )?(received|arrived|delivered|come|sent)"
+           r"|not yet|n'?t (yet )?(been )?(received|arrived|come|delivered)|no (new )?(sms|messages?|texts?|code)\b"
+           r"|inbox (is )?empty|try again|retry|expected|shortly|\beta\b"
+           r"|等待|等候|待接收|未收到|未接收|未到|暂无|尚未|稍后|队列|排队|还没|没有短信|无短信|下发中|发送中"
+           r"|ожида|пока не|не получ|не поступ|ещё не|еще не|ще не|нет смс|нет сообщ"
+           r"|belum|menunggu|masih dikirim|tidak ada (sms|pesan)|chưa|đang chờ|đang được gửi|vẫn đang"
+           r"|không có (tin|sms)|esperando|en espera|aún no|todavía no|no ha llegado|ainda não|sin (sms|mensajes?)"
+           r"|no hay (sms|mensajes?)|pendiente|pas encore|noch nicht|henüz|まだ|아직|ยังไม่|لم يصل")
 NEGATION = r"(?i)(?<![a-z])(not|no|non|none|never)(?![a-z])|未|无|нет"  # in a state field only: "NO_SMS", "未收到"
 # Words of a platform's message about a failure or an absence: a sentence holding one is not an SMS either (texts
 # only: in a state field, "expired" is a closed order).
 NOT_AN_SMS = (r"(?i)(?<![a-z])(error|errors|err|fail|failed|failure|not found|unavailable|not available|invalid|expired"
               r"|timeout|timed out|lookup|null|none|n/a|empty|missing|sent to|will arrive|will be sent|accepted"
               r"|attempts? left|tries|lockout)(?![a-z])"
-              r"|错误|失败|无效|不可用|未找到|找不到|已发送至|获取中|发送中|查询|超时|过期"
+              r"|undefined|slot"
+              r"|错误|失败|无效|不可用|未找到|找不到|不存在|已发送至|获取中|发送中|查询|超时|过期"
               r"|отсутств|ошибк|не приш|не найд|недоступ"
               r"|lỗi|không khả dụng|không tìm thấy|gagal|tidak ditemukan|tidak tersedia|no disponible|no se encontr")
 CLOSED = r"cancel|expire|timeout|timed.?out|closed|refund|finish|complete|取消|过期|关闭|關閉|超时|退款|完成|结束|失效"
@@ -445,12 +469,28 @@ def waiting_anywhere(payload):
         if isinstance(node, list):
             stack.extend(node)
         elif isinstance(node, dict):
-            states = (node.get(key) for key in STATE_KEYS)
+            states = [item for key in STATE_KEYS for item in as_list(node.get(key))]
             if any(isinstance(v, (str, int)) and not isinstance(v, bool) and classify_state(v) == "waiting"
                    for v in states):
                 return True
             stack.extend(node.values())
     return False
+
+
+OWNER_KEYS = ("orderId", "order_id", "activationId", "activation_id")  # whose SMS it is
+
+
+def of_another_order(payload, order):
+    """The answer names an order id that is not this order's: its SMS belongs to someone else's number."""
+    own = str((order or {}).get("order_id") or "")
+    items = [payload, *[item for key in MESSAGE_LIST_KEYS + ("sms",) for item in as_list(payload.get(key))]]
+    named = [str(first(item, OWNER_KEYS)).strip() for item in items
+             if isinstance(item, dict) and first(item, OWNER_KEYS) not in (None, "")]
+    return bool(own) and any(value != own for value in named)
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
 
 
 def digits_joined(value):
@@ -592,13 +632,16 @@ def seen_after(seen, state):
 
 
 def plausible_code(value, not_codes):
-    """A code field's value if it can be a verification code: 4-12 letters and digits with a digit, not a known id."""
+    """A code field's value if it can be a verification code: 4-10 digits, or 4-10 uppercase letters and digits
+    mixed (A1B2C3, 7K2QX9); never a known id, zeros alone (0000: a placeholder), or a word with a number
+    (ERROR500, HTTP404, E1001, timeout30, 1e10)."""
     if value is None or isinstance(value, bool) or not isinstance(value, (str, int)):
         return None
     text = re.sub(r"[\s-]", "", str(value))
-    if not re.fullmatch(r"[A-Za-z0-9]{4,12}", text) or not re.search(r"\d", text) or text in not_codes:
-        return None
-    return text
+    digits_only = re.fullmatch(r"\d{4,10}", text) and set(text) != {"0"}
+    mixed = re.fullmatch(r"(?=.*\d)(?=.*[A-Z])[A-Z0-9]{4,10}", text) and not re.search(r"[A-Z]{4}", text) and \
+        not re.fullmatch(r"[A-Z]+\d+|\d+[A-Z]+", text)
+    return text if (digits_only or mixed) and text not in not_codes else None
 
 
 def not_codes_of(order):
@@ -626,7 +669,7 @@ def read_sms(answer, order=None, code_regex=None, seen=()):
         payload = {"messages": payload}
     if not isinstance(payload, dict):
         raise Failure("api", f"get-sms answer could not be read: {excerpt(payload)!r}", reason="unreadable")
-    if waiting_anywhere(payload):  # an explicit waiting state: no code, whatever digits a text holds
+    if waiting_anywhere(payload) or of_another_order(payload, order):  # no code, whatever digits a text holds
         return SmsState(payload=payload)
     state, messages = order_state(payload, inside), sms_messages(payload, inside)
     fresh, already = [], collections.Counter(seen)
@@ -651,8 +694,9 @@ def read_sms(answer, order=None, code_regex=None, seen=()):
 
 VERIFICATION_WORDS = (
     r"(?i)验证码|校验码|动态码|确认码|激活码|安全码|认证码|登录码|短信码|驗證碼|校驗碼|動態碼|密码|操作码|認証コード|確認コード"
-    r"|인증번호|(?<![a-z])(codes?|otp|passcode|password|pin|verification|verify|one[- ]time|kod|ma xac (?:minh|nhan|thuc)"
-    r"|ma otp)(?![a-z])"
+    r"|인증번호|(?<![a-z])(codes?|otp|passcode|password|pin|verification|verify|one[- ]time|ma xac (?:minh|nhan|thuc)"
+    r"|ma otp|codice|bestätigungscode|sicherheitscode|verifizierungscode|anmeldecode|zugangscode)(?![a-z])"
+    r"|(?<![a-z])kod[a-zığüşöç]*|رمز"
     r"|(?<![a-záéíóúñ])(códigos?|codigos?|clave|contraseña|kode|sandi|verifikasi)(?![a-záéíóúñ])"
     r"|(?<![а-яё])(код|пароль)|(?<!\w)mã(?!\w)|mật khẩu")
 NOT_VERIFICATION_BEFORE = (r"(?i)(error|status|response|http|promo|promotion|coupon|discount|referral|invite"
@@ -664,21 +708,23 @@ ALNUM_AFTER_WORD = r"(?:\s*[^\s\d:：]{1,12}){0,3}?\s*[:：]?\s*((?=[A-Z]*\d)(?=
 OTP_FORMS = (r"(?<![A-Za-z0-9])G-(\d{4,8})(?!\d)", r"<#>\s*(\d{4,8})(?!\d)",  # Google's; Android's SMS retriever
              r"^\W*(\d{3}[- ]\d{3}|\d{4,8}) (?:is your|is the|es tu|es su|là mã|adalah)\b",  # "123-456 is your …"
              r"(?i)\buse (\d{3}[- ]\d{3}|\d{4,8}) (?:to|for|as)\b")  # "Use 556677 to sign in"
-SENTENCE_END = r"[。！？!?;；\n\r]+|\.(?=\s|$)"
-DECOY_BEFORE = (r"(?i)(order|ref|reference|no\.?|#|№|id|session|request|activation|attempt|attempts|ticket"
+SENTENCE_END = r"[。！？!?;；，、\n\r]+|\.(?=\s|$)"  # Chinese clauses too: "验证码482913，登录失败请重试"
+DECOY_BEFORE = (r"(?i)(?<![a-z])(order|ref|reference|no\.?|#|№|id|session|request|activation|attempt|attempts|ticket"
                 r"|transaction|txn|account|acct|invoice|tracking|balance|price|cost|amount|total|of|at|after|within"
-                r"|until|ending|ends with|remaining|ttl|expires_in|limit|length|tries|lockout|block|server|version|v"
+                r"|until|ending|ends with|remaining|ttl|expires_in|expires in|in|left|eta|limit|length|tries|lockout"
+                r"|block|server|version|v"
                 r"|service|servicio|layanan|dịch vụ|операци\w*|err|error|ошибк\w*|lỗi|剩余|时间|次数|错误码|错误"
                 r"|usd|eur|gbp|inr|rub|rmb|cny|jpy"
                 r"|idr|php|thb|vnd|myr|sgd|hkd|twd|krw|brl|aud|cad|[$¥€£₹₽]|pedido|solicitud|sesión|sesion|activación"
                 r"|intento|cuenta|pesanan|sesi|permintaan|akun|saldo|đơn hàng|đơn|phiên|yêu cầu|tài khoản|số dư"
                 r"|заказ|сесси\w*|заявк\w*|запрос\w*|активаци\w*|попытк\w*|сч[её]т|баланс|из"
-                r"|订单号?|尾号|客服|卡号|账号|余额|金额|价格|编号|会话|请求|单号|任务)\s*[:：]?\s*$")
+                r"|订单号?|尾号|客服|卡号|账号|余额|金额|价格|编号|会话|请求|单号|任务)\s*[:：=]?\s*$")
 DIGIT_RUN = r"\+?\d(?:[ .-]?\d)*"  # digits with single separators: a phone number written in groups is one run
 NOT_A_CODE_AFTER = (r"(?i)^(\s*(seconds?|secs?|s\b|ms\b|milliseconds?|毫秒|utc\b|gmt\b|minutes?|mins?|hours?|hrs?|days?"
                     r"|秒|分钟|分|小时|天|次"
                     r"|сек\w*|мин\w*|час\w*|руб\w*|detik|menit|jam|giây|phút|segundos?|minutos?|horas?"
-                    r"|rub\b|usd\b|eur\b|元|₽|vnd\b|idr\b|%)|\.\d\d(?!\d))")  # a duration, a unit, an amount (2500.00)
+                    r"|rub\b|usd\b|eur\b|元|₽|vnd\b|idr\b|%|left|remaining|restantes?|осталось|còn|sisa|quedan|restam"
+                    r"|reste|verbleibend|kalan|残り|남은|เหลือ|المتبقي)|\.\d\d(?!\d))")  # a duration, a unit, an amount (2500.00)
 SMS_TEXT_CAP = 4000  # an SMS is at most a few hundred characters; extraction never reads more than this
 DATE_AFTER = r"(年|[-/.]\d{1,2}(?!\d))"
 DATE_BEFORE = r"(?i)(©\s*|\d{1,2}[-/.]\d{1,2}[-/.]|(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s*)$"
@@ -718,14 +764,25 @@ def extract_code(text, pattern=None, not_codes=()):
         if is_status_text(sentence):
             continue
         if pattern:
-            match = re.search(pattern, sentence)
-            if match:
-                return match.group(1) if match.groups() else match.group(0)
+            found = next(pattern_codes(pattern, sentence, not_codes), None)
+            if found:
+                return found
             continue
         found = code_in_sentence(sentence, not_codes)
         if found and (best is None or found[0] < best[0]):
             best = found
     return best[1] if best else None
+
+
+def pattern_codes(pattern, sentence, not_codes):
+    """--code-regex's matches (group 1 if it has a group), never the order id, the number or a slice of a longer
+    digit run (a phone number)."""
+    for match in re.finditer(pattern, sentence):
+        group = 1 if match.groups() else 0
+        start, end = match.span(group)
+        sliced = sentence[start - 1:start].isdigit() or sentence[end:end + 1].isdigit()
+        if match.group(group) and not sliced and re.sub(r"[- ]", "", match.group(group)) not in not_codes:
+            yield match.group(group)
 
 
 def code_in_sentence(sentence, not_codes):
