@@ -119,6 +119,18 @@ def test_without_any_key_doctor_still_diagnoses_and_says_what_is_missing(run, sa
     assert sandbox.platform.snapshot()["calls"] == []
 
 
+def test_a_placeholder_key_and_a_dead_proxy_are_found_in_one_run(run, sandbox, closed_port):
+    result = run("doctor", SMSONLINE_API_KEY="your_api_key_here", SMSONLINE_PROXY=f"http://127.0.0.1:{closed_port}",
+                 SMSONLINE_PROXY_PORTS=str(closed_port))
+    assert (result.code, result.kind) == (2, "config")
+    assert [f["finding"] for f in result.line["findings"]] == ["placeholder_key", "dead_proxy"]
+    assert "SMSONLINE_API_KEY" in result.line["next_steps"][0] and f"127.0.0.1:{closed_port}" in \
+        result.line["next_steps"][1]
+    steps = result.line["bases"][0]["steps"]
+    assert not steps["proxy"]["ok"] and steps["dns"]["ok"] and steps["tcp"]["ok"]
+    assert sandbox.platform.snapshot()["calls"] == [] and "your_api_key_here" not in result.out
+
+
 class TricklingProxy(LoopbackServer):
     """Answers CONNECT with a status line and then one header byte a second, never ending the head."""
 
