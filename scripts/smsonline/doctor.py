@@ -33,8 +33,8 @@ def cmd_doctor(ctx, args):
     proxy = proxy_report(config)
     bases = [check_base(ctx, base, proxy) for base in config.base_urls]
     found = local_proxies(config, bases) if not proxy.get("reachable") else []
-    findings = sorted([*config.findings, *proxy_findings(config, proxy, found), *base_findings(config, bases, found)],
-                      key=lambda finding: list(FINDINGS).index(finding["finding"]))
+    findings = in_fix_order([*config.findings, *proxy_findings(config, proxy, found),
+                             *base_findings(config, proxy, bases, found)])
     verdict, kind = overall(findings, bases)
     report = {"verdict": verdict, "key": key_report(config), "proxy": proxy, "bases": bases}
     if found or not proxy.get("reachable"):
@@ -59,7 +59,7 @@ def check_base(ctx, base, proxy):
     steps = result["steps"]
     timeout, unusable_proxy = ctx.config.connect_timeout, proxy["url"] and not proxy["reachable"]
     try:
-        if proxy["url"] and not unusable_proxy:
+        if proxy.get("reachable"):
             sock = through_proxy(proxy, host, port, steps, timeout, tunnel=parts.scheme == "https")
         else:  # no proxy, or one that cannot be used: the base is still checked as far as it goes without it
             if unusable_proxy:
@@ -273,8 +273,8 @@ def local_proxies(config, bases):
 
 FINDINGS = {  # every finding and its kind, in the order their fixes are to be made: the most basic first
     "env_file_unreadable": "config", "bad_proxy": "config", "placeholder_key": "config", "missing_key": "config",
-    "no_internet": "network", "dead_proxy": "network", "dns_failed": "network", "tcp_failed": "network",
-    "tls_failed": "network", "no_answer": "network", "html_answer": "network",
+    "no_internet": "network", "dead_proxy": "network", "proxy_failed": "network", "dns_failed": "network",
+    "tcp_failed": "network", "tls_failed": "network", "no_answer": "network", "html_answer": "network",
     "key_refused": "auth", "no_site_key": "auth", "unreadable_answer": "api",
 }
 KEY_FINDINGS = ("placeholder_key", "missing_key")
@@ -285,6 +285,11 @@ ALL_WELL = "Everything needed works. Next: `doctor --flow --test` for a free reh
 def finding(name, fix, variable=None, where=None):
     """One finding, in the shape config.complain gives the settings' own."""
     return {"finding": name, "kind": FINDINGS[name], "variable": variable, "where": where, "fix": fix}
+
+
+def in_fix_order(findings):
+    """Most basic first (FINDINGS' order); the bases' own order kept among findings of one name."""
+    return sorted(findings, key=lambda one: list(FINDINGS).index(one["finding"]))
 
 
 def where_set(settings, name):
@@ -308,20 +313,19 @@ def proxy_findings(config, proxy, found):
                     f"({proxy['error']}): start it, or fix {source}{other}.", variable, where)]
 
 
-def base_findings(config, bases, found):
-    """What failed at each base, in the bases' order; one "no internet at all" when every name lookup failed."""
+def base_findings(config, proxy, bases, found):
+    """What failed at each base, in the bases' order, but for what one finding says for all: no internet at all
+    (every name lookup failed), no key at all, a proxy that cannot be used."""
     lookups = [base["steps"]["dns"]["ok"] for base in bases if "dns" in base["steps"]]
     offline = bool(lookups) and not any(lookups)
-    findings = [finding("no_internet", f"No internet at all: no name lookup works ({', '.join(b['host'] for b in bases)}"
-                        " did not resolve): connect this machine to a network (or fix its DNS), then run doctor "
-                        "again.", where="this machine")] if offline else []
-    no_key_found = any(f["finding"] in KEY_FINDINGS for f in config.findings)
-    for base in bases:
-        made = BASE_FINDINGS[base["verdict"]](base, found)
-        if made and not (offline and made["finding"] == "dns_failed") and not (
-                no_key_found and made["finding"] == "no_site_key"):  # said once for all by the finding above
-            findings.append(made)
-    return findings
+    said_for_all = {"dns_failed": offline, "no_site_key": any(f["finding"] in KEY_FINDINGS for f in config.findings),
+                    "proxy_failed": bool(proxy["url"]) and not proxy["reachable"]}
+    hosts = ", ".join(base["host"] for base in bases)
+    findings = [finding("no_internet", f"No internet at all: no name lookup works ({hosts} did not resolve): "
+                        "connect this machine to a network (or fix its DNS), then run doctor again.",
+                        where="this machine")] if offline else []
+    made = (BASE_FINDINGS[base["verdict"]](base, found) for base in bases)
+    return findings + [one for one in made if one and not said_for_all.get(one["finding"])]
 
 
 UNREACHABLE_STEPS = {"dns": ("dns_failed", "its name does not resolve"),
@@ -332,7 +336,8 @@ UNREACHABLE_STEPS = {"dns": ("dns_failed", "its name does not resolve"),
 def unreachable_finding(base, found):
     step, host = base.get("failed_step"), base["host"]
     if step == "proxy":
-        return None  # the proxy's own finding says it
+        return finding("proxy_failed", f"{host}: the proxy failed on the way ({base['steps']['proxy']['error']}): "
+                       "check the proxy, or try again.", where=base["base_url"])
     if step in UNREACHABLE_STEPS:
         name, what = UNREACHABLE_STEPS[step]
         http_proxies = [p["port"] for p in found if p["http_proxy"]]
