@@ -311,7 +311,7 @@ def main(doc, argv=None, environ=None, clock=time.monotonic, sleep=time.sleep, n
         guard.install(early_signals)
         args = parse_args(argv, doc)
         command, args.argv = args.command, argv
-        config = load_config(args, environ)
+        config = load_config(args, environ, lenient=command == "doctor")  # doctor reports bad settings
         REDACT.use([*REDACT.secrets, *config.settings.secrets(), *proxy_secrets(args.proxy),
                     *([SANDBOX_KEY] if config.sandbox else [])])
         config.tracer = Tracer(config.trace) if config.trace else None

@@ -33,8 +33,8 @@ class Config(types.SimpleNamespace):
         if self.sandbox:
             return SANDBOX_KEY, "built-in sandbox key", "--sandbox"
         for variable in (site_key_variable(base), KEY_VARIABLE):
-            if (self.settings.get(variable) or "").strip():
-                return self.settings[variable].strip(), variable, self.settings.source(variable)
+            if self.keys.get(variable):
+                return self.keys[variable], variable, self.settings.source(variable)
         return None, site_key_variable(base), None
 
 
@@ -57,25 +57,42 @@ class Settings(dict):
         return [*keys, *(key.strip() for key in keys), *(secret for url in proxies for secret in proxy_secrets(url))]
 
 
-def read_settings(environ):
+def complain(findings, finding, variable, where, message):
+    """A problem in the settings: a config Failure, or, when `findings` is a list (doctor's), one more finding
+    {"finding", "kind", "variable", "where", "fix"} and the run goes on without the setting."""
+    if findings is None:
+        raise Failure("config", message)
+    findings.append({"finding": finding, "kind": "config", "variable": variable, "where": where, "fix": message})
+
+
+def read_settings(environ, findings=None):
     """The process environment over the skill's ``.env``, or the file SMSONLINE_ENV_FILE names (never an upward
     search). The skill's own .env is read in any case: the user's limits there hold, whatever file is named."""
     named = environ.get("SMSONLINE_ENV_FILE")
     env_file = os.path.expanduser(named) if named else USER_ENV_FILE
     readable = os.path.exists(env_file) and not os.path.isdir(env_file)  # /dev/null counts: "no settings"
     if named and not readable:
-        raise Failure("config", f"SMSONLINE_ENV_FILE names {env_file}, which is not a readable file.")
-    from_file = values_in(env_file) if readable else {}
-    user_file = from_file if env_file == USER_ENV_FILE else values_in(USER_ENV_FILE) if os.path.isfile(USER_ENV_FILE) \
-        else {}
+        complain(findings, "env_file_unreadable", "SMSONLINE_ENV_FILE", env_file,
+                 f"SMSONLINE_ENV_FILE names {env_file}, which is not a readable file: point it at your settings "
+                 "file, or unset it.")
+    from_file = values_in(env_file, findings) if readable else {}
+    user_file = from_file if env_file == USER_ENV_FILE else values_in(USER_ENV_FILE, findings) \
+        if os.path.isfile(USER_ENV_FILE) else {}
     return Settings(environ, from_file, env_file, user_file)
 
 
-def values_in(env_file):
-    if os.stat(env_file).st_size == 0:
+def values_in(env_file, findings=None):
+    """The settings in an env file; one that cannot be read (no permission, not UTF-8 text) is a config problem."""
+    try:
+        if os.stat(env_file).st_size == 0:
+            return {}
+        from dotenv import dotenv_values  # only when there is a file to read: it is start-up time otherwise
+        return {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    except (OSError, UnicodeDecodeError) as exc:
+        complain(findings, "env_file_unreadable", None, env_file,
+                 f"{env_file} cannot be read ({getattr(exc, 'strerror', None) or 'not UTF-8 text'}): make it a "
+                 "readable UTF-8 text file of NAME=value lines (see .env.example).")
         return {}
-    from dotenv import dotenv_values  # only when there is a file to read: it is start-up time otherwise
-    return {k: v for k, v in dotenv_values(env_file).items() if v is not None}
 
 
 # [a protocol prefix: platform.FORCING_PREFIXES] scheme, host, port, path
@@ -126,16 +143,18 @@ def limits_for(config, base):
     return Limits(config.max_price_flag, None, lambda url: host_of(url) == host_of(base), own)
 
 
-def checked_keys(settings):
-    """Every key setting, refused with a config error when it is a placeholder or too short to be a key."""
+def checked_keys(settings, findings=None):
+    """Every key setting, refused with a config error when it is a placeholder or too short to be a key (with
+    `findings`, noted there and left out)."""
     keys = {}
     for name, value in settings.items():
         if name != KEY_VARIABLE and not name.startswith(KEY_VARIABLE + "_"):
             continue
         if not value.strip() or re.search(PLACEHOLDER, value) or len(value.strip()) < MIN_KEY_LENGTH:
             where = "the environment" if settings.source(name) == "environment" else settings.source(name)
-            raise Failure("config", f"{name} in {where} is a placeholder or empty, not an API key: put your "
-                          "SMSOnline key there (API page of the site), or unset it.")
+            complain(findings, "placeholder_key", name, where, f"{name} in {where} is a placeholder or empty, not an "
+                     "API key: put your SMSOnline key there (API page of the site), or unset it.")
+            continue
         keys[name] = value.strip()
     return keys
 
@@ -303,14 +322,17 @@ def proxy_in_effect(args, settings, environ):
     return None, None
 
 
-def load_config(args, environ):
-    settings = read_settings(environ)
+def load_config(args, environ, lenient=False):
+    """The run's Config. lenient (doctor): problems in the settings become config.findings instead of a Failure."""
+    findings = [] if lenient else None
+    settings = read_settings(environ, findings)
     urls = args.base_url or [u for u in settings.get("SMSONLINE_BASE_URLS", "").split(",") if u.strip()]
     user_state_dir = users_state_dir(settings)
     proxy, proxy_source = proxy_in_effect(args, settings, environ)
     seconds = bounded_seconds()
     config = Config(
-        settings=settings, keys={} if args.sandbox else checked_keys(settings),
+        settings=settings, keys={} if args.sandbox else checked_keys(settings, findings),
+        findings=[] if findings is None else findings,
         base_urls=[clean_base_url(u) for u in (urls or DEFAULT_BASE_URLS)],
         proxy=proxy, proxy_source=proxy_source,
         state_dir=os.path.expanduser(args.state_dir or settings.get("SMSONLINE_STATE_DIR") or user_state_dir),
@@ -331,6 +353,8 @@ def load_config(args, environ):
         config.proxy, config.proxy_source = None, None
         if not (args.state_dir or settings.get("SMSONLINE_STATE_DIR")):
             config.state_dir = os.path.join(config.state_dir, "sandbox")
+    elif lenient and not any(f["finding"] == "placeholder_key" for f in findings):  # that fix already says it
+        require_a_key(config, findings)
     return config
 
 
@@ -350,9 +374,10 @@ def proxy_ports(settings):
         raise Failure("config", f"SMSONLINE_PROXY_PORTS must be comma-separated port numbers, got {text!r}.") from None
 
 
-def require_a_key(config):
+def require_a_key(config, findings=None):
     """Before any request: at least one base URL has a key."""
     if not any(config.key_for(base)[0] for base in config.base_urls):
         names = ", ".join(sorted({site_key_variable(b) for b in config.base_urls}))
-        raise Failure("config", f"no API key: set {KEY_VARIABLE} (or a site's own {names}) in the environment or in "
-                      f"{os.path.join(SKILL_DIR, '.env')} (see .env.example); try --sandbox to rehearse without one.")
+        complain(findings, "missing_key", KEY_VARIABLE, config.settings.env_file,
+                 f"no API key: set {KEY_VARIABLE} (or a site's own {names}) in the environment or in "
+                 f"{os.path.join(SKILL_DIR, '.env')} (see .env.example); try --sandbox to rehearse without one.")

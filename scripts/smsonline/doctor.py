@@ -1,6 +1,7 @@
 """`doctor`: a money-free diagnosis of the first contact, per base URL: DNS, TCP, TLS, the HTTP answer with the key;
-the proxy in effect; local proxies on the usual ports; and next steps a person can act on. `--flow --test` adds a
-free rehearsal (buy in test mode, one get-sms, cancel) and reports the shape of each answer.
+the proxy in effect; local proxies on the usual ports; every problem found (the settings' too) as a finding, and
+their fixes as next steps, most basic first. `--flow --test` adds a free rehearsal (buy in test mode, one get-sms,
+cancel) and reports the shape of each answer.
 """
 from __future__ import annotations
 
@@ -31,12 +32,15 @@ def cmd_doctor(ctx, args):
                       "--test (or use --sandbox).")
     proxy = proxy_report(config)
     bases = [check_base(ctx, base, proxy) for base in config.base_urls]
-    found = local_proxies(config, bases) if not config.proxy else []
-    verdict, kind = overall(bases)
+    found = local_proxies(config, bases) if not proxy.get("reachable") else []
+    findings = in_fix_order([*config.findings, *proxy_findings(config, proxy, found),
+                             *base_findings(config, proxy, bases, found)])
+    verdict, kind = overall(findings, bases)
     report = {"verdict": verdict, "key": key_report(config), "proxy": proxy, "bases": bases}
-    if found or not config.proxy:
+    if found or not proxy.get("reachable"):
         report["local_proxies"] = found
-    report["next_steps"] = next_steps(config, proxy, bases, found)
+    report["findings"] = findings
+    report["next_steps"] = [finding["fix"] for finding in findings] or [ALL_WELL]
     if args.flow and kind is None:
         report["flow"] = rehearsal(ctx, args, next(b["base_url"] for b in bases if b["verdict"] == "works"))
     if kind:
@@ -53,11 +57,13 @@ def check_base(ctx, base, proxy):
     result = {"base_url": base, "protocol": protocol_of(base)[0], "host": host,
               "key_variable": variable if key else None, "steps": {}}
     steps = result["steps"]
-    timeout = ctx.config.connect_timeout
+    timeout, unusable_proxy = ctx.config.connect_timeout, proxy["url"] and not proxy["reachable"]
     try:
-        if proxy["url"]:
+        if proxy.get("reachable"):
             sock = through_proxy(proxy, host, port, steps, timeout, tunnel=parts.scheme == "https")
-        else:
+        else:  # no proxy, or one that cannot be used: the base is still checked as far as it goes without it
+            if unusable_proxy:
+                steps["proxy"] = {"ok": False, "error": proxy["error"]}
             addresses = timed(steps, "dns", lambda: resolve_host(host, port))
             steps["dns"]["addresses"] = addresses
             sock = timed(steps, "tcp", lambda: socket.create_connection((host, port), timeout))
@@ -65,7 +71,10 @@ def check_base(ctx, base, proxy):
             if parts.scheme == "https":
                 timed(steps, "tls", lambda: handshake(sock, host, timeout))
     except StepFailed as failed:
-        result["verdict"], result["failed_step"] = "unreachable", failed.step
+        result["verdict"], result["failed_step"] = "unreachable", "proxy" if unusable_proxy else failed.step
+        return result
+    if unusable_proxy:  # the API is only ever asked through the proxy in effect
+        result["verdict"], result["failed_step"] = "unreachable", "proxy"
         return result
     if not key:
         steps["http"] = {"ok": False, "error": f"no API key for this site: set {variable} or {KEY_VARIABLE}"}
@@ -172,17 +181,34 @@ def http_step(ctx, base, key, steps):
 
 # ----------------------------------------------------------------------------- proxies
 
+PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
+
+
 def proxy_report(config):
+    """The proxy in effect: where it comes from, whether its URL is one (host, port) and it accepts connections."""
     if not config.proxy:
         return {"url": None, "source": "none"}
-    parts = urlsplit(config.proxy)
-    report = {"url": shown_proxy(config.proxy), "source": config.proxy_source, "host": parts.hostname, "port": parts.port or 80}
+    report = {"url": shown_proxy(config.proxy), "source": config.proxy_source}
+    address = proxy_address(config.proxy)
+    if not address:
+        return {**report, "reachable": False, "error": "not a proxy URL (scheme://host:port)"}
+    report["host"], report["port"] = address
     try:
-        with socket.create_connection((parts.hostname, report["port"]), config.connect_timeout):
+        with socket.create_connection(address, config.connect_timeout):
             report["reachable"] = True
     except OSError as exc:
         report.update(reachable=False, error=describe_socket_error(exc))
     return report
+
+
+def proxy_address(url):
+    """(host, port) of a proxy URL, or None when it is not one (no known scheme, no host, a port out of range)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or 80
+    except ValueError:
+        return None
+    return (parts.hostname, port) if parts.scheme.lower() in PROXY_SCHEMES and parts.hostname else None
 
 
 def through_proxy(proxy, host, port, steps, timeout, tunnel):
@@ -222,7 +248,7 @@ def connect_status(sock, host, port, timeout):
 def local_proxies(config, bases):
     """When a base fails to connect or to complete TLS: the usual local proxy ports that are open, and whether they
     speak HTTP (CONNECT), which is what --proxy needs."""
-    failing = [urlsplit(b["base_url"]) for b in bases if b.get("failed_step") in ("tcp", "tls", "dns")]
+    failing = [urlsplit(b["base_url"]) for b in bases if b.get("failed_step") in ("tcp", "tls", "dns", "proxy")]
     if not failing:
         return []
     target, found = failing[0], []
@@ -243,62 +269,127 @@ def local_proxies(config, bases):
     return found
 
 
-# ----------------------------------------------------------------------------- verdicts and next steps
+# ----------------------------------------------------------------------------- findings, verdict, next steps
 
-def overall(bases):
-    """(verdict, failure kind or None): works somewhere; keys refused (3); answers unusable (3); unreachable (4)."""
-    verdicts = [b["verdict"] for b in bases]
-    hosts = lambda verdict: ", ".join(b["host"] for b in bases if b["verdict"] == verdict)  # noqa: E731
-    if "works" in verdicts:
-        return f"the key works at {hosts('works')}", None
-    if "key_refused" in verdicts:
-        return f"the key is refused at {hosts('key_refused')} and no base URL accepts it", "auth"
-    if "unreadable" in verdicts:
-        return f"{hosts('unreadable')} answered, but not in a form the skill can read", "api"
-    if "no_key" in verdicts and len(set(verdicts)) == 1:
-        return "no base URL has an API key", "config"
-    return "no base URL could be reached with the API", "network"
+FINDINGS = {  # every finding and its kind, in the order their fixes are to be made: the most basic first
+    "env_file_unreadable": "config", "bad_proxy": "config", "placeholder_key": "config", "missing_key": "config",
+    "no_internet": "network", "dead_proxy": "network", "proxy_failed": "network", "dns_failed": "network",
+    "tcp_failed": "network", "tls_failed": "network", "no_answer": "network", "html_answer": "network",
+    "key_refused": "auth", "no_site_key": "auth", "unreadable_answer": "api",
+}
+KEY_FINDINGS = ("placeholder_key", "missing_key")
+ALL_WELL = "Everything needed works. Next: `doctor --flow --test` for a free rehearsal, then `receive --test`, then " \
+    "for real."
 
 
-def next_steps(config, proxy, bases, found):
-    steps = []
-    if proxy["url"] and not proxy.get("reachable"):
-        steps.append(f"The proxy {proxy['url']} (from {proxy['source']}) does not accept connections "
-                     f"({proxy.get('error')}): start it, or fix {proxy['source']}.")
+def finding(name, fix, variable=None, where=None):
+    """One finding, in the shape config.complain gives the settings' own."""
+    return {"finding": name, "kind": FINDINGS[name], "variable": variable, "where": where, "fix": fix}
+
+
+def in_fix_order(findings):
+    """Most basic first (FINDINGS' order); the bases' own order kept among findings of one name."""
+    return sorted(findings, key=lambda one: list(FINDINGS).index(one["finding"]))
+
+
+def where_set(settings, name):
+    return "the environment" if settings.source(name) == "environment" else settings.source(name)
+
+
+def proxy_findings(config, proxy, found):
+    """A proxy in effect that is no URL (config) or accepts no connection (network)."""
+    if not proxy["url"] or proxy["reachable"]:
+        return []
+    source = proxy["source"]
+    variable, where = (None, "the command line") if source == "--proxy" else (
+        source, where_set(config.settings, source) if source == "SMSONLINE_PROXY" else "the environment")
     http_proxies = [p["port"] for p in found if p["http_proxy"]]
-    for base in bases:
-        host, verdict, step = base["host"], base["verdict"], base.get("failed_step")
-        if verdict == "unreachable" and step in ("dns", "tcp", "tls") and not proxy["url"]:
-            what = {"dns": "its name does not resolve", "tcp": "it refuses or drops the connection",
-                    "tls": "its TLS handshake fails"}[step]
-            fix = (f"a local proxy answers on 127.0.0.1:{http_proxies[0]}: add --proxy http://127.0.0.1:"
-                   f"{http_proxies[0]} (or put SMSONLINE_PROXY=http://127.0.0.1:{http_proxies[0]} in .env)"
-                   if http_proxies else "start your proxy (Clash, v2rayN …) and add --proxy http://127.0.0.1:PORT "
-                   "(or SMSONLINE_PROXY in .env)")
-            steps.append(f"{host}: {what} on this network; {fix}.")
-        elif verdict == "unreachable" and not (proxy["url"] and not proxy.get("reachable")):
-            error = base["steps"].get(step or "http", {}).get("error", "no answer")
-            steps.append(f"{host}: {error}; try again later, or another network or proxy.")
-        elif verdict == "key_refused":
-            steps.append(f"{host} refuses the key from {base['key_source']}: keys are per site, so set "
-                         f"{site_key_variable(base['base_url'])} to the key from {host}'s own API page (in .env or "
-                         f"the environment), or leave this site out with --base-url.")
-        elif verdict == "html":
-            steps.append(f"{host}: an HTML page answered instead of the API (a block page or captive portal): sign in "
-                         "to the network, or try --proxy.")
-        elif verdict == "unreadable":
-            steps.append(f"{host}: the answer could not be read; record one with --trace FILE and give the file to "
-                         "the skill's maintainer (reference/response-shapes.md).")
-        elif verdict == "no_key":
-            steps.append(f"{host}: no key for this site: set {site_key_variable(base['base_url'])} or "
-                         f"{KEY_VARIABLE}.")
-    if not any(config.key_for(base["base_url"])[0] for base in bases):
-        steps.append(f"No API key is set: put {KEY_VARIABLE} (or a site's own, e.g. "
-                     f"{site_key_variable(bases[0]['base_url'])}) in .env next to SKILL.md (see .env.example).")
-    if not steps:
-        steps.append("Everything needed works. Next: `doctor --flow --test` for a free rehearsal, then "
-                     "`receive --test`, then for real.")
-    return steps
+    other = f" (a proxy answers on 127.0.0.1:{http_proxies[0]}: http://127.0.0.1:{http_proxies[0]})" \
+        if http_proxies else ""
+    if "host" not in proxy:
+        return [finding("bad_proxy", f"The proxy {proxy['url']} (from {source}) is not a proxy URL: write it as "
+                        f"http://HOST:PORT, e.g. http://127.0.0.1:7890{other}, or unset it.", variable, where)]
+    return [finding("dead_proxy", f"The proxy {proxy['url']} (from {source}) does not accept connections "
+                    f"({proxy['error']}): start it, or fix {source}{other}.", variable, where)]
+
+
+def base_findings(config, proxy, bases, found):
+    """What failed at each base, in the bases' order, but for what one finding says for all: no internet at all
+    (every name lookup failed), no key at all, a proxy that cannot be used."""
+    lookups = [base["steps"]["dns"]["ok"] for base in bases if "dns" in base["steps"]]
+    offline = bool(lookups) and not any(lookups)
+    said_for_all = {"dns_failed": offline, "no_site_key": any(f["finding"] in KEY_FINDINGS for f in config.findings),
+                    "proxy_failed": bool(proxy["url"]) and not proxy["reachable"]}
+    hosts = ", ".join(base["host"] for base in bases)
+    findings = [finding("no_internet", f"No internet at all: no name lookup works ({hosts} did not resolve): "
+                        "connect this machine to a network (or fix its DNS), then run doctor again.",
+                        where="this machine")] if offline else []
+    made = (BASE_FINDINGS[base["verdict"]](base, found) for base in bases)
+    return findings + [one for one in made if one and not said_for_all.get(one["finding"])]
+
+
+UNREACHABLE_STEPS = {"dns": ("dns_failed", "its name does not resolve"),
+                     "tcp": ("tcp_failed", "it refuses or drops the connection"),
+                     "tls": ("tls_failed", "its TLS handshake fails")}
+
+
+def unreachable_finding(base, found):
+    step, host = base.get("failed_step"), base["host"]
+    if step == "proxy":
+        return finding("proxy_failed", f"{host}: the proxy failed on the way ({base['steps']['proxy']['error']}): "
+                       "check the proxy, or try again.", where=base["base_url"])
+    if step in UNREACHABLE_STEPS:
+        name, what = UNREACHABLE_STEPS[step]
+        http_proxies = [p["port"] for p in found if p["http_proxy"]]
+        fix = (f"a local proxy answers on 127.0.0.1:{http_proxies[0]}: add --proxy http://127.0.0.1:"
+               f"{http_proxies[0]} (or put SMSONLINE_PROXY=http://127.0.0.1:{http_proxies[0]} in .env)"
+               if http_proxies else "start your proxy (Clash, v2rayN …) and add --proxy http://127.0.0.1:PORT "
+               "(or SMSONLINE_PROXY in .env)")
+        return finding(name, f"{host}: {what} on this network; {fix}.", where=base["base_url"])
+    error = base["steps"].get(step or "http", {}).get("error", "no answer")
+    return finding("no_answer", f"{host}: {error}; try again later, or another network or proxy.",
+                   where=base["base_url"])
+
+
+BASE_FINDINGS = {
+    "works": lambda base, found: None,
+    "unreachable": unreachable_finding,
+    "key_refused": lambda base, found: finding(
+        "key_refused", f"{base['host']} refuses the key from {base['key_source']}: keys are per site, so set "
+        f"{site_key_variable(base['base_url'])} to the key from {base['host']}'s own API page (in .env or the "
+        "environment), or leave this site out with --base-url.", site_key_variable(base["base_url"]),
+        base["base_url"]),
+    "html": lambda base, found: finding(
+        "html_answer", f"{base['host']}: an HTML page answered instead of the API (a block page or captive portal): "
+        "sign in to the network, or try --proxy.", where=base["base_url"]),
+    "unreadable": lambda base, found: finding(
+        "unreadable_answer", f"{base['host']}: the answer could not be read; record one with --trace FILE and give "
+        "the file to the skill's maintainer (reference/response-shapes.md).", where=base["base_url"]),
+    "no_key": lambda base, found: finding(
+        "no_site_key", f"{base['host']}: no key for this site: set {site_key_variable(base['base_url'])} or "
+        f"{KEY_VARIABLE}.", site_key_variable(base["base_url"]), base["base_url"]),
+}
+
+
+def overall(findings, bases):
+    """(verdict, failure kind or None) from the most basic failing finding: the settings (config, 2) fail the run
+    even where a base works, since every other command refuses them; then, when no base works, the network (4), the
+    key (auth, 3), the answers (api, 3)."""
+    hosts = lambda verdict: ", ".join(b["host"] for b in bases if b["verdict"] == verdict)  # noqa: E731
+    failing = [f for f in findings if f["kind"] == "config" or not hosts("works")]
+    if not failing:
+        return f"the key works at {hosts('works')}", None
+    top = failing[0]
+    verdicts = {
+        "config": lambda: "the settings must be fixed first: " + ", ".join(
+            f"{f['finding']} ({f['variable'] or f['where']})" for f in failing if f["kind"] == "config"),
+        "network": lambda: "no internet at all: no name lookup works" if top["finding"] == "no_internet" else
+        "no base URL could be reached with the API",
+        "auth": lambda: f"the key is refused at {hosts('key_refused')} and no base URL accepts it"
+        if hosts("key_refused") else "no base URL that answers has a key for it",
+        "api": lambda: f"{hosts('unreadable')} answered, but not in a form the skill can read",
+    }
+    return verdicts[top["kind"]](), top["kind"]
 
 
 def key_report(config):

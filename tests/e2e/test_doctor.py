@@ -32,13 +32,14 @@ def test_tls_blocked_premium_and_a_site_refusing_the_key_name_the_flag_and_the_v
     other_site = make_sandbox(api_key="test-key-registered-elsewhere")
     run = Runner(tmp_path, [tls_blocked.base_url, other_site.base_url])
     result = run("doctor", SMSONLINE_PROXY_PORTS=str(closed_port))
-    assert (result.code, result.kind) == (3, "auth")
+    assert (result.code, result.kind) == (4, "network")  # the network comes before the key: see the findings' order
     premium, io = result.line["bases"]
     assert (premium["verdict"], premium["failed_step"]) == ("unreachable", "tls")
     assert premium["steps"]["dns"]["ok"] and premium["steps"]["tcp"]["ok"] and "TLS" in premium["steps"]["tls"]["error"]
     assert (io["verdict"], io["steps"]["http"]["status"]) == ("key_refused", 401)
-    steps = " ".join(result.line["next_steps"])
-    assert "--proxy http://127.0.0.1:PORT" in steps and "SMSONLINE_API_KEY_127_0_0_1" in steps
+    assert [f["finding"] for f in result.line["findings"]] == ["tls_failed", "key_refused"]
+    tls, key = result.line["next_steps"]
+    assert "--proxy http://127.0.0.1:PORT" in tls and "SMSONLINE_API_KEY_127_0_0_1" in key
     assert result.line["key"] == {"SMSONLINE_API_KEY": "environment"}
     assert money_endpoints(other_site) == []
 
@@ -113,8 +114,21 @@ def test_without_any_key_doctor_still_diagnoses_and_says_what_is_missing(run, sa
     del run.env["SMSONLINE_API_KEY"]
     result = run("doctor")
     assert (result.code, result.kind) == (2, "config") and result.line["bases"][0]["verdict"] == "no_key"
-    assert any("No API key is set" in step for step in result.line["next_steps"])
+    assert [f["finding"] for f in result.line["findings"]] == ["missing_key"]
+    assert result.line["next_steps"][0].startswith("no API key: set SMSONLINE_API_KEY")
     assert sandbox.platform.snapshot()["calls"] == []
+
+
+def test_a_placeholder_key_and_a_dead_proxy_are_found_in_one_run(run, sandbox, closed_port):
+    result = run("doctor", SMSONLINE_API_KEY="your_api_key_here", SMSONLINE_PROXY=f"http://127.0.0.1:{closed_port}",
+                 SMSONLINE_PROXY_PORTS=str(closed_port))
+    assert (result.code, result.kind) == (2, "config")
+    assert [f["finding"] for f in result.line["findings"]] == ["placeholder_key", "dead_proxy"]
+    assert "SMSONLINE_API_KEY" in result.line["next_steps"][0] and f"127.0.0.1:{closed_port}" in \
+        result.line["next_steps"][1]
+    steps = result.line["bases"][0]["steps"]
+    assert not steps["proxy"]["ok"] and steps["dns"]["ok"] and steps["tcp"]["ok"]
+    assert sandbox.platform.snapshot()["calls"] == [] and "your_api_key_here" not in result.out
 
 
 class TricklingProxy(LoopbackServer):
