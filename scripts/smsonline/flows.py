@@ -96,8 +96,9 @@ def shown_answer(state):
     return excerpt(json.dumps(state.payload, ensure_ascii=False), 300)
 
 
-def choose_operator(ctx, base, country_id, service_id, max_price, operator=None):
-    """The cheapest operator (or the one named) with stock and within max_price -> (operator_id, price)."""
+def choose_operator(ctx, base, country_id, service_id, max_price, operator=None, tried=()):
+    """The cheapest operator (or the one named) with stock and within max_price -> (operator_id, price); operators
+    already tried (receive --attempts) come after the others."""
     products = list_products(ctx, country_id, service_id, base)
     usable = [p for p in products if p.get("stock") != 0 and (operator is None or p["id"] == str(operator))
               and (max_price is None or p.get("price") is not None and p["price"] <= max_price)]
@@ -106,6 +107,7 @@ def choose_operator(ctx, base, country_id, service_id, max_price, operator=None)
         raise Failure("no_numbers", f"no operator has numbers{limit} for country {country_id} / service {service_id}; "
                       "try another country or operator, or later (a higher price limit only if the user agrees).",
                       products=products)
+    usable.sort(key=lambda p: p["id"] in tried)  # stable: cheapest first among the untried, then among the tried
     return usable[0]["id"], usable[0].get("price")
 
 
@@ -120,13 +122,14 @@ def what_to_buy(ctx, args, base):
         raise Failure("usage", f"--test: {host_of(base)} speaks {module.NAME}, which has no test mode, so a test "
                       "purchase there would be real: nothing was bought there.", reason="skip_site")
     limits = limits_for(ctx.config, base)
-    budgeted = limits.daily_budget is not None and not ctx.config.sandbox
+    budgeted = limits.daily_budget is not None  # the sandbox too, over its own ledger: a refusal can be rehearsed
     if budgeted:
         within_budget(ctx, limits, None)
     country_id, service_id = resolve(ctx, "country", args.country, base), resolve(ctx, "service", args.service, base)
     operator_id, price = args.operator, None
     if operator_id is None or limits.max_price is not None or budgeted:  # an explicit operator needs no products call
-        operator_id, price = choose_operator(ctx, base, country_id, service_id, limits.max_price, args.operator)
+        operator_id, price = choose_operator(ctx, base, country_id, service_id, limits.max_price, args.operator,
+                                             getattr(args, "tried_operators", ()))
     if budgeted:
         within_budget(ctx, limits, price, known=True)
     return {"site": base, "country": country_id, "service": service_id, "operator": str(operator_id),
@@ -334,7 +337,7 @@ def charged_within_limits(ctx, order):
         raise Failure("budget", f"the platform charged {price:g} for order {order['order_id']}, above the price limit "
                       f"{limit:g}: it is cancelled. Tell the user; only they can raise the limit.", price=price,
                       max_price=limit)
-    if budget is not None and not ctx.config.sandbox:
+    if budget is not None:
         spent, held = ctx.store.money(since=ctx.store.now() - DAY_S, counts=limits.counts)  # this order is held
         if spent + held > budget + 1e-9:
             raise Failure("budget", f"the platform charged {price:g} for order {order['order_id']}, which takes the "

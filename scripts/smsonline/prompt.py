@@ -1,0 +1,120 @@
+"""`receive` at a terminal: once the code is in hand, one key decides the order. Enter = the code worked (confirm,
+status 3); r = the site rejected it and the person pressed resend (wait for the next SMS as `wait --next` does, then
+ask again); c = cancel (status 4). No key within --hold seconds, or Ctrl-C, leaves the order received for `cleanup`:
+it is never cancelled or confirmed without a key."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+
+from . import flows
+from .ledger import CANCEL, public_order
+from .output import Failure, Interrupted, stderr_is_a_terminal
+
+KEYS = {"\n": "enter", "\r": "enter", "r": "resend", "R": "resend", "c": "cancel", "C": "cancel"}
+QUESTION = ("Enter = the code worked: confirm · r = the site rejected it and you pressed resend: wait for the next "
+            "SMS · c = cancel")
+
+
+def at_a_terminal():
+    """stdin and stderr are terminals on which one key can be read (termios: not on Windows)."""
+    try:
+        import termios  # noqa: F401  (only its presence matters here)
+
+        return sys.stdin.isatty() and stderr_is_a_terminal()
+    except (ImportError, AttributeError, ValueError):
+        return False
+
+
+def read_key(seconds):
+    """One key from the terminal without waiting for a line (keys typed before the question are dropped) -> its text,
+    or None after `seconds` or at the end of input. The terminal's mode is restored whatever happens."""
+    import select
+    import termios
+    import tty
+
+    descriptor = sys.stdin.fileno()
+    saved = termios.tcgetattr(descriptor)
+    try:
+        tty.setcbreak(descriptor)  # Ctrl-C still sends SIGINT
+        termios.tcflush(descriptor, termios.TCIFLUSH)
+        ready = select.select([descriptor], [], [], seconds)[0]
+        return os.read(descriptor, 16).decode("utf-8", "replace") or None if ready else None
+    finally:
+        termios.tcsetattr(descriptor, termios.TCSADRAIN, saved)
+
+
+def answer(ctx, seconds, read=read_key):
+    """The person's choice ("enter", "resend", "cancel"), or "silence" after `seconds`; other keys are ignored."""
+    deadline = ctx.clock() + seconds
+    while deadline > ctx.clock():
+        key = read(deadline - ctx.clock())
+        if key is None:
+            break
+        if key in KEYS:
+            return KEYS[key]
+    return "silence"
+
+
+def decided_at_the_terminal(ctx, order, args, line, on_code, read=read_key):
+    """The received order settled by one key (args.finish is False here: nothing was confirmed yet) -> the line."""
+    resends = 0
+    try:
+        while True:
+            show_code(ctx, order, args.hold)
+            choice = answer(ctx, args.hold, read)
+            if choice == "resend":
+                resends += 1
+                ctx.log.notice("waiting for the next SMS (the site's resend) …")
+                line = flows.wait_and_settle(ctx, order, args, on_code=on_code)
+                continue
+            decided = {"enter": confirmed, "cancel": cancelled, "silence": left_received}[choice](ctx, order, args,
+                                                                                                    line)
+            return {**decided, "prompt": choice, "resends": resends}
+    except (Interrupted, KeyboardInterrupt) as stop:
+        raise interrupted_at_the_prompt(ctx, order, stop, resends) from None
+
+
+def show_code(ctx, order, hold):
+    number = order["number"]
+    national = f" ({order['dial_code']} {order['national_number']})" if order.get("dial_code") else ""
+    ctx.log.notice(f"code {order['code']} for {number}{national}, order {order['order_id']}.")
+    ctx.log.notice(f"{QUESTION} · no key within {hold:g} s: it stays received for `cleanup`.")
+
+
+def confirmed(ctx, order, args, line):
+    facts = {name: line.get(name) for name in ("elapsed_s", "polls", "sms")}
+    return flows.confirmed(ctx, order, argparse.Namespace(**{**vars(args), "finish": True}), facts,
+                           warning=line.get("warning"))
+
+
+def cancelled(ctx, order, args, line):
+    """c: cancel. A platform that refuses because the SMS counts as used leaves the order received, and says so."""
+    flows.settle(ctx, order, CANCEL, "at the prompt: ")
+    result = {**line, **public_order(order), "status": order["state"], "finished": False}
+    if order["state"] == "received":
+        result["warning"] = (f"the platform refused the cancel: the SMS counts as used, so order {order['order_id']} "
+                             f"stays received with its code; `finish --id {order['order_id']}` if the code worked, "
+                             "else `cleanup` confirms it after its hold.")
+        ctx.log.notice(result["warning"])
+    return result
+
+
+def left_received(ctx, order, args, line):
+    warning = (f"no key within {args.hold:g} s: order {order['order_id']} stays received (neither confirmed nor "
+               f"cancelled); `finish --id {order['order_id']}` if the code worked, `cancel --id {order['order_id']}` if "
+               "not; `cleanup` confirms it after its hold.")
+    ctx.log.notice(warning)
+    return {**line, **public_order(order), "warning": " ".join(filter(None, [line.get("warning"), warning]))}
+
+
+def interrupted_at_the_prompt(ctx, order, stop, resends):
+    name = signal.Signals(getattr(stop, "signum", signal.SIGINT)).name
+    message = (f"stopped by {name} at the prompt: order {order['order_id']} stays received with code {order['code']} "
+               f"(never cancelled without a key): `finish --id {order['order_id']}` if the code worked, `cancel --id "
+               f"{order['order_id']}` if not; `cleanup` confirms it after its hold.")
+    ctx.log.notice(message)
+    return Failure("interrupted", message, status="interrupted", prompt="interrupted", resends=resends,
+                   **public_order(order))
