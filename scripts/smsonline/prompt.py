@@ -46,11 +46,11 @@ def read_key(seconds):
         termios.tcsetattr(descriptor, termios.TCSADRAIN, saved)
 
 
-def answer(ctx, seconds, read=read_key):
+def answer(ctx, seconds):
     """The person's choice ("enter", "resend", "cancel"), or "silence" after `seconds`; other keys are ignored."""
     deadline = ctx.clock() + seconds
     while deadline > ctx.clock():
-        key = read(deadline - ctx.clock())
+        key = read_key(deadline - ctx.clock())
         if key is None:
             break
         if key in KEYS:
@@ -58,13 +58,13 @@ def answer(ctx, seconds, read=read_key):
     return "silence"
 
 
-def decided_at_the_terminal(ctx, order, args, line, on_code, read=read_key):
+def decided_at_the_terminal(ctx, order, args, line, on_code):
     """The received order settled by one key (args.finish is False here: nothing was confirmed yet) -> the line."""
     resends = 0
     try:
         while True:
             show_code(ctx, order, args.hold)
-            choice = answer(ctx, args.hold, read)
+            choice = answer(ctx, args.hold)
             if choice == "resend":
                 resends += 1
                 ctx.log.notice("waiting for the next SMS (the site's resend) …")
