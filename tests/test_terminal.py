@@ -1,5 +1,5 @@
 """receive for a person: the one-key prompt at a terminal (scripted keys), --attempts, --copy, the last human line,
-and the sandbox's daily budget. The prompt through a real pseudo-terminal is in e2e/test_terminal.py."""
+and the sandbox's daily budget. The prompt through a real pseudo-terminal is in e2e/test_pty_prompt.py."""
 import pytest
 import requests
 import responses
@@ -227,3 +227,4 @@ def test_the_sandbox_refuses_a_purchase_past_the_daily_budget(cli, env):
     env.update(SMSONLINE_DAILY_BUDGET="0.1", SMSONLINE_SANDBOX_ARGS="--sms-delay 0")
     run = cli("receive", "--sandbox", "--country", "China", "--service", "Soul", "--no-finish")
     assert (run.code, run.kind, run.line["budget"]) == (3, "budget", 0.1)
+    assert "order_id" not in run.line  # refused before buying, as at a real platform
