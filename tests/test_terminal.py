@@ -1,5 +1,7 @@
 """receive for a person: the one-key prompt at a terminal (scripted keys), --attempts, --copy, the last human line,
 and the sandbox's daily budget. The prompt through a real pseudo-terminal is in e2e/test_pty_prompt.py."""
+import contextlib
+
 import pytest
 import requests
 import responses
@@ -27,6 +29,7 @@ def keys(monkeypatch, clock):
         return key
     monkeypatch.setattr(prompt, "at_a_terminal", lambda: True)
     monkeypatch.setattr(prompt, "read_key", read_key)
+    monkeypatch.setattr(prompt, "keys_one_by_one", contextlib.nullcontext)
     return pressed
 
 

@@ -5,6 +5,7 @@ it is never cancelled or confirmed without a key."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -28,22 +29,29 @@ def at_a_terminal():
         return False
 
 
-def read_key(seconds):
-    """One key from the terminal without waiting for a line (keys typed before the question are dropped) -> its text,
-    or None after `seconds` or at the end of input. The terminal's mode is restored whatever happens."""
-    import select
+@contextlib.contextmanager
+def keys_one_by_one():
+    """The terminal reads each key as it is typed while the question is on (Ctrl-C still sends SIGINT); keys typed
+    before the question are dropped; its mode is restored whatever happens."""
     import termios
     import tty
 
     descriptor = sys.stdin.fileno()
     saved = termios.tcgetattr(descriptor)
     try:
-        tty.setcbreak(descriptor)  # Ctrl-C still sends SIGINT
-        termios.tcflush(descriptor, termios.TCIFLUSH)
-        ready = select.select([descriptor], [], [], seconds)[0]
-        return os.read(descriptor, 16).decode("utf-8", "replace") or None if ready else None
+        tty.setcbreak(descriptor, termios.TCSAFLUSH)  # TCSAFLUSH: drops what was typed before
+        yield
     finally:
         termios.tcsetattr(descriptor, termios.TCSADRAIN, saved)
+
+
+def read_key(seconds):
+    """One key -> its text, or None after `seconds` or at the end of input."""
+    import select
+
+    descriptor = sys.stdin.fileno()
+    ready = select.select([descriptor], [], [], seconds)[0]
+    return os.read(descriptor, 16).decode("utf-8", "replace") or None if ready else None
 
 
 def answer(ctx, seconds):
@@ -63,8 +71,9 @@ def decided_at_the_terminal(ctx, order, args, line, on_code):
     resends = 0
     try:
         while True:
-            show_code(ctx, order, args.hold)
-            choice = answer(ctx, args.hold)
+            with keys_one_by_one():
+                show_code(ctx, order, args.hold)
+                choice = answer(ctx, args.hold)
             if choice == "resend":
                 resends += 1
                 ctx.log.notice("waiting for the next SMS (the site's resend) …")

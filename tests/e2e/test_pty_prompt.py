@@ -126,3 +126,15 @@ def test_ctrl_c_at_the_prompt_leaves_the_order_received(terminal, sandbox):
     assert (result.code, result.kind, result.line["order_status"]) == (130, "interrupted", "received")
     assert status_changes(sandbox) == [] and orders_in(sandbox)[0]["state"] == "received"
     assert "`cleanup`" in result.line["error"]["message"]
+
+
+def test_r_on_sms_activate_asks_for_another_sms_first_as_wait_next_does(terminal, make_sandbox):
+    sandbox = make_sandbox(protocol="sms-activate")
+    screen = terminal(sandbox)
+    screen.expect(QUESTION)
+    screen.press(b"r")
+    screen.expect(QUESTION, count=2)
+    screen.press(b"\n")
+    result = screen.finish()
+    assert (result.code, result.line["resends"], result.line["order_status"]) == (0, 1, "finished")
+    assert [c["params"].get("status") for c in calls(sandbox, "setStatus")] == ["3", "6"]
