@@ -12,7 +12,7 @@ import sys
 
 from . import flows
 from .ledger import CANCEL, public_order
-from .output import Failure, Interrupted, stderr_is_a_terminal
+from .output import Failure, Interrupted, stderr_is_a_terminal, to_stderr
 
 KEYS = {"\n": "enter", "\r": "enter", "r": "resend", "R": "resend", "c": "cancel", "C": "cancel"}
 QUESTION = ("Enter = the code worked: confirm · r = the site rejected it and you pressed resend: wait for the next "
@@ -72,25 +72,24 @@ def decided_at_the_terminal(ctx, order, args, line, on_code):
     try:
         while True:
             with keys_one_by_one():
-                show_code(ctx, order, args.hold)
+                show_code(order, args.hold)
                 choice = answer(ctx, args.hold)
             if choice == "resend":
                 resends += 1
                 ctx.log.notice("waiting for the next SMS (the site's resend) …")
                 line = flows.wait_and_settle(ctx, order, args, on_code=on_code)
                 continue
-            decided = {"enter": confirmed, "cancel": cancelled, "silence": left_received}[choice](ctx, order, args,
-                                                                                                    line)
-            return {**decided, "prompt": choice, "resends": resends}
+            decide = {"enter": confirmed, "cancel": cancelled, "silence": left_received}[choice]
+            return {**decide(ctx, order, args, line), "prompt": choice, "resends": resends}
     except (Interrupted, KeyboardInterrupt) as stop:
         raise interrupted_at_the_prompt(ctx, order, stop, resends) from None
 
 
-def show_code(ctx, order, hold):
-    number = order["number"]
+def show_code(order, hold):
+    """The code and the question, even with -q: a question nobody sees must not be asked."""
     national = f" ({order['dial_code']} {order['national_number']})" if order.get("dial_code") else ""
-    ctx.log.notice(f"code {order['code']} for {number}{national}, order {order['order_id']}.")
-    ctx.log.notice(f"{QUESTION} · no key within {hold:g} s: it stays received for `cleanup`.")
+    to_stderr(f"code {order['code']} for {order['number']}{national}, order {order['order_id']}.")
+    to_stderr(f"{QUESTION} · no key within {hold:g} s: it stays received for `cleanup`.")
 
 
 def confirmed(ctx, order, args, line):
