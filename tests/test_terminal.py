@@ -1,6 +1,7 @@
 """receive for a person: the one-key prompt at a terminal (scripted keys), --attempts, --copy, the last human line,
 and the sandbox's daily budget. The prompt through a real pseudo-terminal is in e2e/test_pty_prompt.py."""
 import contextlib
+import json
 
 import pytest
 import requests
@@ -151,9 +152,11 @@ def test_attempts_cancel_then_buy_the_next_cheapest_operator_and_list_each_numbe
     fakes.poll(fakes.WAITING)
     fakes.status(4)
     second_order()
-    fakes.poll(fakes.RECEIVED, order_id="500002")
+    answers = [fakes.WAITING] * 3 + [fakes.RECEIVED]  # the code 15 s in: the first number's deadline is long past
+    responses.add_callback(responses.GET, fakes.url("get-sms"), match=[fakes.query(id="500002")],
+                           callback=lambda request: (200, {}, json.dumps(answers.pop(0), ensure_ascii=False)))
     fakes.status(3, order_id="500002")
-    run = cli(*ANY_OPERATOR, "--attempts", "3")
+    run = cli(*ANY_OPERATOR, "--attempts", "3", "--timeout", "20", "--interval", "5")
     assert (run.code, run.line["order_id"], run.line["finished"]) == (0, "500002", True)
     assert [(a["order_id"], a["operator_id"], a["price"], a["outcome"], a["order_status"])
             for a in run.line["attempts"]] == [("500001", "13", 0.3, "timeout", "cancelled"),
