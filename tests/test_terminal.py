@@ -51,14 +51,34 @@ def test_enter_at_the_prompt_confirms_and_nothing_is_confirmed_before_it(cli, ke
     assert "code 8848 for +8613800000001 (86 13800000001)" in run.err and "Enter = the code worked" in run.err
 
 
+@activate
+@pytest.mark.parametrize("key, status, order_status", [("\n", 3, "finished"), ("c", 4, "cancelled")])
+def test_a_key_pressed_a_minute_later_still_reaches_the_platform(cli, keys, clock, key, status, order_status):
+    fakes.buy()
+    fakes.poll(fakes.RECEIVED)
+    fakes.status(status)
+
+    def slow_person(seconds):
+        clock.sleep(60)  # long past the wait's deadline and its grace
+        return key
+    prompt.read_key = slow_person
+    run = cli(*RECEIVE)
+    assert (run.code, run.line["order_status"], "warning" in run.line) == (0, order_status, False)
+
+
 @ordered
-def test_r_waits_for_the_next_sms_as_wait_next_does_then_asks_again(cli, keys):
+def test_r_waits_for_the_next_sms_as_wait_next_does_then_asks_again(cli, keys, clock):
     fakes.buy()
     fakes.poll(fakes.RECEIVED)
     fakes.poll(fakes.RECEIVED)  # the same SMS: not a new code
     fakes.poll(SECOND)
     fakes.status(3)
-    keys += ["r", "\n"]
+    pressed = ["r", "\n"]
+
+    def slow_person(seconds):
+        clock.sleep(60)  # the next wait gets its own deadline, not the first one's
+        return pressed.pop(0)
+    prompt.read_key = slow_person
     run = cli(*RECEIVE, "--timeout", "5")
     assert (run.code, run.line["code"], run.line["finished"], run.line["resends"]) == (0, "6677", True, 1)
     assert run.err.count("Enter = the code worked") == 2

@@ -74,6 +74,8 @@ def decided_at_the_terminal(ctx, order, args, line, on_code):
             with keys_one_by_one():
                 show_code(order, args.hold)
                 choice = answer(ctx, args.hold)
+            # the wait's deadline is past: the next wait has its own, a confirm or cancel seconds from the key
+            ctx.api.stop_at = None if choice == "resend" else ctx.clock() + flows.SETTLE_GRACE_S
             if choice == "resend":
                 resends += 1
                 ctx.log.notice("waiting for the next SMS (the site's resend) …")
@@ -104,16 +106,14 @@ def cancelled(ctx, order, args, line):
     result = {**line, **public_order(order), "status": order["state"], "finished": False}
     if order["state"] == "received":
         result["warning"] = (f"the platform refused the cancel: the SMS counts as used, so order {order['order_id']} "
-                             f"stays received with its code; `finish --id {order['order_id']}` if the code worked, "
-                             "else `cleanup` confirms it after its hold.")
+                             f"stays received with its code; {what_next(order, cancel=False)}")
         ctx.log.notice(result["warning"])
     return result
 
 
 def left_received(ctx, order, args, line):
     warning = (f"no key within {args.hold:g} s: order {order['order_id']} stays received (neither confirmed nor "
-               f"cancelled); `finish --id {order['order_id']}` if the code worked, `cancel --id {order['order_id']}` if "
-               "not; `cleanup` confirms it after its hold.")
+               f"cancelled); {what_next(order)}")
     ctx.log.notice(warning)
     return {**line, **public_order(order), "warning": " ".join(filter(None, [line.get("warning"), warning]))}
 
@@ -121,8 +121,14 @@ def left_received(ctx, order, args, line):
 def interrupted_at_the_prompt(ctx, order, stop, resends):
     name = signal.Signals(getattr(stop, "signum", signal.SIGINT)).name
     message = (f"stopped by {name} at the prompt: order {order['order_id']} stays received with code {order['code']} "
-               f"(never cancelled without a key): `finish --id {order['order_id']}` if the code worked, `cancel --id "
-               f"{order['order_id']}` if not; `cleanup` confirms it after its hold.")
+               f"(never cancelled without a key): {what_next(order)}")
     ctx.log.notice(message)
     return Failure("interrupted", message, status="interrupted", prompt="interrupted", resends=resends,
                    **public_order(order))
+
+
+def what_next(order, cancel=True):
+    """For an order left received: how a person settles it, and what `cleanup` does if nobody does."""
+    order_id = order["order_id"]
+    cancel_it = f", `cancel --id {order_id}` if not" if cancel else ""
+    return f"`finish --id {order_id}` if the code worked{cancel_it}; else `cleanup` confirms it after its hold."
