@@ -42,7 +42,8 @@ def keys_one_by_one():
         tty.setcbreak(descriptor, termios.TCSAFLUSH)  # TCSAFLUSH: drops what was typed before
         yield
     finally:
-        termios.tcsetattr(descriptor, termios.TCSADRAIN, saved)
+        with contextlib.suppress(termios.error, OSError):  # a terminal closed meanwhile (SIGHUP) has no mode left
+            termios.tcsetattr(descriptor, termios.TCSADRAIN, saved)
 
 
 def read_key(seconds):

@@ -138,3 +138,13 @@ def test_r_on_sms_activate_asks_for_another_sms_first_as_wait_next_does(terminal
     result = screen.finish()
     assert (result.code, result.line["resends"], result.line["order_status"]) == (0, 1, "finished")
     assert [c["params"].get("status") for c in calls(sandbox, "setStatus")] == ["3", "6"]
+
+
+def test_a_terminal_closed_at_the_prompt_leaves_the_order_received(terminal, sandbox):
+    screen = terminal(sandbox)
+    screen.expect(QUESTION)
+    os.close(screen.master)  # the window is closed: SIGHUP
+    out = screen.process.communicate(timeout=10)[0]
+    result = Result(screen.process.returncode, out, "", 0)
+    assert (result.code, result.kind, result.line["order_status"]) == (130, "interrupted", "received")
+    assert status_changes(sandbox) == [] and "SIGHUP" in result.line["error"]["message"]
