@@ -107,11 +107,28 @@ def products_options(parser):
 def receive_options(parser):
     buy_options(parser)
     wait_options(parser)
-    parser.add_argument("--no-finish", action="store_false", dest="finish", default=True,
-                        help="do not confirm (status 3) after the code arrives; `finish --id` later")
+    parser.add_argument("--finish", action="store_true", default=None,
+                        help="confirm (status 3) as soon as the code arrives, even at a terminal (the default "
+                        "without one); at a terminal the default is to ask: Enter confirms, r waits for the next SMS, "
+                        "c cancels")
+    parser.add_argument("--no-finish", action="store_false", dest="finish",
+                        help="do not confirm (status 3) after the code arrives, and do not ask; `finish --id` later")
+    parser.add_argument("--attempts", type=attempts_count, default=1, metavar="N",
+                        help="after a timeout or a platform close, cancel and buy the next number (the next cheapest "
+                        f"operator in stock), up to N numbers in all (default 1, at most {MAX_ATTEMPTS})")
     parser.add_argument("--number-file", metavar="FILE", help="also write the number to FILE")
     parser.add_argument("--copy", action="store_true", help="put the number, then the code, on the clipboard "
                         "(pbcopy, wl-copy, xclip, xsel or clip) and ring the terminal bell when the code arrives")
+
+
+MAX_ATTEMPTS = 10
+
+
+def attempts_count(text):
+    """--attempts: a whole number of numbers, 1 to MAX_ATTEMPTS."""
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_ATTEMPTS):
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_ATTEMPTS}, got {text!r}")
+    return int(text)
 
 
 def check_options(parser):

@@ -97,23 +97,95 @@ def cmd_wait(ctx, args):
 
 
 def cmd_receive(ctx, args):
-    clipboard = {"working": args.copy}
+    """Buy, wait, then confirm; at a terminal (without --finish or --no-finish) one key decides instead (prompt.py).
+    --attempts N: after a timeout or a platform close that left the order cancelled or closed, the next number."""
+    from . import prompt  # termios, only for receive
 
-    def copy(text):
-        clipboard["working"] = clipboard["working"] and copy_to_clipboard(text, ctx.log)
+    prompting = args.finish is None and prompt.at_a_terminal()
+    args.finish = not prompting if args.finish is None else args.finish
+    clipboard = {"copied": [], "failed": False}
+    numbers = []
+
+    def copy(what, text):
+        if args.copy and not clipboard["failed"]:
+            clipboard["failed"] = not copy_to_clipboard(text, ctx.log)
+            clipboard["copied"] += [] if clipboard["failed"] else [what]
+
+    def on_code(received):
+        copy("code", received["code"])
+        ring_bell()
 
     def wait_for_it(order, replaced, warnings):
         tell_replaced(ctx, replaced)
-        ctx.log.notice(f"number: {order['number']}  (order {order['order_id']}, price {order['price']}) — enter it on "
+        which = f"number {len(numbers) + 1} of {args.attempts}: " if args.attempts > 1 else "number: "
+        ctx.log.notice(f"{which}{order['number']}  (order {order['order_id']}, price {order['price']}) — enter it on "
                        f"the site now; waiting up to {args.timeout:g}s for the SMS.")
         if args.number_file:
             write_atomically(args.number_file, f"{order['number']}\n")
-        copy(order["number"])
-        line = flows().wait_and_settle(ctx, order, args,
-                                       on_code=lambda received: (copy(received["code"]), ring_bell()))
+        copy("number", order["number"])
+        line = flows().wait_and_settle(ctx, order, args, on_code=on_code)
+        if prompting:
+            line = prompt.decided_at_the_terminal(ctx, order, args, line, on_code)
         warning = " ".join(filter(None, [*warnings, line.get("warning")]))
         return {**line, **({"replaced": replaced} if replaced else {}), **({"warning": warning} if warning else {})}
-    return flows().with_bought_number(ctx, args, wait_for_it)
+
+    while True:
+        try:
+            line = flows().with_bought_number(ctx, args, wait_for_it)
+        except Failure as failure:
+            numbers.append(attempt_of(failure.data, failure.kind))
+            if len(numbers) == args.attempts or not worth_another_number(failure):
+                raise with_receive_facts(failure, failure.data, numbers, clipboard, args) from None
+            next_number(ctx, args, numbers)
+            continue
+        numbers.append(attempt_of(line, "received"))
+        tell_the_outcome(ctx, line)
+        return with_receive_facts(None, line, numbers, clipboard, args)
+
+
+def attempt_of(data, outcome):
+    """One number of `receive --attempts`, as its line lists it (no order: a purchase refused before any)."""
+    return {"order_id": data.get("order_id"), "operator_id": data.get("operator_id"), "price": data.get("price"),
+            "outcome": outcome, "order_status": data.get("order_status")}
+
+
+def worth_another_number(failure):
+    """The next number only after a timeout or a platform close that left nothing open (rule 3), never after a
+    failed cancel, a purchase that may have reached the platform, a limit, or a signal."""
+    return failure.kind in ("timeout", "order_closed") and failure.data.get("order_status") in ("cancelled", "closed")
+
+
+def next_number(ctx, args, numbers):
+    last = numbers[-1]
+    args.tried_operators = [*getattr(args, "tried_operators", []), last["operator_id"]]
+    ctx.api.stop_at = None  # the settled order's deadline is not the next one's
+    ctx.log.notice(f"number {len(numbers)} of {args.attempts} ended ({last['outcome']}, order {last['order_id']} "
+                   f"{last['order_status']}); buying number {len(numbers) + 1} of {args.attempts} …")
+
+
+def with_receive_facts(failure, data, numbers, clipboard, args):
+    """The line's receive-only fields: attempts (with --attempts above 1), copied and the clipboard's warning (--copy).
+    Returns the line, or the failure with them."""
+    extra = {"attempts": [n for n in numbers if n["order_id"] or n["order_status"]]} if args.attempts > 1 else {}
+    if args.copy:
+        extra["copied"] = clipboard["copied"]
+    if clipboard["failed"]:
+        said = "--copy: no clipboard tool worked (pbcopy, wl-copy, xclip, xsel or clip): nothing more was copied."
+        if failure:
+            failure.message += f" {said}"
+        else:
+            extra["warning"] = " ".join(filter(None, [data.get("warning"), said]))
+    if failure:
+        failure.data.update(extra)
+        return failure
+    return {**data, **extra}
+
+
+def tell_the_outcome(ctx, line):
+    """The last human line on a terminal, before the JSON line: the code, the number, and whether it is confirmed."""
+    if stderr_is_a_terminal():
+        state = "confirmed" if line.get("finished") else f"{line['order_status']}, not confirmed"
+        ctx.log.notice(f"code {line.get('code')} · number {line.get('number')} · order {line.get('order_id')} {state}.")
 
 
 def ring_bell():

@@ -99,26 +99,32 @@ def shown_answer(state):
     return excerpt(json.dumps(state.payload, ensure_ascii=False), 300)
 
 
-def choose_operator(ctx, base, country_id, service_id, max_price, operator=None):
-    """The cheapest operator (or the one named) with stock and within max_price -> (operator_id, price). Offers in
-    stock that are all above the user's price limit are `budget` (only the user can raise it); `no_numbers` means
-    nothing is in stock at any price."""
+def choose_operator(ctx, base, country_id, service_id, max_price, operator=None, tried=()):
+    """The cheapest operator (or the one named) with stock and within max_price -> (operator_id, price); operators
+    already tried (receive --attempts) come after the others. Offers in stock that are all above the user's price
+    limit are `budget` (only the user can raise it); `no_numbers` means nothing is in stock at any price."""
     products = list_products(ctx, country_id, service_id, base)
     in_stock = [p for p in products if p.get("stock") != 0 and (operator is None or p["id"] == str(operator))]
     usable = [p for p in in_stock if max_price is None or p.get("price") is not None and p["price"] <= max_price]
     if usable:
+        usable.sort(key=lambda p: p["id"] in tried)  # stable: cheapest first among the untried, then the tried
         return usable[0]["id"], usable[0].get("price")
     where = f"country {country_id} / service {service_id}" + (f" / operator {operator}" if operator else "")
     if not in_stock:
         raise Failure("no_numbers", f"no numbers in stock for {where}; try another operator or country (`products`), "
                       "or later.", products=products)
+    raise over_the_price_limit(where, in_stock, max_price, products)
+
+
+def over_the_price_limit(where, in_stock, max_price, products):
+    """`budget`, with the cheapest offer in stock (its price and stock): only the user can raise the limit."""
     priced = [p for p in in_stock if p.get("price") is not None]
     cheapest = min(priced, key=lambda p: p["price"]) if priced else None
-    offer = f"the cheapest offer in stock is {cheapest['price']:g} ({cheapest['stock'] if cheapest.get('stock') is not None else 'some'} " \
-        f"numbers, operator {cheapest['id']})" if cheapest else "the offers in stock give no price"
-    raise Failure("budget", f"every offer for {where} is above the price limit {max_price:g}: {offer}. Tell the user; "
-                  "only they can raise the limit (another country may be cheaper: `products`).", products=products,
-                  max_price=max_price, **({"cheapest": cheapest} if cheapest else {}))
+    offer = f"the cheapest offer in stock is {cheapest['price']:g} ({cheapest.get('stock', 'some')} numbers, " \
+        f"operator {cheapest['id']})" if cheapest else "the offers in stock give no price"
+    return Failure("budget", f"every offer for {where} is above the price limit {max_price:g}: {offer}. Tell the user; "
+                   "only they can raise the limit (another country may be cheaper: `products`).", products=products,
+                   max_price=max_price, **({"cheapest": cheapest} if cheapest else {}))
 
 
 def what_to_buy(ctx, args, base):
@@ -132,13 +138,14 @@ def what_to_buy(ctx, args, base):
         raise Failure("usage", f"--test: {host_of(base)} speaks {module.NAME}, which has no test mode, so a test "
                       "purchase there would be real: nothing was bought there.", reason="skip_site")
     limits = limits_for(ctx.config, base)
-    budgeted = limits.daily_budget is not None and not ctx.config.sandbox
+    budgeted = limits.daily_budget is not None  # the sandbox too, over its own ledger: a refusal can be rehearsed
     if budgeted:
         within_budget(ctx, limits, None)
     country_id, service_id = resolve(ctx, "country", args.country, base), resolve(ctx, "service", args.service, base)
     operator_id, price = args.operator, None
     if operator_id is None or limits.max_price is not None or budgeted:  # an explicit operator needs no products call
-        operator_id, price = choose_operator(ctx, base, country_id, service_id, limits.max_price, args.operator)
+        operator_id, price = choose_operator(ctx, base, country_id, service_id, limits.max_price, args.operator,
+                                             getattr(args, "tried_operators", ()))
     if budgeted:
         within_budget(ctx, limits, price, known=True)
     return {"site": base, "country": country_id, "service": service_id, "operator": str(operator_id),
@@ -346,7 +353,7 @@ def charged_within_limits(ctx, order):
         raise Failure("budget", f"the platform charged {price:g} for order {order['order_id']}, above the price limit "
                       f"{limit:g}: it is cancelled. Tell the user; only they can raise the limit.", price=price,
                       max_price=limit)
-    if budget is not None and not ctx.config.sandbox:
+    if budget is not None:
         spent, held = ctx.store.money(since=ctx.store.now() - DAY_S, counts=limits.counts)  # this order is held
         if spent + held > budget + 1e-9:
             raise Failure("budget", f"the platform charged {price:g} for order {order['order_id']}, which takes the "

@@ -150,10 +150,12 @@ def printable(text):
 
 def to_stderr(text, end="\n", start=""):
     """Text (made printable, then redacted) to stderr; start and end are the caller's own control characters."""
-    with contextlib.suppress(OSError, ValueError):  # a closed terminal (SIGHUP) must not crash us
+    try:
         encoding = getattr(sys.stderr, "encoding", None) or "utf-8"  # a console that cannot show it gets escapes
         sys.stderr.write((start + REDACT(printable(text)) + end).encode(encoding, "backslashreplace").decode(encoding))
         sys.stderr.flush()
+    except (OSError, ValueError):  # a closed terminal (SIGHUP) must not crash us, nor Python's last flush at exit
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115  (stderr for the rest of the run)
 
 
 def emit_line(line):

@@ -1,0 +1,135 @@
+"""`receive` at a terminal: once the code is in hand, one key decides the order. Enter = the code worked (confirm,
+status 3); r = the site rejected it and the person pressed resend (wait for the next SMS as `wait --next` does, then
+ask again); c = cancel (status 4). No key within --hold seconds, or Ctrl-C, leaves the order received for `cleanup`:
+it is never cancelled or confirmed without a key."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+
+from . import flows
+from .ledger import CANCEL, public_order
+from .output import Failure, Interrupted, stderr_is_a_terminal, to_stderr
+
+KEYS = {"\n": "enter", "\r": "enter", "r": "resend", "R": "resend", "c": "cancel", "C": "cancel"}
+QUESTION = ("Enter = the code worked: confirm · r = the site rejected it and you pressed resend: wait for the next "
+            "SMS · c = cancel")
+
+
+def at_a_terminal():
+    """stdin and stderr are terminals on which one key can be read (termios: not on Windows)."""
+    try:
+        import termios  # noqa: F401  (only its presence matters here)
+
+        return sys.stdin.isatty() and stderr_is_a_terminal()
+    except (ImportError, AttributeError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def keys_one_by_one():
+    """The terminal reads each key as it is typed while the question is on (Ctrl-C still sends SIGINT); keys typed
+    before the question are dropped; its mode is restored whatever happens."""
+    import termios
+    import tty
+
+    descriptor = sys.stdin.fileno()
+    saved = termios.tcgetattr(descriptor)
+    try:
+        tty.setcbreak(descriptor, termios.TCSAFLUSH)  # TCSAFLUSH: drops what was typed before
+        yield
+    finally:
+        with contextlib.suppress(termios.error, OSError):  # a terminal closed meanwhile (SIGHUP) has no mode left
+            termios.tcsetattr(descriptor, termios.TCSADRAIN, saved)
+
+
+def read_key(seconds):
+    """One key -> its text, or None after `seconds` or at the end of input."""
+    import select
+
+    descriptor = sys.stdin.fileno()
+    ready = select.select([descriptor], [], [], seconds)[0]
+    return os.read(descriptor, 16).decode("utf-8", "replace") or None if ready else None
+
+
+def answer(ctx, seconds):
+    """The person's choice ("enter", "resend", "cancel"), or "silence" after `seconds`; other keys are ignored."""
+    deadline = ctx.clock() + seconds
+    while deadline > ctx.clock():
+        key = read_key(deadline - ctx.clock())
+        if key is None:
+            break
+        if key in KEYS:
+            return KEYS[key]
+    return "silence"
+
+
+def decided_at_the_terminal(ctx, order, args, line, on_code):
+    """The received order settled by one key (args.finish is False here: nothing was confirmed yet) -> the line."""
+    resends = 0
+    try:
+        while True:
+            with keys_one_by_one():
+                show_code(order, args.hold)
+                choice = answer(ctx, args.hold)
+            # the wait's deadline is past: the next wait has its own, a confirm or cancel seconds from the key
+            ctx.api.stop_at = None if choice == "resend" else ctx.clock() + flows.SETTLE_GRACE_S
+            if choice == "resend":
+                resends += 1
+                ctx.log.notice("waiting for the next SMS (the site's resend) …")
+                line = flows.wait_and_settle(ctx, order, args, on_code=on_code)
+                continue
+            decide = {"enter": confirmed, "cancel": cancelled, "silence": left_received}[choice]
+            return {**decide(ctx, order, args, line), "prompt": choice, "resends": resends}
+    except (Interrupted, KeyboardInterrupt) as stop:
+        raise interrupted_at_the_prompt(ctx, order, stop, resends) from None
+
+
+def show_code(order, hold):
+    """The code and the question, even with -q: a question nobody sees must not be asked."""
+    national = f" ({order['dial_code']} {order['national_number']})" if order.get("dial_code") else ""
+    to_stderr(f"code {order['code']} for {order['number']}{national}, order {order['order_id']}.")
+    to_stderr(f"{QUESTION} · no key within {hold:g} s: it stays received for `cleanup`.")
+
+
+def confirmed(ctx, order, args, line):
+    facts = {name: line.get(name) for name in ("elapsed_s", "polls", "sms")}
+    return flows.confirmed(ctx, order, argparse.Namespace(**{**vars(args), "finish": True}), facts,
+                           warning=line.get("warning"))
+
+
+def cancelled(ctx, order, args, line):
+    """c: cancel. A platform that refuses because the SMS counts as used leaves the order received, and says so."""
+    flows.settle(ctx, order, CANCEL, "at the prompt: ")
+    result = {**line, **public_order(order), "status": order["state"], "finished": False}
+    if order["state"] == "received":
+        result["warning"] = (f"the platform refused the cancel: the SMS counts as used, so order {order['order_id']} "
+                             f"stays received with its code; {what_next(order, cancel=False)}")
+        ctx.log.notice(result["warning"])
+    return result
+
+
+def left_received(ctx, order, args, line):
+    warning = (f"no key within {args.hold:g} s: order {order['order_id']} stays received (neither confirmed nor "
+               f"cancelled); {what_next(order)}")
+    ctx.log.notice(warning)
+    return {**line, **public_order(order), "warning": " ".join(filter(None, [line.get("warning"), warning]))}
+
+
+def interrupted_at_the_prompt(ctx, order, stop, resends):
+    name = signal.Signals(getattr(stop, "signum", signal.SIGINT)).name
+    message = (f"stopped by {name} at the prompt: order {order['order_id']} stays received with code {order['code']} "
+               f"(never cancelled without a key): {what_next(order)}")
+    ctx.log.notice(message)
+    return Failure("interrupted", message, status="interrupted", prompt="interrupted", resends=resends,
+                   **public_order(order))
+
+
+def what_next(order, cancel=True):
+    """For an order left received: how a person settles it, and what `cleanup` does if nobody does."""
+    order_id = order["order_id"]
+    cancel_it = f", `cancel --id {order_id}` if not" if cancel else ""
+    return f"`finish --id {order_id}` if the code worked{cancel_it}; else `cleanup` confirms it after its hold."
