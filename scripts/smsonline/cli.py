@@ -10,6 +10,7 @@ import re
 import sys
 import time
 
+from .bootstrap import missing_optional_note, missing_requirements
 from .commands import COMMANDS, KEYLESS_COMMANDS, OFFLINE_COMMANDS, Context
 from .config import SANDBOX_KEY, bounded_seconds, load_config, positive_number, proxy_password, require_a_key
 from .ledger import Store
@@ -243,6 +244,9 @@ def ledger_note(store):
 
 def run(args, config, clock, sleep, guard, now):
     log = Log(config.verbose, config.quiet)
+    problem = missing_requirements(load=args.command not in OFFLINE_COMMANDS)
+    if problem:
+        raise Failure("config", problem)
     if args.command not in KEYLESS_COMMANDS and not config.sandbox:
         require_a_key(config)
     sandbox = start_sandbox(config, log) if config.sandbox else None
@@ -259,13 +263,22 @@ def run(args, config, clock, sleep, guard, now):
         except Failure as failure:
             if store.write_failures:
                 failure.message += " " + ledger_note(store)
+            explain_null_number(failure.data)
             raise
         if store.write_failures:
             body["warning"] = " ".join(filter(None, [body.get("warning"), ledger_note(store)]))
+        explain_null_number(body)
         return body
     finally:
         if sandbox:
             sandbox.stop()
+
+
+def explain_null_number(data):
+    """A line whose number fields stay null because phonenumberslite is missing says so in its warning."""
+    note = missing_optional_note() if "national_number" in data and data["national_number"] is None else None
+    if note:
+        data["warning"] = " ".join(filter(None, [data.get("warning"), note]))
 
 
 def traced_argv(argv):
