@@ -244,9 +244,7 @@ def ledger_note(store):
 
 def run(args, config, clock, sleep, guard, now):
     log = Log(config.verbose, config.quiet)
-    problem = missing_requirements(load=args.command not in OFFLINE_COMMANDS)
-    if problem:
-        raise Failure("config", problem)
+    check_requirements(load=False)
     if args.command not in KEYLESS_COMMANDS and not config.sandbox:
         require_a_key(config)
     sandbox = start_sandbox(config, log) if config.sandbox else None
@@ -260,6 +258,9 @@ def run(args, config, clock, sleep, guard, now):
         ctx = Context(config=config, store=store, log=log, guard=guard, clock=clock, sleep=sleep, tracer=config.tracer)
         try:
             body = COMMANDS[args.command](ctx, args)
+        except ImportError:  # found, yet they do not load (broken, too old): before any request, as `config` too
+            check_requirements(load=True)
+            raise
         except Failure as failure:
             if store.write_failures:
                 failure.message += " " + ledger_note(store)
@@ -272,6 +273,14 @@ def run(args, config, clock, sleep, guard, now):
     finally:
         if sandbox:
             sandbox.stop()
+
+
+def check_requirements(load):
+    """Before any command: the requirements are found (load: and import); else the `config` line that installs them.
+    A purchase needs requests imported, so nothing can be bought before they are known to load."""
+    problem = missing_requirements(load)
+    if problem:
+        raise Failure("config", problem)
 
 
 def explain_null_number(data):
