@@ -42,14 +42,12 @@ def reexec_with_skill_venv(argv, environ=os.environ):
     (once: the mark stops a .venv that lacks them too from starting itself again). Returns only if it does not."""
     if environ.get(REEXEC_MARK) or in_skill_venv() or not os.access(VENV_PYTHON, os.X_OK) or not absent(REQUIRED):
         return
-    sys.stdout.flush()
     os.execve(VENV_PYTHON, [VENV_PYTHON, *argv], {**environ, REEXEC_MARK: "1"})
 
 
 def missing_requirements(load):
     """A message naming the requirements this Python lacks and the one command that installs them, or None.
-    load: import them (a command that makes requests: it must know they load before it buys anything); else only
-    look for them."""
+    load: import them (after an ImportError: found, yet do they load?); else only look for them (cheap)."""
     missing = not_loading(REQUIRED) if load else absent(REQUIRED)
     if not missing:
         return None
