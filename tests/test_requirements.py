@@ -1,6 +1,6 @@
 """Day one in a workspace (issue 14, section 8), in-process: requirements that do not load answer `config` before any
-request; a missing phonenumberslite is named in the line's warning. tests/e2e/test_without_requirements.py runs the script under
-interpreters without them."""
+request; a missing phonenumberslite is named in the line's warning. tests/e2e/test_without_requirements.py runs the
+script under interpreters without them."""
 import sys
 
 import pytest
