@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import sysconfig
+from pathlib import Path
 
 import pytest
 
@@ -25,8 +26,7 @@ def new_venv(folder, with_requirements=False):
     if with_requirements:
         site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                               capture_output=True, text=True, check=True).stdout.strip()
-        (folder / site.split(str(folder) + "/", 1)[1] / "requirements.pth").write_text(
-            sysconfig.get_paths()["purelib"] + "\n")
+        (Path(site) / "requirements.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return python
 
 
@@ -78,7 +78,7 @@ def test_without_requirements_every_command_answers_config(run_with, bare_python
     assert (result.code, result.kind) == (2, "config") and INSTALL in result.line["error"]["message"]
 
 
-def test_help_needs_no_requirements(run_with, bare_python, skill):
+def test_help_needs_no_requirements(bare_python, skill):
     done = subprocess.run([str(bare_python), str(skill / "scripts" / "smsonline_receive_sms.py"), "--help"],
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 0 and "python3 scripts/smsonline_receive_sms.py" in done.stdout
