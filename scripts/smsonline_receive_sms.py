@@ -10,21 +10,23 @@ The flow (smsonline/flows.py): buy a number and record it in the ledger before a
 every --interval and once more at the deadline; a code: confirm it (status 3); the deadline, an error or a signal:
 cancel (status 4), and if the platform refuses, ask get-sms once more, so every order ends settled. The layers under
 it: smsonline/output.py, config.py, http.py (+ fallback), answers.py, ledger.py, names.py, commands.py, and cli.py,
-the command line, which this script runs (from modules, whose bytecode Python caches: a fast start).
+the command line, which this script runs (from modules, whose bytecode Python caches: a fast start). Started by a
+Python that lacks the requirements, it runs itself again with the skill's .venv, else says how to install them
+(smsonline/bootstrap.py).
 
 Usage:
-  python scripts/smsonline_receive_sms.py receive --sandbox --country China --service Soul
-  python scripts/smsonline_receive_sms.py receive --country China --service Soul --test
-  python scripts/smsonline_receive_sms.py buy --country CN --service WeChat --max-price 0.5
-  python scripts/smsonline_receive_sms.py wait --timeout 120
-  python scripts/smsonline_receive_sms.py check --id 123456
-  python scripts/smsonline_receive_sms.py cancel --id 123456
-  python scripts/smsonline_receive_sms.py products --country 中国 --service 微信
-  python scripts/smsonline_receive_sms.py orders --all
-  python scripts/smsonline_receive_sms.py cleanup
-  python scripts/smsonline_receive_sms.py cleanup --forget 123456
-  python scripts/smsonline_receive_sms.py doctor
-  python scripts/smsonline_receive_sms.py doctor --flow --test
+  python3 scripts/smsonline_receive_sms.py receive --sandbox --country China --service Soul
+  python3 scripts/smsonline_receive_sms.py receive --country China --service Soul --test
+  python3 scripts/smsonline_receive_sms.py buy --country CN --service WeChat --max-price 0.5
+  python3 scripts/smsonline_receive_sms.py wait --timeout 120
+  python3 scripts/smsonline_receive_sms.py check --id 123456
+  python3 scripts/smsonline_receive_sms.py cancel --id 123456
+  python3 scripts/smsonline_receive_sms.py products --country 中国 --service 微信
+  python3 scripts/smsonline_receive_sms.py orders --all
+  python3 scripts/smsonline_receive_sms.py cleanup
+  python3 scripts/smsonline_receive_sms.py cleanup --forget 123456
+  python3 scripts/smsonline_receive_sms.py doctor
+  python3 scripts/smsonline_receive_sms.py doctor --flow --test
 """
 import _signal  # the C module: `signal` would first import enum, a few milliseconds without any handler
 import os
@@ -52,7 +54,12 @@ if __name__ == "__main__":
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from smsonline import cli  # noqa: E402  (the path above; the code lives in modules, whose bytecode Python caches)
+from smsonline import bootstrap  # noqa: E402  (the path above; the standard library only)
+
+if __name__ == "__main__" and not EARLY_SIGNALS:  # a held signal stops this run at once: no new process for it
+    bootstrap.reexec_with_skill_venv([os.path.abspath(__file__), *sys.argv[1:]])
+
+from smsonline import cli  # noqa: E402  (the code lives in modules, whose bytecode Python caches)
 
 
 def main(argv=None, environ=None, clock=time.monotonic, sleep=time.sleep, now=time.time):

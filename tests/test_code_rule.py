@@ -348,6 +348,42 @@ def test_every_key_the_rule_reads_is_documented(keys):
     assert [key for key in getattr(answers, keys) if f"`{key}`" not in SMS_DOC] == []
 
 
+KEY_RUN = re.compile(r"`[^`]+`(?:(?:\s*\([^()`]*\))?\s*(?:,\s*(?:or\s+)?|or\s+)`[^`]+`)*")  # `a`, `b` (…), `c` or `d`
+KEY_LISTS = [  # (section, the words before the list, the parser's constant): the doc lists it whole, in its order
+    ("Envelope and payload", "is under", "WRAPPER_KEYS"),
+    ("Envelope and payload", "The message is the first of", "MESSAGE_KEYS"),
+    ("Lists", "sits under", "LIST_KEYS"),
+    ("Lists", "id: first of", "ID_KEYS"),
+    ("Lists", "name: first of", "NAME_KEYS"),
+    ("Lists", "price:", "PRICE_KEYS"),
+    ("Lists", "Stock:", "STOCK_KEYS"),
+    ("Purchase", "Order id:", "ORDER_ID_KEYS"),
+    ("Purchase", "number:", "NUMBER_KEYS"),
+    ("Purchase", "price:", "PRICE_KEYS"),
+    ("SMS", "A state field", "STATE_KEYS"),
+    ("SMS", "The order's state**, from", "STATE_KEYS"),
+    ("SMS", "a text under", "SMS_TEXT_KEYS"),
+    ("SMS", "a list under", "MESSAGE_LIST_KEYS"),
+    ("SMS", "a field named for the SMS's code:", "SMS_CODE_KEYS"),
+    ("SMS", "by their own date", "DATE_KEYS"),
+    ("SMS", "by their numeric id", "SMS_ID_KEYS"),
+]
+
+
+def documented_keys(section, lead):
+    """The keys reference/response-shapes.md lists right after `lead` in its section `## {section}…`."""
+    text = SHAPES_DOC.split(f"\n## {section}", 1)[1].split("\n## ", 1)[0]
+    after = text[text.index(lead) + len(lead):]
+    start = after.index("`")
+    assert start < 20, f"no key list right after {lead!r}"
+    return re.findall(r"`([^`]+)`", KEY_RUN.match(after, start).group())
+
+
+@pytest.mark.parametrize("section, lead, constant", KEY_LISTS, ids=[f"{c}@{s}" for s, _, c in KEY_LISTS])
+def test_each_documented_key_list_is_the_parsers_own(section, lead, constant):
+    assert documented_keys(section, lead) == list(getattr(answers, constant))
+
+
 def documented_words(heading):
     """The words of the doc's list after heading (a blockquote), each as a plain phrase."""
     block = SMS_DOC[SMS_DOC.index(heading):].split("\n\n")[1]

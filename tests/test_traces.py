@@ -3,9 +3,12 @@
 A trace is what `--trace FILE` writes: per run a `run` line (the command line and base URLs), one `exchange` line
 per HTTP exchange (endpoint, parameters without the key, status, content type, the charset that read the answer and
 its text, its bytes too when no charset could read it, or the transport error), and an `outcome` line (exit code
-and JSON line). To turn a real run into a regression test, copy its trace here; if the parser read it wrongly, fix
-the parser and correct the `outcome` line (reference/response-shapes.md).
+and JSON line). To turn a real run into a regression test: `python -m tests.trace_to_test RUN.jsonl NAME`
+(tests/trace_to_test.py, with this file's replay); if the parser read it wrongly, fix the parser and correct the
+`outcome` line (reference/response-shapes.md).
 """
+import contextlib
+import io
 import json
 import re
 from pathlib import Path
@@ -63,8 +66,12 @@ class Replay:
     once they are used up, the last one again (a replay may poll once more than the recording did)."""
 
     def __init__(self, exchanges):
-        self.pending = list(exchanges)
+        self.recorded, self.pending = list(exchanges), list(exchanges)
         self.last = {}
+
+    def used(self):
+        """The recorded exchanges the run asked for, in recorded order."""
+        return [exchange for exchange in self.recorded if all(exchange is not left for left in self.pending)]
 
     def answer(self, request):
         endpoint = urlsplit(request.url).path.rsplit("/", 1)[-1]
@@ -100,17 +107,24 @@ def test_the_shipped_traces_cover_several_shapes():
     assert len(TRACES) >= 3 and {"primary", "text", "coded"} <= shapes
 
 
+def replay_run(run, state, clock):
+    """One recorded run against the current code -> (exit code, JSON line, the Replay that served it). state: the
+    state dir, shared by a file's runs (a buy, then a wait, replays as one story)."""
+    replay = Replay(run["exchanges"])
+    environ = {"SMSONLINE_API_KEY": KEY, "SMSONLINE_STATE_DIR": str(state), "SMSONLINE_ENV_FILE": "/dev/null",
+               "SMSONLINE_BASE_URLS": ",".join(run["run"]["bases"])}
+    out = io.StringIO()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock, contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(io.StringIO()):
+        mock.add_callback(responses.GET, re.compile(r".*/virtual-number/[a-z-]+"), callback=replay.answer)
+        code = sms.main(replayed_argv(run["run"]["argv"]), environ=environ, clock=clock, sleep=clock.sleep)
+    return code, json.loads(out.getvalue()), replay
+
+
 @pytest.mark.parametrize("path", TRACES, ids=lambda path: path.name)
-def test_a_recorded_trace_replays_to_its_recorded_outcome(path, tmp_path, clock, capsys):
-    state = tmp_path / "state"  # shared by the file's runs: a buy, then a wait, replays as one story
+def test_a_recorded_trace_replays_to_its_recorded_outcome(path, tmp_path, clock):
     for number, run in enumerate(runs_in(path), 1):
-        replay = Replay(run["exchanges"])
-        environ = {"SMSONLINE_API_KEY": KEY, "SMSONLINE_STATE_DIR": str(state), "SMSONLINE_ENV_FILE": "/dev/null",
-                   "SMSONLINE_BASE_URLS": ",".join(run["run"]["bases"])}
-        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-            mock.add_callback(responses.GET, re.compile(r".*/virtual-number/[a-z-]+"), callback=replay.answer)
-            code = sms.main(replayed_argv(run["run"]["argv"]), environ=environ, clock=clock, sleep=clock.sleep)
-        line = json.loads(capsys.readouterr().out)
+        code, line, replay = replay_run(run, tmp_path / "state", clock)
         outcome = run["outcome"]
         assert (code, compared(line)) == (outcome["exit"], compared(outcome["line"])), f"run {number} of {path.name}"
         assert replay.pending == [], f"run {number} of {path.name} did not use every recorded exchange"

@@ -29,6 +29,7 @@ WRAPPER_KEYS = ("data", "result", "body")
 MESSAGE_KEYS = ("message", "msg", "errorMessage", "error")
 ID_KEYS = ("id", "orderId", "order_id", "activationId", "countryId", "serviceId", "operatorId",
            "country_id", "service_id", "operator_id")
+ORDER_ID_KEYS = ID_KEYS[:4]  # a purchase's order id
 NAME_KEYS = ("name", "title", "eng", "chn", "rus", "operator")
 PRICE_KEYS = ("price", "cost")
 STOCK_KEYS = ("count", "stock", "qty", "available")
@@ -335,7 +336,7 @@ def read_purchase(answer):
     integral float is an id, and a number given as an object or a list is its values' digits (an order that cannot
     be used is cancelled as any other)."""
     payload = answer.payload if isinstance(answer.payload, dict) else {}
-    order_id, number = scalar_id(first(payload, ID_KEYS[:4])), first(payload, NUMBER_KEYS)
+    order_id, number = scalar_id(first(payload, ORDER_ID_KEYS)), first(payload, NUMBER_KEYS)
     if isinstance(number, (dict, list)):
         number = "".join(str(v) for v in (number.values() if isinstance(number, dict) else number)
                          if isinstance(v, (str, int)) and not isinstance(v, bool)) or None

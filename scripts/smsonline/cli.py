@@ -10,6 +10,7 @@ import re
 import sys
 import time
 
+from .bootstrap import missing_optional_note, missing_requirements
 from .commands import COMMANDS, KEYLESS_COMMANDS, OFFLINE_COMMANDS, Context
 from .config import SANDBOX_KEY, bounded_seconds, load_config, positive_number, proxy_secrets, require_a_key
 from .ledger import Store
@@ -281,6 +282,7 @@ def opened_ledger(args, config, now, log):
 
 def run(args, config, clock, sleep, guard, now):
     log = Log(config.verbose, config.quiet)
+    check_requirements(load=False)
     if args.command not in KEYLESS_COMMANDS and not config.sandbox:
         require_a_key(config)
     sandbox = start_sandbox(config, log) if config.sandbox else None
@@ -294,16 +296,36 @@ def run(args, config, clock, sleep, guard, now):
         ctx = Context(config=config, store=store, log=log, guard=guard, clock=clock, sleep=sleep, tracer=config.tracer)
         try:
             body = COMMANDS[args.command](ctx, args)
+        except ImportError:  # found, yet they do not load (broken, too old): before any request, as `config` too
+            check_requirements(load=True)
+            raise
         except Failure as failure:
             if store.write_failures:
                 failure.message += " " + ledger_note(store)
+            explain_null_number(failure.data)
             raise
         if store.write_failures:
             body["warning"] = " ".join(filter(None, [body.get("warning"), ledger_note(store)]))
+        explain_null_number(body)
         return body
     finally:
         if sandbox:
             sandbox.stop()
+
+
+def check_requirements(load):
+    """Before any command: the requirements are found (load: and import); else the `config` line that installs them.
+    A purchase needs requests imported, so nothing can be bought before they are known to load."""
+    problem = missing_requirements(load)
+    if problem:
+        raise Failure("config", problem)
+
+
+def explain_null_number(data):
+    """A line whose number fields stay null because phonenumberslite is missing says so in its warning."""
+    note = missing_optional_note() if "national_number" in data and data["national_number"] is None else None
+    if note:
+        data["warning"] = " ".join(filter(None, [data.get("warning"), note]))
 
 
 def traced_argv(argv):

@@ -1,7 +1,8 @@
 """Every command shown in README.md and SKILL.md runs with --sandbox and exits as documented, in document order.
 
-A command is a line in a fenced block that starts with `python scripts/smsonline_receive_sms.py` (or the venv's
-python). It must exit 0 unless its trailing comment says `exit N`. `--id N` is replaced by the last order id seen.
+A command is a line in a fenced block that starts with `python3 scripts/smsonline_receive_sms.py`, the one form
+that works as written on macOS and Linux (the script moves to the skill's .venv by itself). It must exit 0 unless
+its trailing comment says `exit N`. `--id N` is replaced by the last order id seen.
 """
 import re
 import shlex
@@ -10,13 +11,18 @@ import pytest
 
 from e2e_support import ROOT, Runner
 
-COMMAND = re.compile(r"^(?:\.venv/bin/)?python3? scripts/smsonline_receive_sms\.py (.+)$")
+COMMAND = re.compile(r"^python3 scripts/smsonline_receive_sms\.py (.+)$")
+ANY_PYTHON_RUNNING_A_SCRIPT = re.compile(r"^\s*\S*python\S* scripts/")
+DOCS = ["README.md", "SKILL.md", *(f"reference/{page.name}" for page in sorted((ROOT / "reference").glob("*.md")))]
+
+
+def code_blocks(name):
+    return re.findall(r"```(?:bash|sh)?\n(.*?)```", (ROOT / name).read_text(encoding="utf-8"), re.S)
 
 
 def documented_commands(name):
-    text = (ROOT / name).read_text(encoding="utf-8")
     commands = []
-    for block in re.findall(r"```(?:bash|sh)?\n(.*?)```", text, re.S):
+    for block in code_blocks(name):
         for line in block.splitlines():
             command, _, comment = line.partition("#")
             match = COMMAND.match(command.strip())
@@ -24,6 +30,13 @@ def documented_commands(name):
                 expected = re.search(r"exit (\d+)", comment)
                 commands.append((shlex.split(match.group(1)), int(expected.group(1)) if expected else 0))
     return commands
+
+
+@pytest.mark.parametrize("name", DOCS)
+def test_every_documented_script_runs_with_python3(name):
+    lines = [line for block in code_blocks(name) for line in block.splitlines()]
+    assert [line for line in lines if ANY_PYTHON_RUNNING_A_SCRIPT.match(line) and not line.lstrip().startswith(
+        "python3 scripts/")] == []
 
 
 @pytest.mark.parametrize("name", ["README.md", "SKILL.md"])
