@@ -33,7 +33,7 @@ import os
 import sys
 import time
 
-EARLY_SIGNALS = []  # SIGINT/SIGTERM/SIGHUP that came while the package loaded: the run stops on the first
+EARLY_SIGNALS = []  # SIGINT/SIGTERM/SIGHUP/SIGQUIT that came while the package loaded: the run stops on the first
 
 
 def hold_early_signal(signum, _frame):
@@ -43,7 +43,7 @@ def hold_early_signal(signum, _frame):
 def hold_signals_until_the_run_handles_them():
     """From the script's first lines a signal is held, not fatal, so that it still gets its `interrupted` line;
     an inherited SIG_IGN (nohup) is kept."""
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"):
         signum = getattr(_signal, name, None)
         if signum is not None and _signal.getsignal(signum) is not _signal.SIG_IGN:
             _signal.signal(signum, hold_early_signal)

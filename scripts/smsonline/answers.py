@@ -709,7 +709,8 @@ ALNUM_AFTER_WORD = r"(?:\s*[^\s\d:：]{1,12}){0,3}?\s*[:：]?\s*((?=[A-Z]*\d)(?=
 OTP_FORMS = (r"(?<![A-Za-z0-9])G-(\d{4,8})(?!\d)", r"<#>\s*(\d{4,8})(?!\d)",  # Google's; Android's SMS retriever
              r"^\W*(\d{3}[- ]\d{3}|\d{4,8}) (?:is your|is the|es tu|es su|là mã|adalah)\b",  # "123-456 is your …"
              r"(?i)\buse (\d{3}[- ]\d{3}|\d{4,8}) (?:to|for|as)\b")  # "Use 556677 to sign in"
-SENTENCE_END = r"[。！？!?;；，、\n\r]+|\.(?=\s|$)"  # Chinese clauses too: "验证码482913，登录失败请重试"
+# Chinese clauses too ("验证码482913，登录失败请重试"; NFKC makes "，" a ",", so a comma beside a CJK character)
+SENTENCE_END = r"[。！？!?;；，、\n\r]+|\.(?=\s|$)|(?<=[\u3000-\u9fff]),|,(?=[\u3000-\u9fff])"
 DECOY_BEFORE = (r"(?i)(?<![a-z])(order|ref|reference|no\.?|#|№|id|session|request|activation|attempt|attempts|ticket"
                 r"|transaction|txn|account|acct|invoice|tracking|balance|price|cost|amount|total|of|at|after|within"
                 r"|until|ending|ends with|remaining|ttl|expires_in|expires in|in|left|eta|limit|length|tries|lockout"

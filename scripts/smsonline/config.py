@@ -119,28 +119,31 @@ Limits = collections.namedtuple("Limits", "max_price daily_budget counts names")
 
 
 def limits_for(config, base):
-    """The limits that hold at a site. A site's own SMSONLINE_MAX_PRICE_<HOST> / SMSONLINE_DAILY_BUDGET_<HOST> (in its
-    currency, over its own orders) come first; else SMSOnline v1 sites share SMSONLINE_MAX_PRICE and
-    SMSONLINE_DAILY_BUDGET (SMSOnline's currency, over every v1 site's orders). Prices are never compared across
-    currencies: a site of another protocol without limits of its own, while a general limit is set, is refused."""
+    """The limits that hold at a site. SMSOnline v1 sites share SMSONLINE_MAX_PRICE and SMSONLINE_DAILY_BUDGET
+    (SMSOnline's currency, over every v1 site's orders). A site of another protocol prices in its own currency, so
+    it takes its own SMSONLINE_MAX_PRICE_<HOST> / SMSONLINE_DAILY_BUDGET_<HOST> (over that base's orders) and never
+    the general ones: while a general limit is set, each is needed, and while the user's own .env sets a limit, they
+    must be set there (anywhere else they could only have been made up by an agent). Prices are never compared
+    across currencies."""
     from .platform import SMSONLINE_V1, protocol_of
 
-    own = [f"{name}_{site_token(base).lower()}" for name in ("max_price", "daily_budget")]
-    if any(config.settings.get(f"SMSONLINE_{name.upper()}") for name in own):
-        host = host_of(base)
-        return Limits(user_limit(config.settings, own[0], config.max_price_flag),
-                      user_limit(config.settings, own[1]), lambda url: host_of(url) == host,
-                      tuple(f"SMSONLINE_{name.upper()}" for name in own))
-    general = Limits(config.max_price, config.daily_budget, lambda url: protocol_of(url)[0] == SMSONLINE_V1,
-                     ("SMSONLINE_MAX_PRICE", "SMSONLINE_DAILY_BUDGET"))
     if protocol_of(base)[0] == SMSONLINE_V1 or config.sandbox:
-        return general
-    if user_limit(config.settings, "max_price") is not None or general.daily_budget is not None:
-        raise Failure("budget", f"the price limit and daily budget are set in SMSOnline's currency, and {host_of(base)}"
-                      f" prices in its own, so they cannot be compared: the user sets "
-                      f"SMSONLINE_MAX_PRICE_{site_token(base)} and SMSONLINE_DAILY_BUDGET_{site_token(base)} for it.",
-                      reason="skip_site")
-    return Limits(config.max_price_flag, None, lambda url: host_of(url) == host_of(base), own)
+        return Limits(config.max_price, config.daily_budget, lambda url: protocol_of(url)[0] == SMSONLINE_V1,
+                      ("SMSONLINE_MAX_PRICE", "SMSONLINE_DAILY_BUDGET"))
+    names = tuple(f"SMSONLINE_{name}_{site_token(base)}" for name in ("MAX_PRICE", "DAILY_BUDGET"))
+    own = [user_limit(config.settings, name[len("SMSONLINE_"):].lower(), flag)
+           for name, flag in zip(names, (config.max_price_flag, None))]
+    users_file = config.settings.user_file
+    limited_by_user = any(key.startswith(("SMSONLINE_MAX_PRICE", "SMSONLINE_DAILY_BUDGET")) and value
+                          for key, value in users_file.items())
+    general = (user_limit(config.settings, "max_price"), config.daily_budget)
+    missing = [name for name, mine, theirs in zip(names, own, general)
+               if theirs is not None and (mine is None or limited_by_user and not users_file.get(name))]
+    if missing:
+        raise Failure("budget", f"the user's price limit and daily budget are in SMSOnline's currency, and "
+                      f"{host_of(base)} prices in its own, so they cannot be compared: this site sells nothing until "
+                      f"the user sets {' and '.join(missing)} in the skill's .env.", reason="skip_site")
+    return Limits(own[0], own[1], lambda url: url == base, names)
 
 
 def checked_keys(settings, findings=None):

@@ -535,7 +535,8 @@ def timed_out(ctx, order, args, outcome, facts):
                        **facts, **public_order(order))
     ctx.api.stop_at = outcome.deadline + SETTLE_GRACE_S  # the cancel and all it needs, within seconds
     shown = {"last_answer": shown_answer(outcome.state)} if outcome.state.payload is not None else {}
-    return Failure("timeout", f"no SMS with a code within {args.timeout:g}s; the order is cancelled and refunded. "
+    return Failure("timeout", f"no SMS with a code within {args.timeout:g}s, so the order is cancelled for a refund "
+                   "(order_status says where that stands). "
                    f"Buy again (perhaps another country or operator).{detail}", status="timeout", **facts, **shown)
 
 

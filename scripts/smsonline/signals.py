@@ -13,7 +13,8 @@ from .output import Interrupted
 class SignalGuard:
     """Turns SIGINT/SIGTERM/SIGHUP into Interrupted, once per run; inside deferred() they wait for checkpoint()."""
 
-    SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+    SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+                    if hasattr(signal, name))
 
     REDELIVERY_DELAY_S = 0.05  # long enough for Python to be out of the callback that swallowed the signal
 
