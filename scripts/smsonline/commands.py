@@ -269,6 +269,8 @@ def cmd_cleanup(ctx, args):
                 flows().settle(ctx, order, FINISH)
             done.append(public_order(order))
         except Failure as failure:
+            if failure.kind == "open_order":  # another run took it meanwhile: it settles it
+                continue
             (pending if failure.cause == "early_cancel" else failed).append({**public_order(order),
                                                                              **failure.data, "error": failure.message})
     if failed:

@@ -45,6 +45,8 @@ def settle(ctx, order, action=CANCEL, reason=""):
         try:
             return change_status(ctx, order, action)
         except Failure as failure:
+            if failure.kind == "open_order":  # another live run holds the order: nothing was sent, it is theirs
+                raise
             refusal = failure
         state = recheck(ctx, order) if refusal.kind != "network" else None
         if state and state.closed or not state and refusal.kind in ("not_found", "order_closed"):

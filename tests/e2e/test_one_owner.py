@@ -1,0 +1,48 @@
+"""One owner per order across processes (issue 15 §3): real processes, the bundled sandbox."""
+import time
+
+from e2e_support import Runner, calls, orders_in, wait_until
+
+SILENT = ("--country", "1", "--service", "199", "--operator", "13")
+SOUL = ("--country", "1", "--service", "101", "--operator", "13")
+
+
+def statuses_sent(sandbox):
+    return [c["params"]["status"] for c in calls(sandbox, "change-status")]
+
+
+def test_finish_while_another_run_waits_on_the_order_is_refused_and_changes_nothing(tmp_path, make_sandbox):
+    sandbox = make_sandbox(sms_delay=60)
+    run = Runner(tmp_path, [sandbox.base_url])
+    order_id = run("buy", *SOUL).line["order_id"]
+    waiting = run.start("wait", "--id", order_id, "--timeout", "30", "--interval", "0.5")
+    assert wait_until(lambda: calls(sandbox, "get-sms"))
+    sandbox.platform.deliver(order_id)  # the code is there: `finish` finds it, but `wait` holds the order
+    finished = run("finish", "--id", order_id)
+    assert (finished.code, finished.kind) == (5, "open_order") and "another run" in finished.line["error"]["message"]
+    result = Runner.finish(waiting)
+    assert result.code == 0 and result.line["order_status"] == "received"
+    assert statuses_sent(sandbox) == []  # nothing was confirmed behind the waiting run's back
+    assert run("finish", "--id", order_id).line["order_status"] == "finished" and statuses_sent(sandbox) == ["3"]
+
+
+def test_a_settled_order_is_never_moved_back_or_settled_twice(tmp_path, make_sandbox):
+    sandbox = make_sandbox(sms_delay=0.2)
+    run = Runner(tmp_path, [sandbox.base_url])
+    order_id = run("buy", *SOUL).line["order_id"]
+    assert run("wait", "--id", order_id, "--interval", "0.5").line["order_status"] == "received"
+    assert run("finish", "--id", order_id).code == 0
+    again = run("cancel", "--id", order_id)
+    assert again.code == 2 and statuses_sent(sandbox) == ["3"]
+    assert run("cleanup", "--all").code == 0 and statuses_sent(sandbox) == ["3"]
+    assert [o["order_status"] for o in run("orders", "--all").line["orders"]] == ["finished"]
+
+
+def test_two_cleanups_at_once_settle_an_order_once(tmp_path, make_sandbox):
+    sandbox = make_sandbox(latency=0.5)  # each answer takes a while: the two runs overlap
+    run = Runner(tmp_path, [sandbox.base_url])
+    assert run("buy", *SILENT, "--hold", "0.3").code == 0
+    time.sleep(0.4)  # past its hold, with the buying run gone: left for cleanup
+    results = [Runner.finish(process) for process in [run.start("cleanup") for _ in range(2)]]
+    assert sorted(result.code for result in results) == [0, 0]
+    assert statuses_sent(sandbox) == ["4"] and orders_in(sandbox)[0]["state"] == "cancelled"
