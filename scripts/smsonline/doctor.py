@@ -16,7 +16,7 @@ import time
 import types
 from urllib.parse import urlsplit
 
-from .config import KEY_VARIABLE, shown_proxy, site_key_variable
+from .config import KEY_VARIABLE, proxy_for, shown_proxy, site_key_variable
 from .flows import fetch_sms, settle, with_bought_number
 from .http import TransportError
 from .ledger import CANCEL
@@ -30,8 +30,8 @@ def cmd_doctor(ctx, args):
     if args.flow and not config.test:
         raise Failure("usage", "doctor --flow buys a number, which is free only in the platform's test mode: add "
                       "--test (or use --sandbox).")
-    proxy = proxy_report(config)
-    bases = [check_base(ctx, base, proxy) for base in config.base_urls]
+    proxy = proxy_report(config, config.proxy, config.proxy_source)
+    bases = [check_base(ctx, base, proxy_of_base(config, base, proxy)) for base in config.base_urls]
     found = local_proxies(config, bases) if not proxy.get("reachable") else []
     findings = in_fix_order([*config.findings, *proxy_findings(config, proxy, found),
                              *base_findings(config, proxy, bases, found)])
@@ -55,7 +55,8 @@ def check_base(ctx, base, proxy):
     host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
     key, variable, source = ctx.config.key_for(base)
     result = {"base_url": base, "protocol": protocol_of(base)[0], "host": host,
-              "key_variable": variable if key else None, "steps": {}}
+              "proxy": {"url": proxy["url"], "source": proxy["source"]}, "key_variable": variable if key else None,
+              "steps": {}}
     steps = result["steps"]
     timeout, unusable_proxy = ctx.config.connect_timeout, proxy["url"] and not proxy["reachable"]
     try:
@@ -184,12 +185,18 @@ def http_step(ctx, base, key, steps):
 PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
 
 
-def proxy_report(config):
-    """The proxy in effect: where it comes from, whether its URL is one (host, port) and it accepts connections."""
-    if not config.proxy:
-        return {"url": None, "source": "none"}
-    report = {"url": shown_proxy(config.proxy), "source": config.proxy_source}
-    address = proxy_address(config.proxy)
+def proxy_of_base(config, base, general):
+    """The proxy a base is reached through (requests' choice: NO_PROXY, the base's scheme) and its report."""
+    used, source = proxy_for(config, base)
+    return general if (used, source) == (config.proxy, config.proxy_source) else proxy_report(config, used, source)
+
+
+def proxy_report(config, url, source):
+    """A proxy: where it comes from, whether its URL is one (host, port) and it accepts connections."""
+    if not url:
+        return {"url": None, "source": source or "none"}
+    report = {"url": shown_proxy(url), "source": source}
+    address = proxy_address(url)
     if not address:
         return {**report, "reachable": False, "error": "not a proxy URL (scheme://host:port)"}
     report["host"], report["port"] = address

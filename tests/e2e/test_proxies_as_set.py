@@ -59,3 +59,11 @@ def test_the_name_is_looked_up_once_and_bounded_never_again_by_the_connection(cl
     env.update(SMSONLINE_API_KEY=E2E_KEY, SMSONLINE_BASE_URLS=sandbox.base_url.replace("127.0.0.1",
                                                                                         "sandbox.example.test"))
     assert cli("countries").code == 0 and looked_up == ["sandbox.example.test"]  # the bounded lookup alone
+
+
+def test_doctor_names_the_proxy_each_base_goes_through_and_its_source(cli, env, sandbox, proxy):
+    environment(env, sandbox, HTTP_PROXY=proxy.url)
+    first = cli("doctor").line["bases"][0]
+    assert first["proxy"] == {"url": proxy.url, "source": "HTTP_PROXY"}
+    environment(env, sandbox, HTTP_PROXY=proxy.url, NO_PROXY="127.0.0.1")
+    assert cli("doctor").line["bases"][0]["proxy"] == {"url": None, "source": "NO_PROXY"}
