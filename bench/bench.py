@@ -77,7 +77,8 @@ class Bench:
         env = self.env()
         self.run(self.script("countries"), env)  # warm the cache (and write the modules' bytecode)
         self.run(self.script("orders"), env)
-        small, heavy = [sys.executable, "-c", "import sqlite3, json, argparse"], [sys.executable, "-c", "import requests"]
+        small = [sys.executable, "-c", "import sqlite3, json, argparse"]
+        heavy = [sys.executable, "-c", "import requests"]
         offline = {"orders": ["orders"], "--help": ["--help"], "countries (cached)": ["countries"],
                    "cleanup (nothing to do)": ["cleanup"]}
         online = {"products (one request)": ["products", "--country", "1", "--service", "101"]}

@@ -125,7 +125,8 @@ class Platform:
     def buy(self, country_id, service_id, operator_id, test=False):
         with self.lock:
             country, service = self.lookup(country_id, service_id)
-            product = next((p for p in self.products(country_id, service_id) if str(p["operatorId"]) == str(operator_id)),
+            product = next((p for p in self.products(country_id, service_id)
+                            if str(p["operatorId"]) == str(operator_id)),
                            None)
             if product is None or product["count"] <= 0:
                 raise Refused("NO_NUMBERS", "No numbers available for this operator")
@@ -356,7 +357,8 @@ def text_ok(endpoint, payload):
         if payload["sms"]:
             return f"STATUS_OK:{payload['code'] or payload['sms']}"
         return "STATUS_WAIT_CODE" if payload["status"] == "waiting" else "STATUS_CANCEL"
-    return {"finished": "ACCESS_ACTIVATION", "cancelled": "ACCESS_CANCEL", "refunded": "ACCESS_CANCEL"}[payload["status"]]
+    acknowledgements = {"finished": "ACCESS_ACTIVATION", "cancelled": "ACCESS_CANCEL", "refunded": "ACCESS_CANCEL"}
+    return acknowledgements[payload["status"]]
 
 
 def coded_ok(endpoint, payload):

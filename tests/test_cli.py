@@ -64,7 +64,8 @@ def test_a_named_env_file_that_is_missing_is_a_config_error(cli, env, tmp_path):
 
 
 @pytest.mark.parametrize("argv", [
-    ["wait", "--timeout", "0"], ["wait", "--interval", "-1"], ["buy", "--country", "1", "--service", "1", "--hold", "0"],
+    ["wait", "--timeout", "0"], ["wait", "--interval", "-1"],
+    ["buy", "--country", "1", "--service", "1", "--hold", "0"],
     ["receive", "--country", "1"], ["fly"], [], ["check"], ["wait", "--code-regex", "(unclosed"],
     ["--connect-timeout", "soon", "countries"], ["--base-url", "ftp://x", "countries"], ["wait", "--timeout", "abc"],
     ["wait", "--timeout", "nan"], ["wait", "--timeout", "inf"], ["wait", "--interval", "NaN"],
@@ -341,7 +342,8 @@ def test_premium_tls_blocked_and_the_fallback_refusing_the_key_names_both_and_wh
     assert premium["error"].startswith("TLS handshake failed") and "--proxy" in premium["next_step"]
     assert "SMSONLINE_API_KEY_BACKUP_EXAMPLE_TEST" in backup["next_step"] and "per site" in backup["next_step"]
     message = run.line["error"]["message"]
-    assert "premium.example.test: TLS handshake failed" in message and "SMSONLINE_API_KEY_BACKUP_EXAMPLE_TEST" in message
+    assert "premium.example.test: TLS handshake failed" in message
+    assert "SMSONLINE_API_KEY_BACKUP_EXAMPLE_TEST" in message
 
 
 @activate
@@ -580,7 +582,8 @@ def test_replace_says_what_it_cancelled(cli, store):
     assert f"replaced: order {fakes.ORDER_ID} is now cancelled" in run.err
 
 
-@pytest.mark.parametrize("command, state, code, kind", [("cancel", "cancelled", 0, None), ("refund", "cancelled", 2, "usage"),
+@pytest.mark.parametrize("command, state, code, kind", [("cancel", "cancelled", 0, None),
+                                                         ("refund", "cancelled", 2, "usage"),
                                                         ("finish", "closed", 2, "usage")])
 @activate
 def test_a_settled_order_is_never_sent_another_status(cli, store, command, state, code, kind):

@@ -38,7 +38,8 @@ def test_a_charset_that_lies_never_turns_a_waiting_text_into_a_code(body, conten
     "No code yet, 1187 left", "SMS code expected shortly, ETA 1187", "Code slot open, expires in 1187",
     "验证码未到，请耐心等候 1187", "验证码下发中 1187", "Код пока не поступил, осталось 1187",
     "Код ще не надійшов, залишилось 1187", "Mã OTP vẫn đang được gửi, còn 1187", "Kode OTP masih dikirim, sisa 1187",
-    "El código no ha llegado, quedan 1187", "O código ainda não chegou, restam 1187", "Code pas encore reçu, reste 1187",
+    "El código no ha llegado, quedan 1187", "O código ainda não chegou, restam 1187",
+    "Code pas encore reçu, reste 1187",
     "Code noch nicht erhalten, verbleibend 1187", "Kod henüz gelmedi, kalan 1187", "認証コードはまだ届いていません 残り 1187",
     "인증번호가 아직 도착하지 않았습니다 남은 시간 1187", "รหัส OTP ยังไม่มา เหลือ 1187", "لم يصل رمز OTP بعد، المتبقي 1187",
 ])
@@ -77,8 +78,10 @@ def test_code_regex_never_takes_the_order_id_or_a_slice_of_the_number():
 
 
 @pytest.mark.parametrize("payload, unreadable, price", [
-    ({"orderId": 1, "number": "+1", "price": "NaN"}, True, None), ({"orderId": 1, "number": "+1", "price": 0}, True, None),
-    ({"orderId": 1, "number": "+1", "price": -0.9}, True, None), ({"orderId": 1, "number": "+1", "price": None}, False, None),
+    ({"orderId": 1, "number": "+1", "price": "NaN"}, True, None),
+    ({"orderId": 1, "number": "+1", "price": 0}, True, None),
+    ({"orderId": 1, "number": "+1", "price": -0.9}, True, None),
+    ({"orderId": 1, "number": "+1", "price": None}, False, None),
     ({"orderId": 1, "number": "+1", "price": 0.1, "cost": 0.9}, False, 0.9),
 ])
 def test_a_charged_price_that_is_no_price_is_unreadable(payload, unreadable, price):

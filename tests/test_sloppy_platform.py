@@ -120,7 +120,8 @@ def test_a_nan_price_never_makes_the_line_invalid_json(cli, store):
 def test_a_purchase_charged_above_the_price_limit_is_cancelled_at_once(cli, env, store):
     env["SMSONLINE_MAX_PRICE"] = "0.32"
     fakes.products()  # lists operator 13 at 0.3 …
-    fakes.buy(body={"status": 1, "data": {"orderId": 500001, "number": "+8613800000001", "price": 0.9}})  # … charges 0.9
+    fakes.buy(body={"status": 1, "data": {"orderId": 500001, "number": "+8613800000001",
+                                          "price": 0.9}})  # … charges 0.9
     fakes.status(4)
     run = cli(*BUY)
     assert (run.code, run.kind, run.line["order_status"]) == (3, "budget", "cancelled")
@@ -201,9 +202,11 @@ def test_next_does_not_return_the_code_it_already_gave_when_the_text_shows_up(cl
 @activate
 def test_a_key_with_spaces_around_it_is_sent_and_redacted_stripped(cli, env, tmp_path):
     env["SMSONLINE_API_KEY"] = "  test-key-with-spaces-0001 "
-    responses.get(fakes.url("get-countries"), json={"status": -1, "message": "Invalid API key: test-key-with-spaces-0001"},
+    responses.get(fakes.url("get-countries"),
+                  json={"status": -1, "message": "Invalid API key: test-key-with-spaces-0001"},
                   status=401, match=[responses.matchers.query_param_matcher({"apiKey": "test-key-with-spaces-0001"})])
-    responses.get(fakes.url("get-countries", fakes.BACKUP), json=fakes.COUNTRIES | {"apiKey": "test-key-with-spaces-0001"},
+    responses.get(fakes.url("get-countries", fakes.BACKUP),
+                  json=fakes.COUNTRIES | {"apiKey": "test-key-with-spaces-0001"},
                   match=[responses.matchers.query_param_matcher({"apiKey": "test-key-with-spaces-0001"})])
     run = cli("countries", "--trace", str(tmp_path / "t.jsonl"))
     assert run.code == 0

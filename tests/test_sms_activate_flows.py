@@ -188,7 +188,8 @@ def test_ids_given_on_the_command_line_do_not_cross_to_another_protocol(cli, env
 def test_a_general_price_limit_is_not_applied_to_another_currency(cli, site, env, store):
     env["SMSONLINE_MAX_PRICE"] = "0.5"  # in SMSOnline's currency: this site prices in its own
     run = cli(*BUY)
-    assert (run.code, run.kind) == (3, "budget") and "SMSONLINE_MAX_PRICE_SA_EXAMPLE_TEST" in run.line["error"]["message"]
+    assert (run.code, run.kind) == (3, "budget")
+    assert "SMSONLINE_MAX_PRICE_SA_EXAMPLE_TEST" in run.line["error"]["message"]
 
 
 @activate

@@ -134,8 +134,8 @@ def envelope_failed(answer):
             not re.fullmatch(r"(?i)\s*(ok|success|done|成功)?\W*", str(message or "")):
         return True  # {"status": 0, "message": "Order cannot be cancelled…"}: 0 with nothing but a message
     error = answer.get("error")
-    if error not in (None, False, "", 0, {}, []) and not (isinstance(error, str) and
-                                                          error.strip().lower() in ("none", "null", "0", "false", "ok")):
+    empty = isinstance(error, str) and error.strip().lower() in ("none", "null", "0", "false", "ok")
+    if error not in (None, False, "", 0, {}, []) and not empty:
         return True
     code = answer.get("code")
     if isinstance(code, bool) or code is None:
@@ -267,7 +267,8 @@ def read_answer(reply, free_text=False):
     text, _, lossy = decode(reply)
     if looks_like_html(reply, text) and reply.status != 401:  # a 401 page is still a refused key
         raise Failure("api", f"an HTML page answered instead of JSON (HTTP {reply.status}: a block page, a captive "
-                      f"portal or the site's error page): {excerpt(re.sub(r'<[^>]*>', ' ', text[:4000]))!r}", reason="html")
+                      f"portal or the site's error page): {excerpt(re.sub(r'<[^>]*>', ' ', text[:4000]))!r}",
+                      reason="html")
     if lossy:  # misread text can hide what it says ("暂无短信" -> mojibake) and show digits that are no code
         raise Failure("api", f"the platform's answer is in no charset that could be read (declared: "
                       f"{declared_charset(reply.content_type) or 'none'}; -v or --trace keep its bytes): "
@@ -342,7 +343,8 @@ def read_purchase(answer):
                          if isinstance(v, (str, int)) and not isinstance(v, bool)) or None
     if order_id is None or isinstance(number, bool) or not isinstance(number, (str, int)):
         raise Failure("api", f"buy-service answered without an order id and number, so an order may exist: check "
-                             f"the website's orders page. Answer: {excerpt(json.dumps(answer.payload, ensure_ascii=False))}",
+                             f"the website's orders page. Answer: "
+                             f"{excerpt(json.dumps(answer.payload, ensure_ascii=False))}",
                       reason="uncertain")
     return {"order_id": order_id, "number": str(number), "price": price_of(payload),
             "price_unreadable": price_unreadable(payload)}
@@ -702,7 +704,8 @@ VERIFICATION_WORDS = (
     r"|(?<![а-яё])(код|пароль)|(?<!\w)mã(?!\w)|mật khẩu")
 NOT_VERIFICATION_BEFORE = (r"(?i)(error|status|response|http|promo|promotion|coupon|discount|referral|invite"
                            r"|invitation|tracking|zip|postal|area|country|product|booking|错误|状态|邀请|优惠)\s*[-_]?\s*$")
-CODE_CANDIDATES = r"(?<![\dA-Za-z+*])(?<!\d\.)(\d{3}[- ]\d{3}|\d{2}[- ]\d{2}[- ]\d{2}|\d{4}[- ]\d{4}|\d{4,8})(?![\dA-Za-z*])"
+CODE_CANDIDATES = (r"(?<![\dA-Za-z+*])(?<!\d\.)(\d{3}[- ]\d{3}|\d{2}[- ]\d{2}[- ]\d{2}|\d{4}[- ]\d{4}|\d{4,8})"
+                   r"(?![\dA-Za-z*])")
 BARE_CODE = r"[A-Za-z0-9]{4,12}|\d{3}[- ]\d{3}|\d{2}[- ]\d{2}[- ]\d{2}|\d{4}[- ]\d{4}"  # a text that is only a code
 # an uppercase letters-and-digits code after a verification word and at most three words ("code for Steam is …")
 ALNUM_AFTER_WORD = r"(?:\s*[^\s\d:：]{1,12}){0,3}?\s*[:：]?\s*((?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{4,8})(?![A-Za-z0-9])"
@@ -726,7 +729,7 @@ NOT_A_CODE_AFTER = (r"(?i)^(\s*(seconds?|secs?|s\b|ms\b|milliseconds?|毫秒|utc
                     r"|秒|分钟|分|小时|天|次"
                     r"|сек\w*|мин\w*|час\w*|руб\w*|detik|menit|jam|giây|phút|segundos?|minutos?|horas?"
                     r"|rub\b|usd\b|eur\b|元|₽|vnd\b|idr\b|%|left|remaining|restantes?|осталось|còn|sisa|quedan|restam"
-                    r"|reste|verbleibend|kalan|残り|남은|เหลือ|المتبقي)|\.\d\d(?!\d))")  # a duration, a unit, an amount (2500.00)
+                    r"|reste|verbleibend|kalan|残り|남은|เหลือ|المتبقي)|\.\d\d(?!\d))")  # a duration, a unit, an amount
 SMS_TEXT_CAP = 4000  # an SMS is at most a few hundred characters; extraction never reads more than this
 DATE_AFTER = r"(年|[-/.]\d{1,2}(?!\d))"
 DATE_BEFORE = r"(?i)(©\s*|\d{1,2}[-/.]\d{1,2}[-/.]|(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s*)$"

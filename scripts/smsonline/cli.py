@@ -44,8 +44,11 @@ def add_global_options(parser):
     s = argparse.SUPPRESS
     group.add_argument("--base-url", action="append", default=s, metavar="URL",
                        help="API base URL, repeatable, tried in order (env SMSONLINE_BASE_URLS)")
-    group.add_argument("--proxy", default=s, metavar="URL", help="HTTP(S) proxy (env SMSONLINE_PROXY; HTTPS_PROXY works too)")
-    group.add_argument("--state-dir", default=s, metavar="DIR", help="ledger and cache folder (env SMSONLINE_STATE_DIR, default ~/.smsonline)")
+    group.add_argument("--proxy", default=s, metavar="URL",
+                       help="HTTP(S) proxy (env SMSONLINE_PROXY; HTTPS_PROXY, HTTP_PROXY, NO_PROXY work too)")
+    group.add_argument("--state-dir", default=s, metavar="DIR",
+                       help="ledger and cache folder (env SMSONLINE_STATE_DIR, default ~/.smsonline); a purchase "
+                            "is recorded only in the user's own ledger")
     group.add_argument("--connect-timeout", type=SECONDS, default=s, metavar="S",
                        help="seconds, at most 3600 (env SMSONLINE_CONNECT_TIMEOUT, default 5)")
     group.add_argument("--read-timeout", type=SECONDS, default=s, metavar="S",

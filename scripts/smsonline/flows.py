@@ -80,7 +80,8 @@ def unsettled(order, action, refusal, state, reason):
     said = f" get-sms still says: {last}." if last else " get-sms shows no SMS for it." if state else ""
     return Failure("cancel_failed" if action == CANCEL else refusal.kind,
                    f"{reason}order {order['order_id']} could not be {verb} ({refusal.message}).{said} It stays in the "
-                   f"ledger: run `cleanup` in a few minutes; if it keeps failing, look the order up on the website and, "
+                   f"ledger: run `cleanup` in a few minutes; if it keeps failing, look the order up on the website "
+                   f"and, "
                    f"once it is settled there, run `cleanup --forget {reference(order)}`.",
                    attempts=refusal.attempts, cause=refusal.kind, **({"last_answer": last} if last else {}),
                    **public_order(order))
@@ -162,7 +163,8 @@ def in_the_users_ledger(config):
         return
     raise Failure("usage", f"a purchase is recorded only in the user's ledger, {config.user_state_dir}, where the "
                   "money spent and the open orders that the user's limits and the one-open-order rule count are; "
-                  f"this run's ledger is {config.state_dir}. Buy without --state-dir (and without an SMSONLINE_STATE_DIR, "
+                  f"this run's ledger is {config.state_dir}. Buy without --state-dir (and without an "
+                  "SMSONLINE_STATE_DIR, "
                   "SMSONLINE_ENV_FILE or HOME of your own: only the user moves the ledger, in the skill's .env), or "
                   "rehearse with --sandbox.", state_dir=config.state_dir, user_state_dir=config.user_state_dir)
 

@@ -299,7 +299,8 @@ def transport_error(exc, expired, cap):
             return TransportError(f"TLS error after the request was sent ({tls_detail(exc)})", True, "broken")
         return TransportError(f"TLS handshake failed ({tls_detail(exc)})", False, "tls")
     text = str(exc)
-    for needle, said in (("Name or service not known", "DNS lookup failed"), ("nodename nor servname", "DNS lookup failed"),
+    for needle, said in (("Name or service not known", "DNS lookup failed"),
+                         ("nodename nor servname", "DNS lookup failed"),
                          ("Failed to resolve", "DNS lookup failed"), ("Connection refused", "connection refused"),
                          ("Connection reset", "connection reset"), ("RemoteDisconnected", "connection closed")):
         if needle in text:
