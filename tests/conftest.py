@@ -1,6 +1,7 @@
 """Shared fixtures: an isolated environment, a fake clock, a CLI runner."""
 import json
 import signal
+import socket
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,10 @@ def cli(env, clock, capsys):
 @pytest.fixture
 def store(env):
     return ledger.Store(Path(env["SMSONLINE_STATE_DIR"]))
+
+
+@pytest.fixture
+def closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -10,7 +10,7 @@ import responses
 from responses import registries
 
 import fakes
-from support import BACKUP, KEY, PRIMARY, config, flows, http, ledger, output, sms
+from support import BACKUP, KEY, PRIMARY, config, http, ledger, output, sms
 
 activate = responses.activate(assert_all_requests_are_fired=True)
 ordered = responses.activate(assert_all_requests_are_fired=True, registry=registries.OrderedRegistry)

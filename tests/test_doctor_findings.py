@@ -22,12 +22,6 @@ def listening_base():
         yield f"http://127.0.0.1:{port}/api/v1"
 
 
-@pytest.fixture
-def closed_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 @pytest.fixture
 def refusing_site():

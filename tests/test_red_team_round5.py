@@ -7,7 +7,6 @@ import json
 import pytest
 import responses
 
-import fakes
 from support import KEY, answers, config, output
 
 ORDER = {"order_id": "700001", "number": "+8613800001549", "national_number": "13800001549", "price": 0.3}

@@ -44,6 +44,12 @@ def bought(order_id="7001", number="79161234567"):
     action("getCountries", COUNTRIES)  # the number's country, from the site's own list
 
 
+def bought_and_no_sms_by_the_deadline():
+    bought()
+    for _ in range(3):  # at once, after 1 s, at the deadline
+        action("getStatus", "STATUS_WAIT_CODE", id="7001")
+
+
 def sent_statuses():
     return [c.request.url.split("status=")[1][:1] for c in responses.calls if "setStatus" in c.request.url]
 
@@ -63,9 +69,7 @@ def test_receive_takes_the_code_from_status_ok_and_completes_with_6(cli, site, s
 
 @ordered
 def test_a_timeout_cancels_with_8_and_never_sends_6(cli, site, store):
-    bought()
-    for _ in range(3):  # at once, after 1 s, at the deadline
-        action("getStatus", "STATUS_WAIT_CODE", id="7001")
+    bought_and_no_sms_by_the_deadline()
     action("setStatus", "ACCESS_CANCEL", id="7001", status="8")
     run = cli(*RECEIVE)
     assert (run.code, run.kind, run.line["order_status"]) == (1, "timeout", "cancelled")
@@ -74,9 +78,7 @@ def test_a_timeout_cancels_with_8_and_never_sends_6(cli, site, store):
 
 @ordered
 def test_an_early_cancel_refusal_waits_for_cleanup_and_says_when(cli, site, store):
-    bought()
-    for _ in range(3):  # at once, after 1 s, at the deadline
-        action("getStatus", "STATUS_WAIT_CODE", id="7001")
+    bought_and_no_sms_by_the_deadline()
     action("setStatus", "EARLY_CANCEL_DENIED", id="7001", status="8")
     action("getStatus", "STATUS_WAIT_CODE", id="7001")  # the refusal is checked against the order's state
     run = cli(*RECEIVE)
@@ -87,9 +89,7 @@ def test_an_early_cancel_refusal_waits_for_cleanup_and_says_when(cli, site, stor
 
 @ordered
 def test_a_cancel_refused_because_the_sms_came_gives_the_code(cli, site, store):
-    bought()
-    for _ in range(3):  # at once, after 1 s, at the deadline
-        action("getStatus", "STATUS_WAIT_CODE", id="7001")
+    bought_and_no_sms_by_the_deadline()
     action("setStatus", "BAD_STATUS", id="7001", status="8")
     action("getStatus", "STATUS_OK:55821", id="7001")
     action("setStatus", "ACCESS_ACTIVATION", id="7001", status="6")

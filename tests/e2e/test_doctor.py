@@ -1,6 +1,5 @@
 """`doctor` against loopback fakes of the user's real first contact: premium's TLS blocked, smsonline.io refusing a
 premium key, a block page, a dead proxy, a local proxy waiting to be used. It never spends: only get-countries."""
-import socket
 import time
 
 import pytest
@@ -8,12 +7,6 @@ import pytest
 from e2e_support import Runner, calls, orders_in
 from loopback import FakeHttpProxy, LoopbackServer, TlsHandshakeFailServer
 
-
-@pytest.fixture
-def closed_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
