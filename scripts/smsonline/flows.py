@@ -1,10 +1,14 @@
 """The flows, where the money is: buy and record, poll, then confirm or cancel, so that every order ends settled.
+They speak in operations (platform.Op), never a protocol's endpoints or wire numbers: a new protocol changes nothing
+here.
 
-buy: what_to_buy (names, operator) -> buy_number (rule 3, stale orders settled, buy-service, the ledger first), with
-signals held until the order is recorded and guarded. wait_and_settle: poll_for_code (at once, every interval, and
-once more at the deadline) -> a code: confirmed (status 3). The deadline, an error or a signal: settled_failure ->
-settle(CANCEL) (status 4), which asks get-sms once more when the platform refuses, so that every order ends received,
-cancelled, closed, or reported with what to check (exit 6), within seconds of the deadline.
+buy: bought_at_some_site -> what_to_buy (the site's own names, operator and limits) -> buy_number (rule 3, stale
+orders settled, the purchase, the ledger first), with signals held until the order is recorded and guarded; the next
+site only when the purchase provably did not happen. wait_and_settle: poll_for_code (at once, every interval, and
+once more at the deadline) -> a code: confirmed (FINISH). The deadline, an error or a signal: settled_failure ->
+settle(CANCEL), which takes the order first (ledger.take: one owner, settled rows final) and reads the order once
+more when the platform refuses, so that every order ends received, cancelled, closed, cancelled later (the
+platform's early-cancel window: cancel_after) or reported with what to check (exit 6), within seconds of the deadline.
 """
 from __future__ import annotations
 
