@@ -150,3 +150,10 @@ def test_a_killed_wait_leaves_an_abandoned_order_that_cleanup_refunds(tmp_path, 
     assert [o["order_status"] for o in run("orders").line["orders"]] == ["abandoned"]
     assert run("cleanup").code == 0 and orders_in(sandbox)[0]["state"] == "cancelled"
     assert sandbox.platform.balance == pytest.approx(before)
+
+
+def test_a_purchase_answered_with_a_5xx_is_sent_once_and_never_retried(tmp_path, site, protocol):
+    sandbox = site(fail_rate=1.0, fault_endpoints=protocol.buy_call)  # every purchase answer is a 503
+    result = Runner(tmp_path, [sandbox.base_url])("buy", *protocol.by_ids)
+    assert (result.code, result.kind) == (3, "api") and "orders page" in result.line["error"]["message"]
+    assert len(calls(sandbox, protocol.buy_call)) == 1  # urllib3's retries never resend a purchase
