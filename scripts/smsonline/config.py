@@ -261,10 +261,12 @@ def proxy_password(url):
 
 
 def proxy_secrets(url):
-    from urllib.parse import unquote
-
     password = proxy_password(url)
-    return [password, unquote(password)] if password else []
+    if not password:
+        return []
+    from urllib.parse import unquote  # only for a password to mask: start-up time otherwise
+
+    return [password, unquote(password)]
 
 
 def shown_proxy(url):

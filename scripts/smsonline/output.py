@@ -75,12 +75,13 @@ class Redactor:
         """Redact these secrets from now on: as typed, encoded, escaped or inside base64. One shorter than MIN_SECRET
         is no pattern to hunt in text (a proxy password "00" would rewrite ids and prices): only a value that is
         all of it is."""
-        given = [key for key in keys if key]
-        self.secrets = tuple(dict.fromkeys([*given, *(core for key in given for core in base64_cores(key))]))
+        self.secrets = tuple(dict.fromkeys(key for key in keys if key))
         long_ones = [key for key in self.secrets if len(key) >= MIN_SECRET]
         self.short = frozenset(key for key in self.secrets if len(key) < MIN_SECRET)
         self.longest = max(map(len, long_ones), default=0)
-        alternatives = "|".join(key_pattern(key) for key in sorted(long_ones, key=len, reverse=True))
+        cores = sorted({core for key in long_ones for core in base64_cores(key)}, key=len, reverse=True)
+        alternatives = "|".join([*(key_pattern(key) for key in sorted(long_ones, key=len, reverse=True)),
+                                 *map(re.escape, cores)])  # base64 has no escapes: plain text, cheap to compile
         self.pattern = re.compile(alternatives, re.IGNORECASE) if alternatives else None
 
     def __call__(self, text):
@@ -106,16 +107,18 @@ MIN_SECRET = 6
 def base64_cores(key):
     """What base64 of a text holding the key always shows, at each of its three alignments (standard and URL-safe):
     an echo of the key, or of apiKey=KEY, in base64 is found and masked."""
-    import base64
+    import binascii  # base64's own module would cost start-up time
 
     if len(key) < 9:
         return []
     cores = []
     for pad in ("", "x", "xx"):
-        encoded = base64.b64encode((pad + key).encode("utf-8")).decode("ascii")
+        encoded = binascii.b2a_base64((pad + key).encode("utf-8"), newline=False).decode("ascii")
         core = encoded[(len(pad) * 4 + 2) // 3 + 1:-4]
         cores += [core, core.replace("+", "-").replace("/", "_")] if len(core) >= MIN_SECRET else []
     return cores
+
+
 # string fields that hold data, never a secret: masking them would rewrite an order (issue 15: `7******1`)
 STRUCTURED_FIELDS = frozenset(("order_id", "number", "dial_code", "national_number", "region", "country_id",
                                "service_id", "operator_id", "attempt", "created_at", "cancel_after", "order_status",

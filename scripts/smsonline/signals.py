@@ -5,7 +5,6 @@ import _thread
 import contextlib
 import signal
 import sys
-import threading
 
 from .output import Interrupted
 
@@ -62,6 +61,8 @@ class SignalGuard:
         if not isinstance(hook_args.exc_value, Interrupted):
             return self.previous_hook(hook_args)
         self.stopping = False
+        import threading  # only when a signal was lost: start-up time otherwise
+
         self.redelivery = threading.Timer(self.REDELIVERY_DELAY_S, self.redeliver, (hook_args.exc_value.signum,))
         self.redelivery.daemon = True
         self.redelivery.start()
@@ -73,6 +74,8 @@ class SignalGuard:
         if sys.unraisablehook != self.unraisable:  # restored: the run has printed its line
             return
         if hasattr(signal, "pthread_kill"):
+            import threading  # imported already by unraisable(), which started this timer
+
             signal.pthread_kill(threading.main_thread().ident, signum)
         else:  # Windows
             _thread.interrupt_main()
