@@ -38,9 +38,11 @@ def in_skill_venv():
 
 
 def reexec_with_skill_venv(argv, environ=os.environ):
-    """The requirements missing here and the skill's .venv there: run this very command with its python instead
-    (once: the mark stops a .venv that lacks them too from starting itself again). Returns only if it does not."""
-    if environ.get(REEXEC_MARK) or in_skill_venv() or not os.access(VENV_PYTHON, os.X_OK) or not absent(REQUIRED):
+    """A requirement missing here (phonenumberslite too: the number's fields) and the skill's .venv there: run this
+    very command with its python instead (once: the mark stops a .venv that lacks them too from starting itself
+    again). Returns only if it does not."""
+    lacking = absent({**REQUIRED, **OPTIONAL})
+    if environ.get(REEXEC_MARK) or in_skill_venv() or not os.access(VENV_PYTHON, os.X_OK) or not lacking:
         return
     os.execve(VENV_PYTHON, [VENV_PYTHON, *argv], {**environ, REEXEC_MARK: "1"})
 
