@@ -326,7 +326,7 @@ def test_a_locked_ledger_is_a_designed_failure_not_a_bug(cli, env, monkeypatch):
         run = cli(*BUY)
     finally:
         holder.execute("ROLLBACK")
-    assert (run.code, run.kind) == (2, "config") and "ledger" in run.line["error"]["message"]
+    assert (run.code, run.kind) == (5, "open_order") and "busy" in run.line["error"]["message"]
     assert not responses.calls
 
 

@@ -690,7 +690,7 @@ def test_a_received_order_nobody_finishes_is_confirmed_by_cleanup_after_its_hold
 @ordered
 def test_a_signal_during_cleanup_finishes_the_order_in_hand_then_stops(cli, store):
     for order_id in ("1", "2"):
-        store.update(store.adopt(order_id, fakes.PRIMARY), pid=dead_pid())
+        store.update(store.adopt(order_id, fakes.PRIMARY), pid=dead_pid(), settle_after=store.now() - 1)  # past hold
 
     def cancel_then_get_interrupted(request):
         signal.raise_signal(signal.SIGINT)  # lands while order 1 is being cancelled

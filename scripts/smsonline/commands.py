@@ -91,8 +91,7 @@ def cmd_wait(ctx, args):
         owner = ctx.store.order(order["order_id"])["pid"]
         if owner != os.getpid() and pid_alive(owner):
             raise Failure("open_order", f"order {order['order_id']} is already being waited on by process {owner}.")
-        ctx.store.update(order, pid=os.getpid(), settle_after=min(order["settle_after"] or 0, ctx.store.now()))
-        # a wait took it: if this run dies, the order is abandoned at once, for `cleanup` or the next buy to cancel
+        ctx.store.update(order, pid=os.getpid())
     return flows().guarded(ctx, order, args, lambda: flows().wait_and_settle(ctx, order, args))
 
 
@@ -260,8 +259,9 @@ def cmd_cleanup(ctx, args):
         live = order["pid"] != os.getpid() and pid_alive(order["pid"])
         if order["state"] == "unknown":
             unknown.append(public_order(order))
+        within_hold = order["state"] in ("waiting", "received") and ctx.store.now() < (order["settle_after"] or 0)
         if order["state"] in ("buying", "unknown") or live and not args.all or \
-                order["state"] == "received" and ctx.store.now() < order["settle_after"]:
+                within_hold and not (args.all and order["state"] == "waiting"):
             continue  # a purchase in flight is never ours to touch; a received order is left to its holder a while
         try:
             flows().settle(ctx, order, PENDING_ACTION[order["state"]])

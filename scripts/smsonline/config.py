@@ -143,7 +143,8 @@ def limits_for(config, base):
         raise Failure("budget", f"the user's price limit and daily budget are in SMSOnline's currency, and "
                       f"{host_of(base)} prices in its own, so they cannot be compared: this site sells nothing until "
                       f"the user sets {' and '.join(missing)} in the skill's .env.", reason="skip_site")
-    return Limits(own[0], own[1], lambda url: url == base, names)
+    token = site_token(base)  # the variables are per host: so is what their budget counts
+    return Limits(own[0], own[1], lambda url: protocol_of(url)[0] != SMSONLINE_V1 and site_token(url) == token, names)
 
 
 def checked_keys(settings, findings=None):
@@ -261,24 +262,33 @@ def proxy_password(url):
 
 
 def proxy_secrets(url):
-    password = proxy_password(url)
-    if not password:
-        return []
+    """A proxy's password as the HTTP stack reads it, and as written up to the last @ (a password with # / ? in it
+    is cut short by URL parsing, yet it is still a secret), both as written and percent-decoded."""
+    loose = (url or "").partition("://")[2] if "://" in (url or "") else url or ""
+    written = loose.rpartition("@")[0].partition(":")[2] if "@" in loose else None
+    passwords = [p for p in dict.fromkeys([proxy_password(url), written]) if p]
+    return [secret for password in passwords for secret in decoded_too(password)]
+
+
+def decoded_too(password):
     from urllib.parse import unquote  # only for a password to mask: start-up time otherwise
 
     return [password, unquote(password)]
 
 
 def shown_proxy(url):
-    """A proxy URL as it may be shown: its scheme made explicit, credentials masked."""
+    """A proxy URL as it may be shown: its scheme made explicit, everything before its last @ masked."""
     if not url:
         return url
-    scheme, credentials, host, tail = proxy_parts(url)
-    return f"{scheme}://{'***@' if credentials else ''}{host}{tail}"
+    scheme = proxy_parts(url)[0]
+    rest = url.strip().partition("://")[2] if "://" in url else url.strip()
+    credentials, at, host = rest.rpartition("@")
+    return f"{scheme}://{'***@' if at else ''}{host}"
 
 
-ENVIRONMENT_PROXIES = {"https": ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"),
-                       "http": ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")}
+# as requests picks them: the scheme's own before ALL_PROXY, and a lowercase name before its uppercase twin
+ENVIRONMENT_PROXIES = {"https": ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"),
+                       "http": ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")}
 
 
 def proxy_for(config, base):
@@ -296,23 +306,34 @@ def proxy_for(config, base):
     name = next((name for name in ENVIRONMENT_PROXIES[scheme] if config.environ.get(name)), None)
     if name is None:
         return None, None
-    if bypassed(host, port, config.environ.get("NO_PROXY") or config.environ.get("no_proxy") or ""):
+    if bypassed(host, port, config.environ.get("no_proxy") or config.environ.get("NO_PROXY") or ""):
         return None, "NO_PROXY"
     return config.environ[name], name.upper()
 
 
 def bypassed(host, port, no_proxy):
-    """NO_PROXY as requests reads it: `*`, hosts and domains (a leading dot or not), host:port, IPs and CIDRs."""
+    """NO_PROXY as requests reads it (requests.utils.should_bypass_proxies): `*`; for an IP address, entries that
+    are that address or a network holding it; for a name, entries the name (or name:port) ends with."""
     import ipaddress
 
-    for entry in (e.strip().lower() for e in no_proxy.replace(" ", ",").split(",") if e.strip()):
-        if entry == "*" or entry == f"{host}:{port}" or host == entry.lstrip(".") or \
-                host.endswith("." + entry.lstrip(".")):
-            return True
-        with contextlib.suppress(ValueError):
-            if ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False):
-                return True
-    return False
+    entries = [entry.strip().lower() for entry in no_proxy.replace(" ", "").split(",") if entry.strip()]
+    if "*" in entries:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        with_port = f"{host}:{port}" if port else host
+        return any(host.endswith(entry) or with_port.endswith(entry) for entry in entries)
+    return any(entry == host or "/" in entry and in_network(address, entry) for entry in entries)
+
+
+def in_network(address, entry):
+    import ipaddress
+
+    try:
+        return address in ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return False
 
 
 def proxy_in_effect(args, settings, environ):

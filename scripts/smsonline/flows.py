@@ -97,7 +97,7 @@ def cancel_later(order, refusal, reason):
     after = iso_time(order["settle_after"])
     return Failure("cancel_failed", f"{reason}order {order['order_id']} cannot be cancelled yet ({refusal.message}): "
                    f"it stays open for now, costing nothing once cancelled. Run `cleanup` after {after} (the next "
-                   "`buy` also tries it); until then the platform may still deliver its SMS.",
+                   f"`buy` also tries it); `check --id {order['order_id']}` shows whether an SMS came meanwhile.",
                    attempts=refusal.attempts, cause="early_cancel", cancel_after=after, **public_order(order))
 
 
@@ -300,7 +300,7 @@ def bought_at_some_site(ctx, args):
     mode, limits in another currency), never after it may have been sent. Ids given on the command line are the
     first site's, so they go only to sites of its protocol; names are looked up in each site's own lists."""
     bases, attempts, failures = ctx.api.bases_in_order(), [], []
-    ids_given = all(str(given).isascii() and str(given).isdigit() for given in (args.country, args.service))
+    ids_given = any(str(given).isascii() and str(given).isdigit() for given in (args.country, args.service))
     bases = [b for b in bases if not ids_given or protocol_of(b)[0] == protocol_of(bases[0])[0]]
     for base in bases:
         try:
@@ -474,6 +474,8 @@ def wait_and_settle(ctx, order, args, on_code=None):
     """Poll for a code (with --next, one from an SMS not seen before); confirm it (status 3) if asked, or, on the
     deadline, cancel (status 4) within seconds. on_code(order) runs as soon as the code is recorded."""
     seen = json.loads(order.get("seen") or "[]") if order["state"] == "received" else []
+    if order["state"] == "waiting":  # a run waits on it now: if that run dies, it is abandoned at once (no hold)
+        ctx.store.update(order, settle_after=min(order["settle_after"] or 0, ctx.store.now()))
     if seen:
         ask_for_another_sms(ctx, order)
     progress = Progress(order["number"], args.timeout, ctx.config.progress_every, ctx.config.quiet)

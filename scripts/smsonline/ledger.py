@@ -58,6 +58,24 @@ def pid_alive(pid):
     return True
 
 
+def runs_this_skill(pid):
+    """Whether a live process is a run of this skill (its command line names the script): `cleanup --all` takes
+    over only a pid the system has given to something else. Unknown counts as yes: a live run always wins."""
+    try:
+        with open(f"/proc/{int(pid)}/cmdline", "rb") as handle:
+            return b"smsonline_receive_sms" in handle.read()
+    except OSError:
+        pass
+    import subprocess  # no /proc (macOS): ask ps, only for `cleanup --all`
+
+    try:
+        shown = subprocess.run(["ps", "-p", str(int(pid)), "-o", "command="], capture_output=True, text=True,
+                               timeout=2).stdout
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return True
+    return "smsonline_receive_sms" in shown or not shown.strip() and pid_alive(pid)
+
+
 class Store:
     """The ledger of orders plus small cached values."""
 
@@ -78,6 +96,9 @@ class Store:
             raise Failure("config", f"the state dir {state_dir} is not usable ({exc}): make it a writable folder with "
                                     "free space (or, for a rehearsal, use --sandbox).") from None
         except sqlite3.Error as exc:
+            if "locked" in str(exc):  # another run holds it past LOCK_WAIT_S: nothing is wrong with the file
+                raise Failure("open_order", f"the ledger in {state_dir} is busy (another run holds it): nothing was "
+                              "sent; try again in a moment.") from None
             raise unreadable_ledger(state_dir, exc) from None
         self.sandbox, self.now, self.write_failures = int(sandbox), now, []
         self._failed_bases = None
@@ -153,21 +174,26 @@ class Store:
     def take(self, order, intent, takeover=False):
         """Before a status is sent: the order as it is now, taken by this run with its intent written, in one
         transaction -> True; False when it is settled already (nothing to send). Another live run that holds it
-        wins, unless takeover (`cleanup --all`, for a pid the system has reused)."""
+        wins, unless takeover (`cleanup --all`) and the pid is no run of this skill (the system reused it)."""
         try:
             with self.transaction():
                 now = self.attempt(order["local_id"])
                 if now["state"] in SETTLED_STATES:
                     order.update(now)
                     return False
-                if now["pid"] != os.getpid() and pid_alive(now["pid"]) and not takeover:
+                held = now["pid"] != os.getpid() and pid_alive(now["pid"])
+                if held and not (takeover and not runs_this_skill(now["pid"])):
                     order.update(now)
                     raise Failure("open_order", f"order {order['order_id']} is being settled by another run "
                                   f"(process {now['pid']}): nothing was sent; see `orders` when it is done.",
                                   **public_order(now))
                 self.record(order, pid=os.getpid(), state=intent)
-        except (sqlite3.Error, UnicodeError):  # a ledger that cannot be written: the request is sent all the same
-            self.update(order, state=intent)
+        except (sqlite3.Error, UnicodeError) as exc:
+            if "locked" in str(exc) and intent != "cancelling":  # another run holds the ledger: it may be settling
+                raise Failure("open_order", f"the ledger is busy (another run holds it), so order "
+                              f"{order['order_id']} could not be taken: nothing was sent; try again in a moment.",
+                              **public_order(order)) from None
+            self.update(order, state=intent)  # a ledger that cannot be written: a cancel is sent all the same
         return True
 
     def update(self, order, **fields):
@@ -283,9 +309,11 @@ class Store:
         return json.loads(row["value"]) if row and self.now() - row["stored_at"] < max_age else None
 
     def put_value(self, key, value):
-        with contextlib.suppress(sqlite3.Error, UnicodeError):  # redacted: a platform may echo the key in a list
+        """Redacted field by field (a platform may echo the key in a list), never its ids (an id masked here would
+        later be sent as `***`)."""
+        with contextlib.suppress(sqlite3.Error, UnicodeError):
             self.db.execute("INSERT OR REPLACE INTO kv (key, value, stored_at) VALUES (?, ?, ?)",
-                            (key, REDACT(json.dumps(value, ensure_ascii=False)), self.now()))
+                            (key, json.dumps(REDACT.fields(value), ensure_ascii=False), self.now()))
 
     def in_order(self, bases):
         """Base URLs, those that failed in the last 10 minutes last (but still tried)."""

@@ -122,7 +122,8 @@ def base64_cores(key):
 # string fields that hold data, never a secret: masking them would rewrite an order (issue 15: `7******1`)
 STRUCTURED_FIELDS = frozenset(("order_id", "number", "dial_code", "national_number", "region", "country_id",
                                "service_id", "operator_id", "attempt", "created_at", "cancel_after", "order_status",
-                               "status", "command", "id", "params", "protocol", "kind", "endpoint", "time"))
+                               "status", "command", "id", "params", "protocol", "kind", "endpoint", "time", "code",
+                               "base_url"))
 
 
 KEY_GAP = r"(?:\x00|\\u0000)*"  # between a key's characters: NULs, raw or JSON-escaped, of UTF-16/32 read as bytes

@@ -58,7 +58,7 @@ def test_sigkill_then_cleanup_cancels_the_orphan(run, sandbox):
     process.kill()
     process.wait()
     assert orders_in(sandbox)[0]["state"] == "waiting"  # the money is out …
-    assert [o["order_status"] for o in run("orders").line["orders"]] == ["waiting"]
+    assert [o["order_status"] for o in run("orders").line["orders"]] == ["abandoned"]  # its run is gone
     result = run("cleanup")
     assert result.code == 0 and result.line["count"] == 1
     assert orders_in(sandbox)[0]["state"] == "cancelled"  # … and back

@@ -46,3 +46,30 @@ def test_two_cleanups_at_once_settle_an_order_once(tmp_path, make_sandbox):
     results = [Runner.finish(process) for process in [run.start("cleanup") for _ in range(2)]]
     assert sorted(result.code for result in results) == [0, 0]
     assert statuses_sent(sandbox) == ["4"] and orders_in(sandbox)[0]["state"] == "cancelled"
+
+
+def test_cleanup_all_never_takes_an_order_from_a_live_run(tmp_path, make_sandbox):
+    sandbox = make_sandbox(sms_delay=60)
+    run = Runner(tmp_path, [sandbox.base_url])
+    receiving = run.start("receive", *SILENT, "--timeout", "3", "--interval", "0.5")
+    assert wait_until(lambda: calls(sandbox, "get-sms"))
+    assert run("cleanup", "--all").code == 0 and statuses_sent(sandbox) == []  # the live run keeps its order
+    result = Runner.finish(receiving)
+    assert (result.code, result.line["order_status"]) == (1, "cancelled") and statuses_sent(sandbox) == ["4"]
+
+
+def test_a_busy_ledger_sends_no_confirm(tmp_path, make_sandbox):
+    import sqlite3
+    sandbox = make_sandbox(sms_delay=0.2)
+    run = Runner(tmp_path, [sandbox.base_url])
+    order_id = run("buy", *SOUL).line["order_id"]
+    assert run("wait", "--id", order_id, "--interval", "0.5").line["code"]
+    holder = sqlite3.connect(run.state_dir / "ledger.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another run holds the ledger for longer than a run waits for it
+    try:
+        finished = run("finish", "--id", order_id)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert (finished.code, finished.kind) == (5, "open_order") and statuses_sent(sandbox) == []
+    assert run("finish", "--id", order_id).code == 0 and statuses_sent(sandbox) == ["3"]
