@@ -41,8 +41,8 @@ def reexec_with_skill_venv(argv, environ=os.environ):
     """A requirement missing here (phonenumberslite too: the number's fields) and the skill's .venv there: run this
     very command with its python instead (once: the mark stops a .venv that lacks them too from starting itself
     again). Returns only if it does not."""
-    lacking = absent({**REQUIRED, **OPTIONAL})
-    if environ.get(REEXEC_MARK) or in_skill_venv() or not os.access(VENV_PYTHON, os.X_OK) or not lacking:
+    if environ.get(REEXEC_MARK) or in_skill_venv() or not os.access(VENV_PYTHON, os.X_OK) or \
+            not absent({**REQUIRED, **OPTIONAL}):  # looked for last: the cheap tests settle most runs
         return
     os.execve(VENV_PYTHON, [VENV_PYTHON, *argv], {**environ, REEXEC_MARK: "1"})
 

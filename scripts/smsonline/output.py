@@ -69,26 +69,35 @@ class Redactor:
     answer is redacted once read in its charset)."""
 
     def __init__(self):
-        self.secrets, self.pattern, self.longest, self.short = (), None, 0, frozenset()
+        self.secrets, self.longest, self.shortest, self.short, self.compiled = (), 0, 0, frozenset(), None
 
     def use(self, keys):
         """Redact these secrets from now on: as typed, encoded, escaped or inside base64. One shorter than MIN_SECRET
         is no pattern to hunt in text (a proxy password "00" would rewrite ids and prices): only a value that is
-        all of it is."""
+        all of it is. The pattern is compiled when first needed (start-up time)."""
         self.secrets = tuple(dict.fromkeys(key for key in keys if key))
         long_ones = [key for key in self.secrets if len(key) >= MIN_SECRET]
         self.short = frozenset(key for key in self.secrets if len(key) < MIN_SECRET)
         self.longest = max(map(len, long_ones), default=0)
-        cores = sorted({core for key in long_ones for core in base64_cores(key)}, key=len, reverse=True)
-        alternatives = "|".join([*(key_pattern(key) for key in sorted(long_ones, key=len, reverse=True)),
-                                 *map(re.escape, cores)])  # base64 has no escapes: plain text, cheap to compile
-        self.pattern = re.compile(alternatives, re.IGNORECASE) if alternatives else None
+        self.shortest = MIN_SECRET if long_ones else 0  # no form of a secret (base64 cores included) is shorter
+        self.compiled = None
+
+    @property
+    def pattern(self):
+        long_ones = sorted((key for key in self.secrets if len(key) >= MIN_SECRET), key=len, reverse=True)
+        if self.compiled is None and long_ones:
+            cores = sorted({core for key in long_ones for core in base64_cores(key)}, key=len, reverse=True)
+            alternatives = "|".join([*map(key_pattern, long_ones), *map(re.escape, cores)])  # base64: plain text
+            self.compiled = re.compile(alternatives, re.IGNORECASE)
+        return self.compiled
 
     def __call__(self, text):
         text = str(text)
         if text in self.short:
             return "***"
-        text = re.sub(r"((?:apiKey|api_key)=)[^&\s\"'<>]+", r"\1***", text)
+        text = re.sub(r"((?:apiKey|api_key)=)[^&\s\"'<>]+", r"\1***", text) if "=" in text else text
+        if len(text) < self.shortest or not self.secrets:
+            return text
         return self.pattern.sub("***", text) if self.pattern else text
 
     def fields(self, value, structured=False):
