@@ -3,6 +3,7 @@ import json
 import signal
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -310,9 +311,9 @@ def test_an_order_waiting_for_its_early_cancel_window_does_not_block_the_next_bu
     run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
     assert (run.code, run.line["order_id"]) == (0, "500002") and "cannot be cancelled yet" in run.line["warning"]
     fakes.status(4)  # cleanup, once the platform allows it
-    fakes.status(4, order_id="500002")
     cleaned = cli("cleanup", "--all")
     assert cleaned.code == 0 and store.order(fakes.ORDER_ID)["state"] == "cancelled"
+    assert store.order("500002")["state"] == "waiting"  # just bought: its `wait`'s until its hold ends
 
 
 @ordered
@@ -351,7 +352,8 @@ def test_cleanup_skips_orders_whose_process_is_alive_unless_all(cli, store):
     assert cli("buy", "--country", "1", "--service", "101", "--operator", "13").code == 0
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
-        store.update(store.order(fakes.ORDER_ID), pid=sleeper.pid)  # another live process owns it
+        store.update(store.order(fakes.ORDER_ID), pid=sleeper.pid, settle_after=store.now() - 1)  # a live owner,
+        # but no run of this skill (`sleep`): the system reused a dead run's pid
         assert cli("cleanup").line["count"] == 0
         fakes.status(4)
         assert cli("cleanup", "--all").line["count"] == 1
@@ -364,8 +366,8 @@ def test_cleanup_skips_orders_whose_process_is_alive_unless_all(cli, store):
 def test_cleanup_with_a_cancel_that_keeps_failing_exits_6(cli, store):
     fakes.buy()
     fakes.status(4, body=requests.exceptions.ConnectionError("Connection refused"))
-    assert cli("buy", "--country", "1", "--service", "101", "--operator", "13").code == 0
-    run = cli("cleanup", "--all")
+    assert cli("buy", "--country", "1", "--service", "101", "--operator", "13", "--hold", "1").code == 0
+    run = cli("cleanup", "--all", now=lambda: time.time() + 2)  # past its hold
     assert (run.code, run.kind) == (6, "cancel_failed")
     assert run.line["unsettled"][0]["order_id"] == fakes.ORDER_ID
 

@@ -12,7 +12,8 @@ import time
 
 from .bootstrap import missing_optional_note, missing_requirements
 from .commands import COMMANDS, KEYLESS_COMMANDS, OFFLINE_COMMANDS, Context
-from .config import SANDBOX_KEY, bounded_seconds, load_config, positive_number, proxy_secrets, require_a_key
+from .config import (SANDBOX_KEY, bounded_seconds, load_config, positive_number, proxy_secrets, require_a_key,
+                     shown_proxy)
 from .ledger import Store
 from .output import REDACT, Failure, Log, Tracer, UsageError, as_failure, emit_line, json_line
 from .signals import SignalGuard
@@ -303,10 +304,12 @@ def run(args, config, clock, sleep, guard, now):
             check_requirements(load=True)
             raise
         except Failure as failure:
+            store.write_what_is_unwritten()
             if store.write_failures:
                 failure.message += " " + ledger_note(store)
             explain_null_number(failure.data)
             raise
+        store.write_what_is_unwritten()
         if store.write_failures:
             body["warning"] = " ".join(filter(None, [body.get("warning"), ledger_note(store)]))
         explain_null_number(body)
@@ -332,13 +335,15 @@ def explain_null_number(data):
 
 
 def traced_argv(argv):
-    """The command line as a trace records it: without --trace and its file."""
+    """The command line as a trace records it: without --trace and its file, a --proxy shown without credentials."""
     kept, skip = [], False
-    for arg in argv:
+    for previous, arg in zip([None, *argv], argv):
         if skip or arg == "--trace":
             skip = not skip
+        elif arg.startswith("--proxy="):
+            kept.append("--proxy=" + shown_proxy(arg[len("--proxy="):]))
         elif not arg.startswith("--trace="):
-            kept.append(arg)
+            kept.append(shown_proxy(arg) if previous == "--proxy" else arg)
     return kept
 
 

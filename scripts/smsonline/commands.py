@@ -261,7 +261,7 @@ def cmd_cleanup(ctx, args):
             unknown.append(public_order(order))
         within_hold = order["state"] in ("waiting", "received") and ctx.store.now() < (order["settle_after"] or 0)
         if order["state"] in ("buying", "unknown") or live and not args.all or \
-                within_hold and not (args.all and order["state"] == "waiting"):
+                within_hold:  # a bought order is its `wait`'s until its hold ends, even for --all
             continue  # a purchase in flight is never ours to touch; a received order is left to its holder a while
         try:
             flows().settle(ctx, order, PENDING_ACTION[order["state"]])

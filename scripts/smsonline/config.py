@@ -267,7 +267,16 @@ def proxy_secrets(url):
     loose = (url or "").partition("://")[2] if "://" in (url or "") else url or ""
     written = loose.rpartition("@")[0].partition(":")[2] if "@" in loose else None
     passwords = [p for p in dict.fromkeys([proxy_password(url), written]) if p]
-    return [secret for password in passwords for secret in decoded_too(password)]
+    credentials = loose.rpartition("@")[0] if "@" in loose else None
+    return [*(secret for password in passwords for secret in decoded_too(password)),
+            *(basic_auth(credentials) if credentials and passwords else [])]
+
+
+def basic_auth(credentials):
+    """The Proxy-Authorization value a proxy can echo back: base64 of user:password."""
+    import binascii
+
+    return [binascii.b2a_base64(credentials.encode("utf-8"), newline=False).decode("ascii")]
 
 
 def decoded_too(password):

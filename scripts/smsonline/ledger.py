@@ -25,6 +25,7 @@ OPEN_STATES = ("buying", "waiting", "received", "cancelling", "finishing", "refu
 SETTLED_STATES = ("finished", "cancelled", "refunded", "closed", "forgotten")
 SPENT_STATES = ("received", "finishing", "finished")
 HELD_STATES = ("buying", "waiting", "cancelling", "refunding", "unknown")
+FACT_COLUMNS = ("code", "sms", "seen")  # what an order learned: kept even once it is settled
 FREE_TEXT_COLUMNS = ("note", "sms", "seen")  # what a platform may echo a key in: redacted before it is written
 ORDER_LIFETIME_S = 20 * 60  # how long the platform is assumed to keep an unanswered purchase open
 DAY_S = 24 * 3600  # the daily budget's window
@@ -100,7 +101,7 @@ class Store:
                 raise Failure("open_order", f"the ledger in {state_dir} is busy (another run holds it): nothing was "
                               "sent; try again in a moment.") from None
             raise unreadable_ledger(state_dir, exc) from None
-        self.sandbox, self.now, self.write_failures = int(sandbox), now, []
+        self.sandbox, self.now, self.write_failures, self.unwritten = int(sandbox), now, [], {}
         self._failed_bases = None
 
     def migrate(self):
@@ -167,8 +168,14 @@ class Store:
                                   (*fields.values(), order["local_id"], *(SETTLED_STATES if final else ()))).rowcount
         if changed or not final:
             order.update(fields)
-        else:  # settled meanwhile by another run: a settled row never moves back; the caller sees it as it is
-            order.update(self.attempt(order["local_id"]))
+            return order
+        # settled meanwhile (by another run, or this one's confirm went through first): a settled row never moves
+        # back, but what it learned (the code, the SMS) is kept; the caller sees the row as it is
+        facts = {name: value for name, value in fields.items() if name in FACT_COLUMNS and value is not None}
+        if facts:
+            sets = ", ".join(f"{name} = ?" for name in facts)
+            self.db.execute(f"UPDATE orders SET {sets} WHERE local_id = ?", (*facts.values(), order["local_id"]))
+        order.update(self.attempt(order["local_id"]))
         return order
 
     def take(self, order, intent, takeover=False):
@@ -204,8 +211,25 @@ class Store:
         except (sqlite3.Error, UnicodeError) as exc:
             order.update(fields)
             self.write_failures.append(str(exc))
+            self.unwritten.setdefault(order["local_id"], (order, {}))[1].update(fields)
             to_stderr(f"the ledger could not record order {order.get('order_id')} as {order.get('state')} ({exc})")
             return order
+
+    def write_what_is_unwritten(self, patience_s=10.0, sleep=time.sleep):
+        """Before the run ends: the changes the ledger could not take (busy, full) written after all, retried for a
+        while. A received code that is not recorded could be cancelled later by a `cleanup` that never saw it."""
+        deadline = time.monotonic() + patience_s
+        while self.unwritten:
+            local_id, (order, fields) = next(iter(self.unwritten.items()))
+            try:
+                self.record(order, **fields)
+                del self.unwritten[local_id]
+            except (sqlite3.Error, UnicodeError) as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:  # busy passes; a full disk does not
+                    return False
+                sleep(0.2)
+        self.write_failures.clear()
+        return True
 
     def reserve_purchase(self, what, base_url, hold_s, replace, test):
         """Atomically apply rule 3 and record the attempt (`buying`, with what is bought) -> (reservation, orders to

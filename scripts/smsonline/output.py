@@ -107,10 +107,13 @@ class Redactor:
             return {key: self.fields(item, structured or key in STRUCTURED_FIELDS) for key, item in value.items()}
         if isinstance(value, list):
             return [self.fields(item, structured) for item in value]
-        return self(value) if isinstance(value, str) and not structured else value
+        if isinstance(value, str) and structured:  # a structured field is masked only if it holds a whole key
+            return "***" if any(key in value for key in self.secrets if len(key) >= MIN_KEY) else value
+        return self(value) if isinstance(value, str) else value
 
 
 MIN_SECRET = 6
+MIN_KEY = 8  # an API key is at least this long (config.MIN_KEY_LENGTH): found verbatim even in structured fields
 
 
 def base64_cores(key):
@@ -118,7 +121,7 @@ def base64_cores(key):
     an echo of the key, or of apiKey=KEY, in base64 is found and masked."""
     import binascii  # base64's own module would cost start-up time
 
-    if len(key) < 9:
+    if len(key) < MIN_SECRET:
         return []
     cores = []
     for pad in ("", "x", "xx"):

@@ -73,3 +73,22 @@ def test_a_busy_ledger_sends_no_confirm(tmp_path, make_sandbox):
         holder.close()
     assert (finished.code, finished.kind) == (5, "open_order") and statuses_sent(sandbox) == []
     assert run("finish", "--id", order_id).code == 0 and statuses_sent(sandbox) == ["3"]
+
+
+def test_a_code_that_came_while_the_ledger_was_busy_is_written_before_the_run_ends(tmp_path, make_sandbox):
+    import sqlite3
+    import threading
+    sandbox = make_sandbox(sms_delay=1.0)
+    run = Runner(tmp_path, [sandbox.base_url])
+    receiving = run.start("receive", *SOUL, "--timeout", "20", "--interval", "0.5")
+    assert wait_until(lambda: calls(sandbox, "get-sms"))
+    holder = sqlite3.connect(run.state_dir / "ledger.sqlite3", isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # a stuck run holds the ledger while the code arrives
+    release = threading.Timer(5.0, lambda: (holder.execute("ROLLBACK"), holder.close()))
+    release.start()
+    result = Runner.finish(receiving)
+    release.join()
+    assert result.code == 0 and result.line["code"]
+    order = [o for o in run("orders", "--all").line["orders"] if o["order_id"] == result.line["order_id"]][0]
+    assert order["order_status"] in ("received", "finished") and order["code"] == result.line["code"]
+    assert "4" not in statuses_sent(sandbox)  # a used code is never cancelled, now or by a later cleanup
