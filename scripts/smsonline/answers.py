@@ -704,8 +704,8 @@ VERIFICATION_WORDS = (
     r"|(?<![а-яё])(код|пароль)|(?<!\w)mã(?!\w)|mật khẩu")
 NOT_VERIFICATION_BEFORE = (r"(?i)(error|status|response|http|promo|promotion|coupon|discount|referral|invite"
                            r"|invitation|tracking|zip|postal|area|country|product|booking|错误|状态|邀请|优惠)\s*[-_]?\s*$")
-CODE_CANDIDATES = (r"(?<![\dA-Za-z+*])(?<!\d\.)(?<![A-Za-z][-_])(\d{3}[- ]\d{3}|\d{2}[- ]\d{2}[- ]\d{2}|\d{4}[- ]\d{4}|\d{4,8})"
-                   r"(?![\dA-Za-z*])")
+CODE_CANDIDATES = (r"(?<![\dA-Za-z+*])(?<!\d\.)(?<![A-Za-z][-_])"  # not glued to a word, a number or a mask
+                   r"(\d{3}[- ]\d{3}|\d{2}[- ]\d{2}[- ]\d{2}|\d{4}[- ]\d{4}|\d{4,8})(?![\dA-Za-z*])")
 BARE_CODE = r"[A-Za-z0-9]{4,12}|\d{3}[- ]\d{3}|\d{2}[- ]\d{2}[- ]\d{2}|\d{4}[- ]\d{4}"  # a text that is only a code
 # an uppercase letters-and-digits code after a verification word and at most three words ("code for Steam is …")
 ALNUM_AFTER_WORD = r"(?:\s*[^\s\d:：]{1,12}){0,3}?\s*[:：]?\s*((?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{4,8})(?![A-Za-z0-9])"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import contextlib
 import math
 import os
 import re
