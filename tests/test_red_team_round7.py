@@ -29,3 +29,17 @@ def test_the_key_is_masked_even_in_a_structured_field():
 def test_digits_glued_to_a_word_by_a_dash_are_no_code():
     assert answers.extract_code("code test-key-redteam-0007") is None
     assert answers.extract_code("Your code is 0007") == "0007"
+
+
+def test_the_key_never_reaches_the_ledger_even_as_an_order_id(store):
+    from support import PRIMARY
+    output.REDACT.use([KEY])
+    order = store.record(store.adopt("9", PRIMARY), number=f"+86{KEY}", note=f"echo {KEY}")
+    row = store.order("9")
+    assert KEY not in str(dict(row)) and row["number"] == "***" and order["order_id"] == "9"
+
+
+def test_an_empty_text_stays_empty_in_the_ledger(store):
+    from support import PRIMARY
+    store.record(store.adopt("9", PRIMARY), sms=None, note=None)
+    assert (store.order("9")["sms"], store.order("9")["note"]) == (None, None)

@@ -159,8 +159,8 @@ class Store:
 
     def record(self, order, **fields):
         """Write fields of one order (text redacted: a platform may echo the key in an error); raises on failure."""
-        fields = {name: REDACT(value) if name in FREE_TEXT_COLUMNS and isinstance(value, str) else value
-                  for name, value in fields.items()}  # ids, numbers, prices and times are never masked
+        fields = {name: REDACT.fields(value, structured=name not in FREE_TEXT_COLUMNS)
+                  for name, value in fields.items()}  # ids, numbers, prices, times: masked only if they hold a key
         fields["updated_at"] = self.now()
         sets = ", ".join(f"{name} = ?" for name in fields)
         final = f" AND state NOT IN ({','.join('?' * len(SETTLED_STATES))})" if "state" in fields else ""
