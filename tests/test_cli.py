@@ -75,6 +75,10 @@ def test_a_named_env_file_that_is_missing_is_a_config_error(cli, env, tmp_path):
     ["--read-timeout", "1e19", "countries"], ["--connect-timeout", "7200", "countries"],
     ["buy", "--country", "1", "--service", "1", "--hold", "86400"],
     ["receive", "--country", "1", "--service", "1", "--number-file", "/tmp"],
+    ["receive", "--country", "1", "--service", "1", "--attempts", "0"],
+    ["receive", "--country", "1", "--service", "1", "--attempts", "11"],
+    ["receive", "--country", "1", "--service", "1", "--attempts", "1.5"],
+    ["orders", "--limit", "0"], ["orders", "--limit", "100001"], ["orders", "--limit", "٣"],
 ])
 @activate
 def test_bad_input_is_a_usage_error_with_one_json_line_and_no_request(cli, argv):

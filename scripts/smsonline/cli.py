@@ -12,8 +12,8 @@ import time
 
 from .bootstrap import missing_optional_note, missing_requirements
 from .commands import COMMANDS, KEYLESS_COMMANDS, OFFLINE_COMMANDS, Context
-from .config import (SANDBOX_KEY, bounded_seconds, load_config, positive_number, proxy_secrets, require_a_key,
-                     shown_proxy)
+from .config import (MIN_INTERVAL_S, SANDBOX_KEY, bounded_seconds, load_config, positive_number, proxy_secrets,
+                     require_a_key, shown_proxy)
 from .ledger import Store
 from .output import REDACT, Failure, Log, Tracer, UsageError, as_failure, emit_line, json_line
 from .signals import SignalGuard
@@ -29,14 +29,18 @@ def help_formatter(prog):
     return argparse.RawDescriptionHelpFormatter(prog, width=int(os.environ.get("COLUMNS", "0") or 0) or 100)
 
 
-SECONDS, INTERVAL = bounded_seconds(), bounded_seconds(low=0.5)
+SECONDS, INTERVAL = bounded_seconds(), bounded_seconds(low=MIN_INTERVAL_S)
 VALUED_GLOBALS = ("--base-url", "--proxy", "--state-dir", "--connect-timeout", "--read-timeout", "--trace")
+MAX_ATTEMPTS = 10  # receive --attempts: numbers bought in one run, at most
 
 
-def positive_count(text):
-    if not (text.isascii() and text.isdigit() and 0 < int(text) <= 100_000):
-        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 100000, got {text!r}")
-    return int(text)
+def whole_number(high):
+    """An option's type: a whole number from 1 to high."""
+    def parse(text):
+        if not (text.isascii() and text.isdigit() and 1 <= int(text) <= high):
+            raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {high}, got {text!r}")
+        return int(text)
+    return parse
 
 
 def add_global_options(parser):
@@ -81,7 +85,8 @@ def buy_options(parser):
 def wait_options(parser):
     parser.add_argument("--timeout", type=SECONDS, default=120,
                         help="seconds to wait for the SMS (default 120, at most 3600)")
-    parser.add_argument("--interval", type=INTERVAL, default=5, help="seconds between polls (default 5, at least 0.5)")
+    parser.add_argument("--interval", type=INTERVAL, default=5,
+                        help=f"seconds between polls (default 5, at least {MIN_INTERVAL_S:g})")
     parser.add_argument("--code-regex", help="regex for the code in the SMS (group 1 if it has one)")
 
 
@@ -118,22 +123,12 @@ def receive_options(parser):
                         "c cancels")
     parser.add_argument("--no-finish", action="store_false", dest="finish",
                         help="do not confirm (status 3) after the code arrives, and do not ask; `finish --id` later")
-    parser.add_argument("--attempts", type=attempts_count, default=1, metavar="N",
+    parser.add_argument("--attempts", type=whole_number(MAX_ATTEMPTS), default=1, metavar="N",
                         help="after a timeout or a platform close, cancel and buy the next number (the next cheapest "
                         f"operator in stock), up to N numbers in all (default 1, at most {MAX_ATTEMPTS})")
     parser.add_argument("--number-file", metavar="FILE", help="also write the number to FILE")
     parser.add_argument("--copy", action="store_true", help="put the number, then the code, on the clipboard "
                         "(pbcopy, wl-copy, xclip, xsel or clip) and ring the terminal bell when the code arrives")
-
-
-MAX_ATTEMPTS = 10
-
-
-def attempts_count(text):
-    """--attempts: a whole number of numbers, 1 to MAX_ATTEMPTS."""
-    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_ATTEMPTS):
-        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_ATTEMPTS}, got {text!r}")
-    return int(text)
 
 
 def check_options(parser):
@@ -168,7 +163,7 @@ SUBCOMMANDS = {
     "refund": ("ask for a refund after an error (status 5)", order_id),
     "orders": ("the ledger: open orders and money (--all: history too, newest first, --limit of them)",
                lambda p: (p.add_argument("--all", action="store_true"),
-                          p.add_argument("--limit", type=positive_count, default=50,
+                          p.add_argument("--limit", type=whole_number(100_000), default=50,
                                          help="at most this many orders listed, newest first (default 50); the "
                                               "totals always count them all"))),
     "cleanup": ("settle orders left by runs that died; list purchases that got no answer", cleanup_options),

@@ -6,7 +6,7 @@ import os
 import types
 
 from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, OPEN_STATES, PENDING_ACTION, REFUND, SETTLED_STATES,
-                     pid_alive, public_order, reference, shown_state)
+                     public_order, reference, run_gone, shown_state)
 from .names import catalog, list_products, matches, resolve
 from .output import Failure, copy_to_clipboard, stderr_is_a_terminal, to_stderr
 
@@ -88,9 +88,10 @@ def cmd_wait(ctx, args):
         raise Failure("usage", f"order {order['order_id']} is {order['state']}, so no SMS can come for it any more; "
                       "buy a new number.", **public_order(order))
     with ctx.store.transaction():
-        owner = ctx.store.order(order["order_id"])["pid"]
-        if owner != os.getpid() and pid_alive(owner):
-            raise Failure("open_order", f"order {order['order_id']} is already being waited on by process {owner}.")
+        current = ctx.store.order(order["order_id"])
+        if not run_gone(current):
+            raise Failure("open_order", f"order {order['order_id']} is already being waited on by process "
+                          f"{current['pid']}.")
         ctx.store.update(order, pid=os.getpid())
     return flows().guarded(ctx, order, args, lambda: flows().wait_and_settle(ctx, order, args))
 
@@ -256,7 +257,7 @@ def cmd_cleanup(ctx, args):
     ctx.store.mark_abandoned_purchases()
     for order in ctx.store.orders(OPEN_STATES):
         ctx.guard.checkpoint()  # Ctrl-C between two orders stops here (each settlement itself is never cut short)
-        live = order["pid"] != os.getpid() and pid_alive(order["pid"])
+        live = not run_gone(order)
         if order["state"] == "unknown":
             unknown.append(public_order(order))
         within_hold = order["state"] in ("waiting", "received") and ctx.store.now() < (order["settle_after"] or 0)

@@ -16,7 +16,7 @@ DEFAULT_BASE_URLS = ("https://premium.smsonline.cloud/api/v1", "https://smsonlin
 SANDBOX_KEY = "test-key-sandbox"
 KEY_VARIABLE = "SMSONLINE_API_KEY"
 MAX_SECONDS = 3600.0  # no wait, timeout or hold beyond an hour: past that, a typo is likelier than a wish
-MIN_INTERVAL_S = 0.5
+MIN_INTERVAL_S = 0.5  # --interval: polls no closer than this
 PLACEHOLDER = r"(?i)replace|your|[<>]|xxx"
 MIN_KEY_LENGTH = 8
 # Local proxy ports `doctor` looks for: Clash (7890, 7891), Clash Verge Rev (7897), v2rayN (10809 http, 10808 socks),
@@ -120,10 +120,10 @@ Limits = collections.namedtuple("Limits", "max_price daily_budget counts names")
 def limits_for(config, base):
     """The limits that hold at a site. SMSOnline v1 sites share SMSONLINE_MAX_PRICE and SMSONLINE_DAILY_BUDGET
     (SMSOnline's currency, over every v1 site's orders). A site of another protocol prices in its own currency, so
-    it takes its own SMSONLINE_MAX_PRICE_<HOST> / SMSONLINE_DAILY_BUDGET_<HOST> (over that base's orders) and never
-    the general ones: while a general limit is set, each is needed, and while the user's own .env sets a limit, they
-    must be set there (anywhere else they could only have been made up by an agent). Prices are never compared
-    across currencies."""
+    it takes its own SMSONLINE_MAX_PRICE_<HOST> / SMSONLINE_DAILY_BUDGET_<HOST> (over every order at that host,
+    whatever its path) and never the general ones: while a general limit is set, each is needed, and while the
+    user's own .env sets a limit, they must be set there (anywhere else they could only have been made up by an
+    agent). Prices are never compared across currencies."""
     from .platform import SMSONLINE_V1, protocol_of
 
     if protocol_of(base)[0] == SMSONLINE_V1 or config.sandbox:
@@ -133,8 +133,7 @@ def limits_for(config, base):
     own = [user_limit(config.settings, name[len("SMSONLINE_"):].lower(), flag)
            for name, flag in zip(names, (config.max_price_flag, None))]
     users_file = config.settings.user_file
-    limited_by_user = any(key.startswith(("SMSONLINE_MAX_PRICE", "SMSONLINE_DAILY_BUDGET")) and value
-                          for key, value in users_file.items())
+    limited_by_user = users_file_sets_a_limit(config.settings)
     general = (user_limit(config.settings, "max_price"), config.daily_budget)
     missing = [name for name, mine, theirs in zip(names, own, general)
                if theirs is not None and (mine is None or limited_by_user and not users_file.get(name))]
@@ -216,13 +215,17 @@ def account_home():
         return os.path.expanduser("~")
 
 
+def users_file_sets_a_limit(settings):
+    """The user's own .env sets a price limit or a daily budget (general or per host)."""
+    return any(name.startswith(("SMSONLINE_MAX_PRICE", "SMSONLINE_DAILY_BUDGET")) and value
+               for name, value in settings.user_file.items())
+
+
 def users_state_dir(settings):
     """The ledger that purchases must be recorded in. While the user's own .env sets a limit, it is that file's
     SMSONLINE_STATE_DIR, else ~/.smsonline of the account: neither the environment, another env file, HOME nor a
     flag moves it (the money already spent must count). Otherwise SMSONLINE_STATE_DIR, else ~/.smsonline."""
-    limited = any(name.startswith(("SMSONLINE_MAX_PRICE", "SMSONLINE_DAILY_BUDGET")) and value
-                  for name, value in settings.user_file.items())
-    if limited:
+    if users_file_sets_a_limit(settings):
         return os.path.expanduser(settings.user_file.get("SMSONLINE_STATE_DIR") or
                                   os.path.join(account_home(), ".smsonline"))
     return os.path.expanduser(settings.get("SMSONLINE_STATE_DIR") or "~/.smsonline")

@@ -303,6 +303,11 @@ def where_set(settings, name):
     return "the environment" if settings.source(name) == "environment" else settings.source(name)
 
 
+def local_http_proxy(found):
+    """The port of the first local proxy found that answers as an HTTP proxy, or None."""
+    return next((one["port"] for one in found if one["http_proxy"]), None)
+
+
 def proxy_findings(config, proxy, found):
     """A proxy in effect that is no URL (config) or accepts no connection (network)."""
     if not proxy["url"] or proxy["reachable"]:
@@ -310,9 +315,8 @@ def proxy_findings(config, proxy, found):
     source = proxy["source"]
     variable, where = (None, "the command line") if source == "--proxy" else (
         source, where_set(config.settings, source) if source == "SMSONLINE_PROXY" else "the environment")
-    http_proxies = [p["port"] for p in found if p["http_proxy"]]
-    other = f" (a proxy answers on 127.0.0.1:{http_proxies[0]}: http://127.0.0.1:{http_proxies[0]})" \
-        if http_proxies else ""
+    port = local_http_proxy(found)
+    other = f" (a proxy answers on 127.0.0.1:{port}: http://127.0.0.1:{port})" if port else ""
     if "host" not in proxy:
         return [finding("bad_proxy", f"The proxy {proxy['url']} (from {source}) is not a proxy URL: write it as "
                         f"http://HOST:PORT, e.g. http://127.0.0.1:7890{other}, or unset it.", variable, where)]
@@ -347,11 +351,10 @@ def unreachable_finding(base, found):
                        "check the proxy, or try again.", where=base["base_url"])
     if step in UNREACHABLE_STEPS:
         name, what = UNREACHABLE_STEPS[step]
-        http_proxies = [p["port"] for p in found if p["http_proxy"]]
-        fix = (f"a local proxy answers on 127.0.0.1:{http_proxies[0]}: add --proxy http://127.0.0.1:"
-               f"{http_proxies[0]} (or put SMSONLINE_PROXY=http://127.0.0.1:{http_proxies[0]} in .env)"
-               if http_proxies else "start your proxy (Clash, v2rayN …) and add --proxy http://127.0.0.1:PORT "
-               "(or SMSONLINE_PROXY in .env)")
+        port = local_http_proxy(found)
+        fix = (f"a local proxy answers on 127.0.0.1:{port}: add --proxy http://127.0.0.1:{port} (or put "
+               f"SMSONLINE_PROXY=http://127.0.0.1:{port} in .env)" if port else
+               "start your proxy (Clash, v2rayN …) and add --proxy http://127.0.0.1:PORT (or SMSONLINE_PROXY in .env)")
         return finding(name, f"{host}: {what} on this network; {fix}.", where=base["base_url"])
     error = base["steps"].get(step or "http", {}).get("error", "no answer")
     return finding("no_answer", f"{host}: {error}; try again later, or another network or proxy.",

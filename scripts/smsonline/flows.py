@@ -84,8 +84,7 @@ def unsettled(order, action, refusal, state, reason):
     said = f" get-sms still says: {last}." if last else " get-sms shows no SMS for it." if state else ""
     return Failure("cancel_failed" if action == CANCEL else refusal.kind,
                    f"{reason}order {order['order_id']} could not be {verb} ({refusal.message}).{said} It stays in the "
-                   f"ledger: run `cleanup` in a few minutes; if it keeps failing, look the order up on the website "
-                   f"and, "
+                   "ledger: run `cleanup` in a few minutes; if it keeps failing, look the order up on the website and, "
                    f"once it is settled there, run `cleanup --forget {reference(order)}`.",
                    attempts=refusal.attempts, cause=refusal.kind, **({"last_answer": last} if last else {}),
                    **public_order(order))
@@ -168,9 +167,9 @@ def in_the_users_ledger(config):
     raise Failure("usage", f"a purchase is recorded only in the user's ledger, {config.user_state_dir}, where the "
                   "money spent and the open orders that the user's limits and the one-open-order rule count are; "
                   f"this run's ledger is {config.state_dir}. Buy without --state-dir (and without an "
-                  "SMSONLINE_STATE_DIR, "
-                  "SMSONLINE_ENV_FILE or HOME of your own: only the user moves the ledger, in the skill's .env), or "
-                  "rehearse with --sandbox.", state_dir=config.state_dir, user_state_dir=config.user_state_dir)
+                  "SMSONLINE_STATE_DIR, SMSONLINE_ENV_FILE or HOME of your own: only the user moves the ledger, in "
+                  "the skill's .env), or rehearse with --sandbox.",
+                  state_dir=config.state_dir, user_state_dir=config.user_state_dir)
 
 
 def within_budget(ctx, limits, price, known=False):
@@ -511,9 +510,9 @@ def closed_by_platform(ctx, order, facts):
         ctx.store.update(order, state="finished", note="the platform closed the order after its code")
         return Failure("order_closed", f"the platform says order {order['order_id']} is no longer waiting (it had "
                        "received its code, so it counts as used); buy a new number.", **facts, **public_order(order))
-    ctx.api.stop_at = ctx.clock() + SETTLE_GRACE_S
     closes = ctx.store.closed_like(order, since=ctx.store.now() - 3600) + 1  # this one is closed by the cancel next
     advice = "buy a new number." if closes < 2 else repeated_closes(ctx, order, closes)
+    ctx.api.stop_at = ctx.clock() + SETTLE_GRACE_S  # after the advice, so that the cancel keeps all its grace
     return Failure("order_closed", f"the platform says order {order['order_id']} is no longer waiting (cancelled, "
                    f"expired or unknown there; a cancel is sent to be sure, so nothing stays held); {advice}",
                    **facts, **public_order(order), closes_in_last_hour=closes)
@@ -523,8 +522,8 @@ def repeated_closes(ctx, order, closes):
     """What to do when the platform keeps closing orders for one country, service and operator: the next cheapest
     operator in stock, or another country; after three, a person decides."""
     try:
-        others = [p for p in list_products(ctx, order["country_id"], order["service_id"], order["base_url"])
-                  if p["id"] != order["operator_id"] and p.get("stock") != 0]
+        listed = list_products(ctx, order["country_id"], order["service_id"], order["base_url"], cap=FINAL_POLL_CAP_S)
+        others = [p for p in listed if p["id"] != order["operator_id"] and p.get("stock") != 0]
     except Failure:
         others = []
     instead = f"operator {others[0]['id']} ({others[0].get('price')}) or another country" if others else \

@@ -443,6 +443,8 @@ class Api:
         return float("inf") if self.stop_at is None else self.stop_at - self.clock()
 
     def traced(self, base, path, params, started, reply=None, error=None):
+        if not (self.log.verbose or self.tracer):
+            return  # nothing to show: an ordinary poll decodes nothing twice
         elapsed_ms = round((time.monotonic() - started) * 1000)
         outcome = f"-> {reply.status}" if reply else f"failed: {error}"
         endpoint = path.rsplit("/", 1)[-1] or params.get("action", "")

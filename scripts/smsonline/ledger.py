@@ -116,7 +116,7 @@ class Store:
             missing = [column for column in V2_COLUMNS if column.split()[0] not in present]
             for column in missing:
                 self.db.execute(f"ALTER TABLE orders ADD COLUMN {column}")
-            if "settle_after TEXT" in missing or "settle_after REAL" in missing:
+            if "settle_after REAL" in missing:
                 self.db.execute("UPDATE orders SET settle_after = created_at + hold_s")
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -188,8 +188,7 @@ class Store:
                 if now["state"] in SETTLED_STATES:
                     order.update(now)
                     return False
-                held = now["pid"] != os.getpid() and pid_alive(now["pid"])
-                if held and not (takeover and not runs_this_skill(now["pid"])):
+                if not run_gone(now) and not (takeover and not runs_this_skill(now["pid"])):
                     order.update(now)
                     raise Failure("open_order", f"order {order['order_id']} is being settled by another run "
                                   f"(process {now['pid']}): nothing was sent; see `orders` when it is done.",
@@ -239,7 +238,7 @@ class Store:
         with self.transaction():
             blockers, settle, warnings = [], [], []
             for order in self.orders(OPEN_STATES):
-                verdict = self.disposition(order, now, me, replace)
+                verdict = self.disposition(order, now, replace)
                 if verdict == "block":
                     blockers.append(order)
                 elif verdict == "warn":
@@ -258,9 +257,9 @@ class Store:
                  what.get("price"), me, hold_s, now + hold_s, now, now))
         return self.attempt(cursor.lastrowid), settle, warnings
 
-    def disposition(self, order, now, me, replace):
+    def disposition(self, order, now, replace):
         """What a new purchase does about an open order: block, settle it first, warn, or nothing."""
-        live, state = order["pid"] != me and pid_alive(order["pid"]), order["state"]
+        live, state = not run_gone(order), order["state"]
         if state == "buying":
             return "block"
         if state == "unknown":

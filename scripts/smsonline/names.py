@@ -106,12 +106,12 @@ def resolve(ctx, kind, text, base=None):
     raise Failure("usage", f"unknown {kind} {text!r}.{hint}", candidates=close)
 
 
-def list_products(ctx, country_id, service_id, base=None):
-    """A site's operators for a country and service, in stock and cheapest first."""
+def list_products(ctx, country_id, service_id, base=None, cap=None):
+    """A site's operators for a country and service, in stock and cheapest first (within cap seconds, if given)."""
     from .platform import Op
 
     asked = {"country": country_id, "service": service_id}  # also for the reader: a site may list others too
-    items, _ = ctx.api.call(Op.PRODUCTS, asked, bases=[first_site(ctx, base)], order=asked)
+    items, _ = ctx.api.call(Op.PRODUCTS, asked, bases=[first_site(ctx, base)], cap=cap, order=asked)
     return sorted(items, key=lambda p: (p.get("stock") == 0, p.get("price") is None, p.get("price") or 0))
 
 

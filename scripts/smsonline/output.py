@@ -14,7 +14,6 @@ EXIT_CODES = {
     "auth": 3, "no_numbers": 3, "balance": 3, "not_found": 3, "early_cancel": 3, "api": 3, "order_closed": 3,
     "budget": 3, "network": 4, "open_order": 5, "cancel_failed": 6, "internal": 7, "interrupted": 130,
 }
-TRANSIENT_KINDS = ("network", "api")
 
 
 class Failure(Exception):
@@ -84,8 +83,8 @@ class Redactor:
 
     @property
     def pattern(self):
-        long_ones = sorted((key for key in self.secrets if len(key) >= MIN_SECRET), key=len, reverse=True)
-        if self.compiled is None and long_ones:
+        if self.compiled is None and self.longest:  # self.longest: some secret is long enough to hunt for
+            long_ones = sorted((key for key in self.secrets if len(key) >= MIN_SECRET), key=len, reverse=True)
             cores = sorted({core for key in long_ones for core in base64_cores(key)}, key=len, reverse=True)
             alternatives = "|".join([*map(key_pattern, long_ones), *map(re.escape, cores)])  # base64: plain text
             self.compiled = re.compile(alternatives, re.IGNORECASE)
@@ -98,7 +97,8 @@ class Redactor:
         text = re.sub(r"((?:apiKey|api_key)=)[^&\s\"'<>]+", r"\1***", text) if "=" in text else text
         if len(text) < self.shortest or not self.secrets:
             return text
-        return self.pattern.sub("***", text) if self.pattern else text
+        pattern = self.pattern
+        return pattern.sub("***", text) if pattern else text
 
     def fields(self, value, structured=False):
         """A JSON value redacted field by field: free text is, the structured fields (STRUCTURED_FIELDS: ids,
