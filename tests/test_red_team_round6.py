@@ -82,11 +82,10 @@ def test_the_proxy_of_a_base_is_the_one_requests_would_use(tmp_path, monkeypatch
     assert config.proxy_for(settings, "http://127.0.0.1:8080/api/v1")[0] == used
 
 
-def test_cleanup_leaves_a_bought_order_within_its_hold_to_its_wait(cli, store):
+def test_cleanup_leaves_a_bought_order_within_its_hold_to_its_wait_and_says_why(cli, store):
     from test_cli import dead_pid
     store.update(store.adopt("9", PRIMARY), pid=dead_pid())  # `buy` ended; the agent runs `wait` next
     with responses.RequestsMock():
-        assert cli("cleanup").line["count"] == 0
+        line = cli("cleanup").line
+    assert line["count"] == 0 and "within its hold" in line["left"][0]["why"]  # `cleanup --all` cancels it now
     assert store.order("9")["state"] == "waiting"
-    with responses.RequestsMock():
-        assert cli("cleanup", "--all").line["count"] == 0  # --all too: it only takes over reused pids

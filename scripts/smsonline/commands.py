@@ -5,10 +5,12 @@ import functools
 import os
 import types
 
+from .config import host_of
 from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, OPEN_STATES, PENDING_ACTION, REFUND, SETTLED_STATES,
-                     public_order, reference, run_gone, shown_state)
+                     iso_time, public_order, reference, run_gone, shown_state)
 from .names import catalog, list_products, matches, resolve
 from .output import Failure, copy_to_clipboard, stderr_is_a_terminal, to_stderr
+from .platform import module_for, protocol_of
 
 
 class Context(types.SimpleNamespace):
@@ -25,6 +27,13 @@ def flows():
     """The flows and the parser under them, imported when a command first touches an order: `orders`, `--help`, a
     cached list or a cleanup with nothing to do start faster without them."""
     from . import flows as module
+
+    return module
+
+
+def users_word():
+    """The user's command reaching an order another run holds (imports the flows)."""
+    from . import users_word as module
 
     return module
 
@@ -64,7 +73,10 @@ def cmd_products(ctx, args):
 
 
 def cmd_buy(ctx, args):
+    let_go = users_word().holders_let_go(ctx) if args.replace else []
+
     def announce(order, replaced, warnings):
+        replaced = [*let_go, *replaced]
         tell_replaced(ctx, replaced)
         ctx.log.notice(f"number {order['number']} (order {order['order_id']}) is yours; run `wait` within "
                        f"{args.hold:g}s.")
@@ -104,7 +116,7 @@ def cmd_receive(ctx, args):
     prompting = args.finish is None and prompt.at_a_terminal()
     args.finish = not prompting if args.finish is None else args.finish
     clipboard = {"copied": [], "failed": False}
-    numbers = []
+    numbers, let_go = [], users_word().holders_let_go(ctx) if args.replace else []
 
     def copy(what, text):
         if args.copy and not clipboard["failed"]:
@@ -116,6 +128,7 @@ def cmd_receive(ctx, args):
         ring_bell()
 
     def wait_for_it(order, replaced, warnings):
+        replaced = [*let_go, *replaced] if not numbers else replaced
         tell_replaced(ctx, replaced)
         which = f"number {len(numbers) + 1} of {args.attempts}: " if args.attempts > 1 else "number: "
         ctx.log.notice(f"{which}{order['number']}  (order {order['order_id']}, price {order['price']}) — enter it on "
@@ -210,6 +223,8 @@ def cmd_check(ctx, args):
 def cmd_change_status(action):
     def run(ctx, args):
         order, found = flows().recorded_order(ctx, args.id), None
+        if action == REFUND:
+            refund_exists_at(order["base_url"] if order else ctx.api.bases_in_order()[0], args.id)
         if action == FINISH and not (order and order.get("code")):
             found = flows().fetch_sms(ctx, order or {"order_id": args.id})
             if not found.code:
@@ -223,13 +238,23 @@ def cmd_change_status(action):
                           **public_order(order))
         if found:
             ctx.store.update(order, code=found.code, sms=found.sms)
-        flows().settle(ctx, order, action)
+        users_word().settled(ctx, order, action)  # the user's word: a live run holding it is asked to do it
         line = {"status": order["state"], **public_order(order)}
         if action == CANCEL and order["state"] == "received":
             line["warning"] = ("the platform refused the cancel because an SMS had arrived: the code is in `code`; "
                                f"run `finish --id {order['order_id']}` once it is used.")
         return line
     return run
+
+
+def refund_exists_at(base, order_id):
+    """refund --id: a protocol without a refund is told before the ledger changes or anything is sent."""
+    module = module_for(protocol_of(base)[0])
+    if REFUND not in module.OPERATIONS:
+        raise Failure("usage", f"order {order_id} is at {host_of(base)}, whose protocol ({module.NAME}) has no refund: "
+                      f"nothing was sent and the ledger is unchanged. Before its code came, `cancel --id {order_id}` "
+                      "cancels it and returns its price; once a code came, the order is charged and there is "
+                      "nothing to do.")
 
 
 def cmd_orders(ctx, args):
@@ -249,41 +274,62 @@ def cmd_orders(ctx, args):
 
 def cmd_cleanup(ctx, args):
     """Finish the work of runs that died: cancel open orders without a code, confirm received ones past their hold,
-    resend pending confirms and refunds; list purchases that got no answer. --forget settles one by hand."""
+    resend pending confirms and refunds; list purchases that got no answer. --all: everything now, the user's word
+    (orders within their hold settled, live runs of the skill asked). --forget settles one by hand. Every order met
+    is in the line: settled, unsettled, pending, unknown, or left (with why)."""
     if args.forget is not None:
         return forget(ctx, args.forget)
-    done, failed, unknown, pending = [], [], [], []
-    ctx.takeover = args.all  # --all: an order whose process looks alive (a reused pid) is settled all the same
+    done, failed, unknown, pending, left = [], [], [], [], []
     ctx.store.mark_abandoned_purchases()
     for order in ctx.store.orders(OPEN_STATES):
         ctx.guard.checkpoint()  # Ctrl-C between two orders stops here (each settlement itself is never cut short)
-        live = not run_gone(order)
-        if order["state"] == "unknown":
-            unknown.append(public_order(order))
-        within_hold = order["state"] in ("waiting", "received") and ctx.store.now() < (order["settle_after"] or 0)
-        if order["state"] in ("buying", "unknown") or live and not args.all or \
-                within_hold:  # a bought order is its `wait`'s until its hold ends, even for --all
-            continue  # a purchase in flight is never ours to touch; a received order is left to its holder a while
+        why = None if order["state"] == "unknown" else why_left(ctx, order, args.all)
+        if order["state"] == "unknown" or why:
+            (unknown if order["state"] == "unknown" else left).append({**public_order(order),
+                                                                      **({"why": why} if why else {})})
+            continue
         try:
-            flows().settle(ctx, order, PENDING_ACTION[order["state"]])
+            settle = users_word().settled if args.all else flows().settle
+            settle(ctx, order, PENDING_ACTION[order["state"]])
             if order["state"] == "received":
-                flows().settle(ctx, order, FINISH)
+                settle(ctx, order, FINISH)
             done.append(public_order(order))
         except Failure as failure:
-            if failure.kind == "open_order":  # another run took it meanwhile: it settles it
+            if failure.kind == "open_order":  # another run took it meanwhile, and is settling it
+                left.append({**public_order(order), "why": failure.message})
                 continue
             (pending if failure.cause == "early_cancel" else failed).append({**public_order(order),
                                                                              **failure.data, "error": failure.message})
     if failed:
         raise Failure("cancel_failed", f"{len(failed)} order(s) could not be settled; they stay in the ledger: run "
                       "`cleanup` again later (each `error` says what to check).", settled=done, unsettled=failed,
-                      unknown=unknown, pending=pending)
-    line = {"status": "ok", "count": len(done), "settled": done, "unknown": unknown, "pending": pending}
+                      unknown=unknown, pending=pending, left=left)
+    line = {"status": "ok", "count": len(done), "settled": done, "unknown": unknown, "pending": pending, "left": left}
     warnings = [f"{len(pending)} order(s) cannot be cancelled yet (the platform's early-cancel window): run "
                 "`cleanup` again after each one's cancel_after." if pending else "",
                 f"{len(unknown)} purchase(s) got no answer, so the platform may have sold a number: check the "
                 "website's orders page, cancel any you find there, then `cleanup --forget ID` each." if unknown else ""]
     return {**line, "warning": " ".join(filter(None, warnings))} if any(warnings) else line
+
+
+def why_left(ctx, order, everything):
+    """Why cleanup leaves an order alone, or None to settle it now. Plain cleanup settles only what nobody else
+    will: a live run's order is that run's, and a bought order within its hold is its agent's (typing the number in,
+    or using the code before `finish`). --all leaves only a purchase in flight."""
+    until, state = iso_time(order["settle_after"] or 0), order["state"]
+    if state == "buying":
+        return "a purchase in flight: the run buying it records it"
+    if everything:
+        return None
+    if not run_gone(order):
+        doing = "is settling it" if state not in ("waiting", "received") else f"holds it ({state})"
+        return f"a live run (process {order['pid']}) {doing}; `cleanup --all` or `cancel --id` asks it"
+    if state == "waiting" and ctx.store.now() < (order["settle_after"] or 0):
+        return f"bought, and within its hold until {until} for its `wait`; `cleanup --all` or `cancel --id` cancels " \
+               "it now"
+    if state == "received" and ctx.store.now() < (order["settle_after"] or 0):
+        return f"has its code, and is within its hold until {until} for `finish`; `cleanup --all` confirms it now"
+    return None
 
 
 def forget(ctx, ref):

@@ -19,8 +19,8 @@ import sqlite3
 
 from .answers import SmsState, purchase_in, seen_after
 from .config import host_of, limits_for
-from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, INTENT_STATE, ORDER_FIELDS, PENDING_ACTION, REFUND,
-                     describe_order, iso_time, public_order, reference)
+from .ledger import (ASK_EVERY_S, CANCEL, DAY_S, DONE_STATE, FINISH, INTENT_STATE, ORDER_FIELDS, PENDING_ACTION,
+                     REFUND, describe_order, iso_time, public_order, reference)
 from .names import list_products, load_countries_for, number_fields, region_of, resolve
 from .output import Failure, Interrupted, Progress, as_failure, excerpt
 from .platform import Op, module_for, protocol_of
@@ -384,7 +384,7 @@ def settled_failure(ctx, order, args, exc):
         try:
             with ctx.guard.deferred():
                 failure = as_failure(exc)
-                if order["state"] not in ("waiting", "cancelling"):
+                if order["state"] not in ("waiting", "cancelling") or failure.kind == "by_user":  # settled as asked
                     raise failure
                 hard_stop = ctx.clock() + SETTLE_GRACE_S
                 ctx.api.stop_at = min(ctx.api.stop_at or hard_stop, hard_stop)
@@ -423,25 +423,29 @@ def fetch_sms(ctx, order, code_regex=None, cap=None, seen=()):
         raise
 
 
-PollOutcome = collections.namedtuple("PollOutcome", "state polls elapsed_s timed_out last_error deadline")
+PollOutcome = collections.namedtuple("PollOutcome", "state polls elapsed_s timed_out last_error deadline asked",
+                                     defaults=(None,))
 
 
-def poll_for_code(fetch, timeout, interval, clock, sleep, log, progress=None):
+def poll_for_code(fetch, timeout, interval, clock, sleep, log, progress=None, asked=lambda: None):
     """Poll at once, then every interval, then once more at the deadline (unless an answer just came), until a code
-    or a closed order (monotonic clock). Each poll is capped so that none runs past the deadline."""
+    or a closed order (monotonic clock), or until asked() says what the user's command asks (looked at before each
+    poll and at least every ASK_EVERY_S). Each poll is capped so that none runs past the deadline."""
     start = clock()
     deadline, next_poll, polls, last, last_error, answered_at, warned = start + timeout, start, 0, SmsState(), None, \
         None, False
     shown_text = None
     progress = progress or Progress(None, timeout, quiet=True)
     while True:
-        now = clock()
+        now, request = clock(), asked()
+        if request:
+            return PollOutcome(last, polls, now - start, False, last_error, deadline, request)
         progress.update(now - start, polls)
         at_deadline = now >= deadline
         if at_deadline and answered_at is not None and now - answered_at < JUST_POLLED_S:
             return PollOutcome(last, polls, now - start, True, last_error, deadline)
         if not at_deadline and now < next_poll:
-            sleep(min(next_poll, deadline, now + progress.due_in(now - start)) - now)
+            sleep(min(next_poll, deadline, now + progress.due_in(now - start), now + ASK_EVERY_S) - now)
             continue
         polls += 1
         try:
@@ -480,9 +484,14 @@ def wait_and_settle(ctx, order, args, on_code=None):
     progress = Progress(order["number"], args.timeout, ctx.config.progress_every, ctx.config.quiet)
     try:
         outcome = poll_for_code(lambda cap: fetch_sms(ctx, order, args.code_regex, cap, seen),
-                                args.timeout, args.interval, ctx.clock, ctx.sleep, ctx.log, progress)
+                                args.timeout, args.interval, ctx.clock, ctx.sleep, ctx.log, progress,
+                                asked=lambda: ctx.store.asked_of_me(order))
     finally:
         progress.done()
+    if outcome.asked:  # the user's `cancel --id`, `finish --id` or `cleanup --all` in another run
+        from .users_word import honoured
+
+        raise honoured(ctx, order, outcome.asked)
     facts = {"elapsed_s": round(outcome.elapsed_s, 2), "polls": outcome.polls, "sms": outcome.state.sms}
     if outcome.timed_out:
         raise timed_out(ctx, order, args, outcome, facts)
