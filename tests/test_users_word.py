@@ -1,7 +1,7 @@
 """The user's explicit command reaches an order whoever holds it (issue 19 §1): `cancel --id`, `finish --id`,
 `cleanup --all` and `buy --replace` ask a live run of the skill, overrule one that does not answer, and the run
-that holds the order honours a request it reads in the ledger. Real runs in other processes: e2e/test_users_word.py.
-"""
+that holds the order honours a request it reads in the ledger. Real runs in other processes:
+e2e/test_user_command_reaches_a_live_run.py."""
 import subprocess
 import sys
 

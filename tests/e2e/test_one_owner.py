@@ -1,5 +1,5 @@
 """One owner per order across processes (issue 15 §3): real processes, the bundled sandbox. The user's own command
-reaching an order another run holds (issue 19): test_users_word.py."""
+reaching an order another run holds (issue 19): test_user_command_reaches_a_live_run.py."""
 import time
 
 from e2e_support import Runner, calls, orders_in, wait_until
