@@ -324,7 +324,8 @@ class Store:
     def asked_of_me(self, order):
         """For the run holding an order, at each poll and while its prompt waits: the action the user's command
         asks for (a request not yet answered, marked seen now), OVERRULED when a command took the order because this
-        run did not see the request in time, else None. A ledger busy for a moment asks nothing (until the next look)."""
+        run did not see the request in time, else None. A ledger busy for a moment asks nothing (until the next
+        look)."""
         me = os.getpid()
         try:
             row = self.db.execute("SELECT o.pid, r.action, r.answered_at FROM orders o LEFT JOIN requests r ON "

@@ -2,9 +2,9 @@
 status 3); r = the site rejected it and the person pressed resend (wait for the next SMS as `wait --next` does, then
 ask again); c = cancel (status 4). No key within --hold seconds, or Ctrl-C, leaves the order received for `cleanup`:
 it is never cancelled or confirmed without a key. Keys are read as a person types them: of what one read brings
-("c\n" from a paste, a slow SSH link, tmux or expect), the first key that means something counts, as if the keys had
-come one by one. A run that is not in its terminal's foreground process group (`receive … &`) does not ask: it behaves as
-without a terminal, and never stops on SIGTTOU/SIGTTIN. While it asks, the user's command in another run (`cancel
+("c\n" from a paste, a slow SSH link, tmux or expect), the first key that means something counts, as if the keys
+had come one by one. A run that is not in its terminal's foreground process group (`receive … &`) does not ask: it
+behaves as without a terminal, and never stops on SIGTTOU/SIGTTIN. While it asks, the user's command in another run (`cancel
 --id`, `finish --id`, `cleanup --all`) is looked for every second (users_word.py)."""
 from __future__ import annotations
 

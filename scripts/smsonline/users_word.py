@@ -113,7 +113,7 @@ def by_user(order, message):
 
 def holders_let_go(ctx):
     """buy --replace: the open orders without a code that live runs hold are cancelled before the purchase as
-    `cancel --id` cancels them (a run of the skill is asked) -> [{"order_id", "order_status"}] for the line's `replaced`."""
+    `cancel --id` cancels them (a run of the skill is asked) -> [{"order_id", "order_status"}] for `replaced`."""
     replaced = []
     for order in ctx.store.orders(("waiting",)):
         if run_gone(order):
