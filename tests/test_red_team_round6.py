@@ -53,8 +53,8 @@ def settings_with(tmp_path, monkeypatch, users_file, environ=None, bases=(SA,)):
 def test_a_per_host_budget_counts_every_base_at_that_host(tmp_path, monkeypatch):
     other_port = "https://sa.example.test:8443/stubs/handler_api.php"
     settings = settings_with(tmp_path, monkeypatch, "SMSONLINE_DAILY_BUDGET_SA_EXAMPLE_TEST=20\n")
-    limits = config.limits_for(settings, SA)
-    assert limits.daily_budget == 20.0 and limits.counts(other_port) and not limits.counts(PRIMARY)
+    [budget] = config.limits_for(settings, SA).budgets
+    assert budget.amount == 20.0 and budget.counts(other_port) and not budget.counts(PRIMARY)
 
 
 @pytest.mark.parametrize("password", ["se#cret99", "pa/ss9999", "p?ssw0rd1"])

@@ -144,7 +144,7 @@ def what_to_buy(ctx, args, base):
         raise Failure("usage", f"--test: {host_of(base)} speaks {module.NAME}, which has no test mode, so a test "
                       "purchase there would be real: nothing was bought there.", reason="skip_site")
     limits = limits_for(ctx.config, base)
-    budgeted = limits.daily_budget is not None  # the sandbox too, over its own ledger: a refusal can be rehearsed
+    budgeted = bool(limits.budgets)  # the sandbox too, over its own ledger: a refusal can be rehearsed
     if budgeted:
         within_budget(ctx, limits, None)
     country_id, service_id = resolve(ctx, "country", args.country, base), resolve(ctx, "service", args.service, base)
@@ -173,21 +173,22 @@ def in_the_users_ledger(config):
 
 
 def within_budget(ctx, limits, price, known=False):
-    """The daily budget: what orders (--test ones too) spent and hold over 24 hours at the sites it counts, plus this
-    price, stays within it. Before the price is known (known=False): the budget is not already used up."""
-    budget = limits.daily_budget
-    spent, held = ctx.store.money(since=ctx.store.now() - DAY_S, counts=limits.counts)
-    facts = {"spent": spent, "held": held, "budget": budget, "price": price}
-    if known and price is None:
-        raise Failure("budget", "the platform gives no price for this operator, so the daily budget cannot be kept; "
-                      "choose another operator (`products` lists prices).", **facts)
-    if not known and spent + held >= budget:
-        raise Failure("budget", f"the daily budget is used up: {spent:g} spent and {held:g} held in the last 24 hours "
-                      f"of a budget of {budget:g}. Tell the user; only they can raise SMSONLINE_DAILY_BUDGET.", **facts)
-    if known and spent + held + price > budget + 1e-9:
-        raise Failure("budget", f"this number costs {price:g}, and {spent:g} spent plus {held:g} held in the last 24 "
-                      f"hours would pass the daily budget of {budget:g}. Tell the user; only they can raise "
-                      "SMSONLINE_DAILY_BUDGET.", **facts)
+    """Each daily budget that covers the site: what its orders (--test ones too) spent and hold over 24 hours, plus
+    this price, stays within it. Before the price is known (known=False): no budget is already used up."""
+    for budget in limits.budgets:
+        spent, held = ctx.store.money(since=ctx.store.now() - DAY_S, counts=budget.counts)
+        facts = {"spent": spent, "held": held, "budget": budget.amount, "price": price, "variable": budget.variable}
+        if known and price is None:
+            raise Failure("budget", "the platform gives no price for this operator, so the daily budget cannot be "
+                          "kept; choose another operator (`products` lists prices).", **facts)
+        if not known and spent + held >= budget.amount:
+            raise Failure("budget", f"the daily budget is used up: {spent:g} spent and {held:g} held in the last 24 "
+                          f"hours of a budget of {budget.amount:g}. Tell the user; only they can raise "
+                          f"{budget.variable}.", **facts)
+        if known and spent + held + price > budget.amount + 1e-9:
+            raise Failure("budget", f"this number costs {price:g}, and {spent:g} spent plus {held:g} held in the last "
+                          f"24 hours would pass the daily budget of {budget.amount:g}. Tell the user; only they can "
+                          f"raise {budget.variable}.", **facts)
 
 
 def buy_number(ctx, what, args):
@@ -348,8 +349,8 @@ def charged_within_limits(ctx, order):
     """The price buy-service charged may differ from the list's: past the price limit or the daily budget, the order
     is cancelled at once (the Failure raised here does it)."""
     limits = limits_for(ctx.config, order["base_url"])
-    price, limit, budget = order["price"], limits.max_price, limits.daily_budget
-    if limit is None and budget is None:
+    price, limit = order["price"], limits.max_price
+    if limit is None and not limits.budgets:
         return
     if order.get("price_unreadable"):
         raise Failure("budget", f"buy-service gave a price for order {order['order_id']} that cannot be read, so the "
@@ -360,13 +361,13 @@ def charged_within_limits(ctx, order):
         raise Failure("budget", f"the platform charged {price:g} for order {order['order_id']}, above the price limit "
                       f"{limit:g}: it is cancelled. Tell the user; only they can raise the limit.", price=price,
                       max_price=limit)
-    if budget is not None:
-        spent, held = ctx.store.money(since=ctx.store.now() - DAY_S, counts=limits.counts)  # this order is held
-        if spent + held > budget + 1e-9:
+    for budget in limits.budgets:
+        spent, held = ctx.store.money(since=ctx.store.now() - DAY_S, counts=budget.counts)  # this order is held
+        if spent + held > budget.amount + 1e-9:
             raise Failure("budget", f"the platform charged {price:g} for order {order['order_id']}, which takes the "
-                          f"last 24 hours to {spent + held:g} of a daily budget of {budget:g}: it is cancelled. Tell "
-                          "the user; only they can raise SMSONLINE_DAILY_BUDGET.", spent=spent, held=held,
-                          budget=budget, price=price)
+                          f"last 24 hours to {spent + held:g} of a daily budget of {budget.amount:g}: it is cancelled. "
+                          f"Tell the user; only they can raise {budget.variable}.", spent=spent, held=held,
+                          budget=budget.amount, price=price)
 
 
 def guarded(ctx, order, args, work):
