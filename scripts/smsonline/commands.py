@@ -5,12 +5,12 @@ import functools
 import os
 import types
 
-from .config import host_of
+from .config import Budget, host_of, site_of, site_token, user_limit
 from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, OPEN_STATES, PENDING_ACTION, REFUND, SETTLED_STATES,
                      iso_time, public_order, reference, run_gone, shown_state)
 from .names import catalog, list_products, matches, resolve
 from .output import Failure, copy_to_clipboard, stderr_is_a_terminal, to_stderr
-from .platform import module_for, protocol_of
+from .platform import SMSONLINE_V1, module_for, protocol_of
 
 
 class Context(types.SimpleNamespace):
@@ -258,18 +258,70 @@ def refund_exists_at(base, order_id):
 
 
 def cmd_orders(ctx, args):
+    """The ledger's orders, and the money per site (each in its own currency) and per budget (over the orders it
+    covers): never one sum across currencies. The totals at the top only where every order shares one currency."""
     now = ctx.store.now()
     matching = ctx.store.orders(None if args.all else OPEN_STATES)
     orders = [{**o, "state": shown_state(o, now)} for o in matching[::-1][:args.limit]]  # newest first
-    spent, held = ctx.store.money()
-    spent_24h, held_24h = ctx.store.money(since=ctx.store.now() - DAY_S)
-    test_spent, test_held = ctx.store.money(only_test=True)
-    line = {"status": "ok", "count": len(orders), "total": len(matching), "orders": [public_order(o) for o in orders],
-            "spent": spent, "held": held, "spent_24h": spent_24h, "test_spent": test_spent, "test_held": test_held}
-    if ctx.config.daily_budget is not None:
-        line.update(budget=ctx.config.daily_budget,
-                    budget_left=round(ctx.config.daily_budget - spent_24h - held_24h, 4))
+    line = {"status": "ok", "count": len(orders), "total": len(matching), "orders": [public_order(o) for o in orders]}
+    currencies = {currency_of(o["base_url"]) for o in ctx.store.orders() if o["price"]}
+    line.update(money(ctx.store, now, None if len(currencies) > 1 else lambda url: True))
+    line["sites"] = [{"site": site, **money(ctx.store, now, lambda url, site=site: site_of(url) == site)}
+                     for site in sorted({site_of(o["base_url"]) for o in ctx.store.orders() if o["price"]})]
+    line["budgets"] = [budget_line(ctx.store, now, budget) for budget in budgets_set(ctx.config)]
+    general = [b for b in line["budgets"] if b["variable"] == "SMSONLINE_DAILY_BUDGET"]
+    if general:
+        line.update(budget=general[0]["budget"], budget_left=general[0]["budget_left"])
+    tell_the_money(ctx, line)
     return line
+
+
+def currency_of(base_url):
+    """Orders of one currency: SMSOnline's at every SMSOnline v1 site; each other site's own."""
+    return "SMSOnline" if protocol_of(base_url)[0] == SMSONLINE_V1 else site_of(base_url)
+
+
+def money(store, now, counts):
+    """spent, held, spent_24h, held_24h, test_spent, test_held over the orders counts(base_url) accepts (all null
+    when counts is None: the orders are in several currencies)."""
+    names = ("spent", "held", "spent_24h", "held_24h", "test_spent", "test_held")
+    if counts is None:
+        return dict.fromkeys(names)
+    figures = [*store.money(counts=counts), *store.money(since=now - DAY_S, counts=counts),
+               *store.money(only_test=True, counts=counts)]
+    return dict(zip(names, figures))
+
+
+def budgets_set(config):
+    """Every daily budget set: the general one (over SMSOnline v1 sites' orders) and each site's own (over that
+    site's orders, whatever their protocol)."""
+    found = [Budget(config.daily_budget, "SMSONLINE_DAILY_BUDGET", lambda url: currency_of(url) == "SMSOnline")] \
+        if config.daily_budget is not None else []
+    names = {name for name, value in [*config.settings.items(), *config.settings.user_file.items()]
+             if name.startswith("SMSONLINE_DAILY_BUDGET_") and value}
+    for name in sorted(names):
+        token = name[len("SMSONLINE_DAILY_BUDGET_"):]
+        amount = user_limit(config.settings, f"daily_budget_{token.lower()}")
+        found.append(Budget(amount, name, lambda url, token=token: site_token(url) == token))
+    return found
+
+
+def budget_line(store, now, budget):
+    spent, held = store.money(since=now - DAY_S, counts=budget.counts)
+    return {"variable": budget.variable, "budget": budget.amount, "spent_24h": spent, "held_24h": held,
+            "budget_left": round(budget.amount - spent - held, 4)}
+
+
+def tell_the_money(ctx, line):
+    """At a terminal, the same money in words: per site, and per budget over what it covers."""
+    if not stderr_is_a_terminal():
+        return
+    for site in line["sites"]:
+        ctx.log.notice(f"{site['site']}: {site['spent']:g} spent, {site['held']:g} held ({site['spent_24h']:g} spent "
+                       "in the last 24 hours), in that site's currency.")
+    for budget in line["budgets"]:
+        ctx.log.notice(f"{budget['variable']}: {budget['budget_left']:g} of {budget['budget']:g} left for the next 24 "
+                       f"hours ({budget['spent_24h']:g} spent, {budget['held_24h']:g} held at the sites it covers).")
 
 
 def cmd_cleanup(ctx, args):
