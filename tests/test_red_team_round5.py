@@ -129,7 +129,8 @@ def test_a_sites_own_limits_come_from_the_users_file_and_only_lower(tmp_path, mo
         assert config.limits_for(settings, SA).max_price == 30.0
 
 
-def test_general_limits_never_count_or_apply_per_host_variables_on_an_smsonline_site(tmp_path, monkeypatch):
+def test_a_sites_own_limit_from_the_environment_never_raises_the_general_one_on_an_smsonline_site(tmp_path,
+                                                                                                 monkeypatch):
     path = tmp_path / "skill.env"
     path.write_text("SMSONLINE_MAX_PRICE=3\n")
     monkeypatch.setattr(config, "USER_ENV_FILE", str(path))
@@ -140,4 +141,4 @@ def test_general_limits_never_count_or_apply_per_host_variables_on_an_smsonline_
     settings = config.load_config(args, {"SMSONLINE_MAX_PRICE_127_0_0_1": "20", "SMSONLINE_API_KEY": KEY,
                                          "SMSONLINE_ENV_FILE": "/dev/null"})
     limits = config.limits_for(settings, "http://127.0.0.1:8/api/v1")
-    assert limits.max_price == 3.0 and not limits.counts(SA)  # another currency's orders never count here
+    assert limits.max_price == 3.0 and limits.budgets == []  # the stricter holds; no budget is set

@@ -53,8 +53,8 @@ def settings_with(tmp_path, monkeypatch, users_file, environ=None, bases=(SA,)):
 def test_a_per_host_budget_counts_every_base_at_that_host(tmp_path, monkeypatch):
     other_port = "https://sa.example.test:8443/stubs/handler_api.php"
     settings = settings_with(tmp_path, monkeypatch, "SMSONLINE_DAILY_BUDGET_SA_EXAMPLE_TEST=20\n")
-    limits = config.limits_for(settings, SA)
-    assert limits.daily_budget == 20.0 and limits.counts(other_port) and not limits.counts(PRIMARY)
+    [budget] = config.limits_for(settings, SA).budgets
+    assert budget.amount == 20.0 and budget.counts(other_port) and not budget.counts(PRIMARY)
 
 
 @pytest.mark.parametrize("password", ["se#cret99", "pa/ss9999", "p?ssw0rd1"])
@@ -82,11 +82,10 @@ def test_the_proxy_of_a_base_is_the_one_requests_would_use(tmp_path, monkeypatch
     assert config.proxy_for(settings, "http://127.0.0.1:8080/api/v1")[0] == used
 
 
-def test_cleanup_leaves_a_bought_order_within_its_hold_to_its_wait(cli, store):
+def test_cleanup_leaves_a_bought_order_within_its_hold_to_its_wait_and_says_why(cli, store):
     from test_cli import dead_pid
     store.update(store.adopt("9", PRIMARY), pid=dead_pid())  # `buy` ended; the agent runs `wait` next
     with responses.RequestsMock():
-        assert cli("cleanup").line["count"] == 0
+        line = cli("cleanup").line
+    assert line["count"] == 0 and "within its hold" in line["left"][0]["why"]  # `cleanup --all` cancels it now
     assert store.order("9")["state"] == "waiting"
-    with responses.RequestsMock():
-        assert cli("cleanup", "--all").line["count"] == 0  # --all too: it only takes over reused pids

@@ -20,11 +20,11 @@ SECOND = {"status": 1, "data": {"orderId": 500001, "status": "received", "sms": 
 
 @pytest.fixture
 def keys(monkeypatch, clock):
-    """At a terminal whose person presses these keys in turn (None: no key, the --hold seconds pass)."""
+    """At a terminal whose person presses these keys in turn (None: no key from then on, the --hold seconds pass)."""
     pressed = []
 
     def read_key(seconds):
-        key = pressed.pop(0)
+        key = pressed[0] if pressed[0] is None else pressed.pop(0)
         if key is None:
             clock.sleep(seconds)
         return key

@@ -311,7 +311,7 @@ def test_an_order_waiting_for_its_early_cancel_window_does_not_block_the_next_bu
     run = cli("buy", "--country", "1", "--service", "101", "--operator", "13")
     assert (run.code, run.line["order_id"]) == (0, "500002") and "cannot be cancelled yet" in run.line["warning"]
     fakes.status(4)  # cleanup, once the platform allows it
-    cleaned = cli("cleanup", "--all")
+    cleaned = cli("cleanup")
     assert cleaned.code == 0 and store.order(fakes.ORDER_ID)["state"] == "cancelled"
     assert store.order("500002")["state"] == "waiting"  # just bought: its `wait`'s until its hold ends
 

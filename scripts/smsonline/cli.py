@@ -269,7 +269,10 @@ def ledger_note(store):
 
 def opened_ledger(args, config, now, log):
     """The ledger. One SQLite cannot read leaves `cancel --id` working (on a ledger in memory, said so): an open
-    order must stay cancellable while the file is being recovered."""
+    order must stay cancellable while the file is being recovered. A command that only reads (`orders`, `doctor`
+    without --flow) never creates one: where there is none, it reads an empty ledger in memory."""
+    if reads_only(args) and not os.path.exists(os.path.join(config.state_dir, "ledger.sqlite3")):
+        return Store(":memory:", sandbox=config.sandbox, now=now)
     try:
         return Store(config.state_dir, sandbox=config.sandbox, now=now, probe=args.command not in OFFLINE_COMMANDS)
     except Failure as failure:
@@ -277,6 +280,10 @@ def opened_ledger(args, config, now, log):
             raise
         log.notice(f"{failure.message} This cancel is recorded in memory only.")
         return Store(":memory:", sandbox=config.sandbox, now=now)
+
+
+def reads_only(args):
+    return args.command in OFFLINE_COMMANDS or args.command == "doctor" and not args.flow
 
 
 def run(args, config, clock, sleep, guard, now):

@@ -5,10 +5,12 @@ import functools
 import os
 import types
 
+from .config import Budget, host_of, site_of, site_token, user_limit
 from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, OPEN_STATES, PENDING_ACTION, REFUND, SETTLED_STATES,
-                     public_order, reference, run_gone, shown_state)
+                     iso_time, public_order, reference, run_gone, shown_state)
 from .names import catalog, list_products, matches, resolve
 from .output import Failure, copy_to_clipboard, stderr_is_a_terminal, to_stderr
+from .platform import SMSONLINE_V1, module_for, protocol_of
 
 
 class Context(types.SimpleNamespace):
@@ -25,6 +27,13 @@ def flows():
     """The flows and the parser under them, imported when a command first touches an order: `orders`, `--help`, a
     cached list or a cleanup with nothing to do start faster without them."""
     from . import flows as module
+
+    return module
+
+
+def users_word():
+    """The user's command reaching an order another run holds (imports the flows)."""
+    from . import users_word as module
 
     return module
 
@@ -64,7 +73,10 @@ def cmd_products(ctx, args):
 
 
 def cmd_buy(ctx, args):
+    let_go = users_word().holders_let_go(ctx) if args.replace else []
+
     def announce(order, replaced, warnings):
+        replaced = [*let_go, *replaced]
         tell_replaced(ctx, replaced)
         ctx.log.notice(f"number {order['number']} (order {order['order_id']}) is yours; run `wait` within "
                        f"{args.hold:g}s.")
@@ -104,7 +116,7 @@ def cmd_receive(ctx, args):
     prompting = args.finish is None and prompt.at_a_terminal()
     args.finish = not prompting if args.finish is None else args.finish
     clipboard = {"copied": [], "failed": False}
-    numbers = []
+    numbers, let_go = [], users_word().holders_let_go(ctx) if args.replace else []
 
     def copy(what, text):
         if args.copy and not clipboard["failed"]:
@@ -116,6 +128,7 @@ def cmd_receive(ctx, args):
         ring_bell()
 
     def wait_for_it(order, replaced, warnings):
+        replaced = [*let_go, *replaced] if not numbers else replaced
         tell_replaced(ctx, replaced)
         which = f"number {len(numbers) + 1} of {args.attempts}: " if args.attempts > 1 else "number: "
         ctx.log.notice(f"{which}{order['number']}  (order {order['order_id']}, price {order['price']}) — enter it on "
@@ -210,6 +223,8 @@ def cmd_check(ctx, args):
 def cmd_change_status(action):
     def run(ctx, args):
         order, found = flows().recorded_order(ctx, args.id), None
+        if action == REFUND:
+            refund_exists_at(order["base_url"] if order else ctx.api.bases_in_order()[0], args.id)
         if action == FINISH and not (order and order.get("code")):
             found = flows().fetch_sms(ctx, order or {"order_id": args.id})
             if not found.code:
@@ -223,7 +238,7 @@ def cmd_change_status(action):
                           **public_order(order))
         if found:
             ctx.store.update(order, code=found.code, sms=found.sms)
-        flows().settle(ctx, order, action)
+        users_word().settled(ctx, order, action)  # the user's word: a live run holding it is asked to do it
         line = {"status": order["state"], **public_order(order)}
         if action == CANCEL and order["state"] == "received":
             line["warning"] = ("the platform refused the cancel because an SMS had arrived: the code is in `code`; "
@@ -232,58 +247,141 @@ def cmd_change_status(action):
     return run
 
 
+def refund_exists_at(base, order_id):
+    """refund --id: a protocol without a refund is told before the ledger changes or anything is sent."""
+    module = module_for(protocol_of(base)[0])
+    if REFUND not in module.OPERATIONS:
+        raise Failure("usage", f"order {order_id} is at {host_of(base)}, whose protocol ({module.NAME}) has no refund: "
+                      f"nothing was sent and the ledger is unchanged. Before its code came, `cancel --id {order_id}` "
+                      "cancels it and returns its price; once a code came, the order is charged and there is "
+                      "nothing to do.")
+
+
 def cmd_orders(ctx, args):
+    """The ledger's orders, and the money per site (each in its own currency) and per budget (over the orders it
+    covers): never one sum across currencies. The totals at the top only where every order shares one currency."""
     now = ctx.store.now()
     matching = ctx.store.orders(None if args.all else OPEN_STATES)
     orders = [{**o, "state": shown_state(o, now)} for o in matching[::-1][:args.limit]]  # newest first
-    spent, held = ctx.store.money()
-    spent_24h, held_24h = ctx.store.money(since=ctx.store.now() - DAY_S)
-    test_spent, test_held = ctx.store.money(only_test=True)
-    line = {"status": "ok", "count": len(orders), "total": len(matching), "orders": [public_order(o) for o in orders],
-            "spent": spent, "held": held, "spent_24h": spent_24h, "test_spent": test_spent, "test_held": test_held}
-    if ctx.config.daily_budget is not None:
-        line.update(budget=ctx.config.daily_budget,
-                    budget_left=round(ctx.config.daily_budget - spent_24h - held_24h, 4))
+    line = {"status": "ok", "count": len(orders), "total": len(matching), "orders": [public_order(o) for o in orders]}
+    currencies = {currency_of(o["base_url"]) for o in ctx.store.orders() if o["price"]}
+    line.update(money(ctx.store, now, None if len(currencies) > 1 else lambda url: True))
+    line["sites"] = [{"site": site, **money(ctx.store, now, lambda url, site=site: site_of(url) == site)}
+                     for site in sorted({site_of(o["base_url"]) for o in ctx.store.orders() if o["price"]})]
+    line["budgets"] = [budget_line(ctx.store, now, budget) for budget in budgets_set(ctx.config)]
+    general = [b for b in line["budgets"] if b["variable"] == "SMSONLINE_DAILY_BUDGET"]
+    if general:
+        line.update(budget=general[0]["budget"], budget_left=general[0]["budget_left"])
+    tell_the_money(ctx, line)
     return line
+
+
+def currency_of(base_url):
+    """Orders of one currency: SMSOnline's at every SMSOnline v1 site; each other site's own."""
+    return "SMSOnline" if protocol_of(base_url)[0] == SMSONLINE_V1 else site_of(base_url)
+
+
+def money(store, now, counts):
+    """spent, held, spent_24h, held_24h, test_spent, test_held over the orders counts(base_url) accepts (all null
+    when counts is None: the orders are in several currencies)."""
+    names = ("spent", "held", "spent_24h", "held_24h", "test_spent", "test_held")
+    if counts is None:
+        return dict.fromkeys(names)
+    figures = [*store.money(counts=counts), *store.money(since=now - DAY_S, counts=counts),
+               *store.money(only_test=True, counts=counts)]
+    return dict(zip(names, figures))
+
+
+def budgets_set(config):
+    """Every daily budget set: the general one (over SMSOnline v1 sites' orders) and each site's own (over that
+    site's orders, whatever their protocol)."""
+    found = [Budget(config.daily_budget, "SMSONLINE_DAILY_BUDGET", lambda url: currency_of(url) == "SMSOnline")] \
+        if config.daily_budget is not None else []
+    names = {name for name, value in [*config.settings.items(), *config.settings.user_file.items()]
+             if name.startswith("SMSONLINE_DAILY_BUDGET_") and value}
+    for name in sorted(names):
+        token = name[len("SMSONLINE_DAILY_BUDGET_"):]
+        amount = user_limit(config.settings, f"daily_budget_{token.lower()}")
+        found.append(Budget(amount, name, lambda url, token=token: site_token(url) == token))
+    return found
+
+
+def budget_line(store, now, budget):
+    spent, held = store.money(since=now - DAY_S, counts=budget.counts)
+    return {"variable": budget.variable, "budget": budget.amount, "spent_24h": spent, "held_24h": held,
+            "budget_left": round(budget.amount - spent - held, 4)}
+
+
+def tell_the_money(ctx, line):
+    """At a terminal, the same money in words: per site, and per budget over what it covers."""
+    if not stderr_is_a_terminal():
+        return
+    for site in line["sites"]:
+        ctx.log.notice(f"{site['site']}: {site['spent']:g} spent, {site['held']:g} held ({site['spent_24h']:g} spent "
+                       "in the last 24 hours), in that site's currency.")
+    for budget in line["budgets"]:
+        ctx.log.notice(f"{budget['variable']}: {budget['budget_left']:g} of {budget['budget']:g} left for the next 24 "
+                       f"hours ({budget['spent_24h']:g} spent, {budget['held_24h']:g} held at the sites it covers).")
 
 
 def cmd_cleanup(ctx, args):
     """Finish the work of runs that died: cancel open orders without a code, confirm received ones past their hold,
-    resend pending confirms and refunds; list purchases that got no answer. --forget settles one by hand."""
+    resend pending confirms and refunds; list purchases that got no answer. --all: everything now, the user's word
+    (orders within their hold settled, live runs of the skill asked). --forget settles one by hand. Every order met
+    is in the line: settled, unsettled, pending, unknown, or left (with why)."""
     if args.forget is not None:
         return forget(ctx, args.forget)
-    done, failed, unknown, pending = [], [], [], []
-    ctx.takeover = args.all  # --all: an order whose process looks alive (a reused pid) is settled all the same
+    done, failed, unknown, pending, left = [], [], [], [], []
     ctx.store.mark_abandoned_purchases()
     for order in ctx.store.orders(OPEN_STATES):
         ctx.guard.checkpoint()  # Ctrl-C between two orders stops here (each settlement itself is never cut short)
-        live = not run_gone(order)
-        if order["state"] == "unknown":
-            unknown.append(public_order(order))
-        within_hold = order["state"] in ("waiting", "received") and ctx.store.now() < (order["settle_after"] or 0)
-        if order["state"] in ("buying", "unknown") or live and not args.all or \
-                within_hold:  # a bought order is its `wait`'s until its hold ends, even for --all
-            continue  # a purchase in flight is never ours to touch; a received order is left to its holder a while
+        why = None if order["state"] == "unknown" else why_left(ctx, order, args.all)
+        if order["state"] == "unknown" or why:
+            (unknown if order["state"] == "unknown" else left).append({**public_order(order),
+                                                                      **({"why": why} if why else {})})
+            continue
         try:
-            flows().settle(ctx, order, PENDING_ACTION[order["state"]])
+            settle = users_word().settled if args.all else flows().settle
+            settle(ctx, order, PENDING_ACTION[order["state"]])
             if order["state"] == "received":
-                flows().settle(ctx, order, FINISH)
+                settle(ctx, order, FINISH)
             done.append(public_order(order))
         except Failure as failure:
-            if failure.kind == "open_order":  # another run took it meanwhile: it settles it
+            if failure.kind == "open_order":  # another run took it meanwhile, and is settling it
+                left.append({**public_order(order), "why": failure.message})
                 continue
             (pending if failure.cause == "early_cancel" else failed).append({**public_order(order),
                                                                              **failure.data, "error": failure.message})
     if failed:
         raise Failure("cancel_failed", f"{len(failed)} order(s) could not be settled; they stay in the ledger: run "
                       "`cleanup` again later (each `error` says what to check).", settled=done, unsettled=failed,
-                      unknown=unknown, pending=pending)
-    line = {"status": "ok", "count": len(done), "settled": done, "unknown": unknown, "pending": pending}
+                      unknown=unknown, pending=pending, left=left)
+    line = {"status": "ok", "count": len(done), "settled": done, "unknown": unknown, "pending": pending, "left": left}
     warnings = [f"{len(pending)} order(s) cannot be cancelled yet (the platform's early-cancel window): run "
                 "`cleanup` again after each one's cancel_after." if pending else "",
                 f"{len(unknown)} purchase(s) got no answer, so the platform may have sold a number: check the "
                 "website's orders page, cancel any you find there, then `cleanup --forget ID` each." if unknown else ""]
     return {**line, "warning": " ".join(filter(None, warnings))} if any(warnings) else line
+
+
+def why_left(ctx, order, everything):
+    """Why cleanup leaves an order alone, or None to settle it now. Plain cleanup settles only what nobody else
+    will: a live run's order is that run's, and a bought order within its hold is its agent's (typing the number in,
+    or using the code before `finish`). --all leaves only a purchase in flight."""
+    until, state = iso_time(order["settle_after"] or 0), order["state"]
+    if state == "buying":
+        return "a purchase in flight: the run buying it records it"
+    if everything:
+        return None
+    if not run_gone(order):
+        doing = "is settling it" if state not in ("waiting", "received") else f"holds it ({state})"
+        return f"a live run (process {order['pid']}) {doing}; `cleanup --all` or `cancel --id` asks it"
+    if state == "waiting" and ctx.store.now() < (order["settle_after"] or 0):
+        return f"bought, and within its hold until {until} for its `wait`; `cleanup --all` or `cancel --id` cancels " \
+               "it now"
+    if state == "received" and ctx.store.now() < (order["settle_after"] or 0):
+        return f"has its code, and is within its hold until {until} for `finish`; `cleanup --all` confirms it now"
+    return None
 
 
 def forget(ctx, ref):

@@ -86,7 +86,9 @@ def values_in(env_file, findings=None):
         if os.stat(env_file).st_size == 0:
             return {}
         from dotenv import dotenv_values  # only when there is a file to read: it is start-up time otherwise
-        return {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+        # interpolate=False: a ${HOME} in a settings file stays as written, so the run's environment never fills in
+        # (and moves) what the user wrote, such as the ledger's folder
+        return {k: v for k, v in dotenv_values(env_file, interpolate=False).items() if v is not None}
     except (OSError, UnicodeDecodeError) as exc:
         complain(findings, "env_file_unreadable", None, env_file,
                  f"{env_file} cannot be read ({getattr(exc, 'strerror', None) or 'not UTF-8 text'}): make it a "
@@ -103,9 +105,40 @@ def host_of(base):
     return match.group(2).strip("[]").lower() if match else ""
 
 
+def site_of(base):
+    """A site's identity, however its address is spelt: the host in lower case without a trailing dot, an IP address
+    in its one canonical form (127.1, 2130706433, 0x7f.0.0.1 and ::ffff:127.0.0.1 are all 127.0.0.1: the forms the
+    system's resolver reads alike). Scheme, port and path are no part of it: every base URL at a host is that site.
+    A name and the address it resolves to stay two sites (that cannot be known without asking DNS)."""
+    import ipaddress
+
+    host = host_of(base).rstrip(".")
+    try:
+        address = ipaddress.ip_address(host.partition("%")[0])
+    except ValueError:
+        address = numeric_ipv4(host)
+    if address is None:
+        return host
+    return str(getattr(address, "ipv4_mapped", None) or address)
+
+
+def numeric_ipv4(host):
+    """An IPv4 address written as the C library reads one (1 to 4 parts, decimal, octal or hex), else None."""
+    import ipaddress
+    import socket
+
+    if not re.fullmatch(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}", host):
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
 def site_token(base):
-    """A site's part of its own variables' names: the host upper-cased, every character but A-Z and 0-9 as _."""
-    return re.sub(r"[^A-Z0-9]", "_", host_of(base).upper())
+    """A site's part of its own variables' names: the site (site_of) upper-cased, every character but A-Z and 0-9
+    as _."""
+    return re.sub(r"[^A-Z0-9]", "_", site_of(base).upper())
 
 
 def site_key_variable(base):
@@ -113,36 +146,62 @@ def site_key_variable(base):
     return f"{KEY_VARIABLE}_{site_token(base)}"
 
 
-# A site's spending limits, in its own currency: counts(base_url) says which orders its daily budget counts.
-Limits = collections.namedtuple("Limits", "max_price daily_budget counts names")
+LIMIT_KINDS = ("max_price", "daily_budget")
+# A site's spending limits: the lowest price limit that holds there, and every daily budget that covers it, each
+# with counts(base_url), which says which orders that budget counts (its sites share its currency).
+Limits = collections.namedtuple("Limits", "max_price budgets")
+Budget = collections.namedtuple("Budget", "amount variable counts")
 
 
 def limits_for(config, base):
-    """The limits that hold at a site. SMSOnline v1 sites share SMSONLINE_MAX_PRICE and SMSONLINE_DAILY_BUDGET
-    (SMSOnline's currency, over every v1 site's orders). A site of another protocol prices in its own currency, so
-    it takes its own SMSONLINE_MAX_PRICE_<HOST> / SMSONLINE_DAILY_BUDGET_<HOST> (over every order at that host,
-    whatever its path) and never the general ones: while a general limit is set, each is needed, and while the
-    user's own .env sets a limit, they must be set there (anywhere else they could only have been made up by an
-    agent). Prices are never compared across currencies."""
+    """The limits that hold at a site. SMSONLINE_MAX_PRICE and SMSONLINE_DAILY_BUDGET are in SMSOnline's currency:
+    they hold at SMSOnline v1 sites, the budget over all their orders. A site's own SMSONLINE_MAX_PRICE_<SITE> and
+    SMSONLINE_DAILY_BUDGET_<SITE>, in its own currency, hold there whatever its protocol (the budget over that site's
+    orders), together with the general ones (the stricter holds). Where any limit is set, a site that none covers
+    sells nothing (`budget`, naming the variables to set), and a site of another protocol needs its own counterpart
+    of each general limit; while the user's own .env sets a limit, a site's own limits cover it only when they are
+    in that file (anywhere else an agent could have made them up). Prices are never compared across currencies."""
     from .platform import SMSONLINE_V1, protocol_of
 
-    if protocol_of(base)[0] == SMSONLINE_V1 or config.sandbox:
-        return Limits(config.max_price, config.daily_budget, lambda url: protocol_of(url)[0] == SMSONLINE_V1,
-                      ("SMSONLINE_MAX_PRICE", "SMSONLINE_DAILY_BUDGET"))
-    names = tuple(f"SMSONLINE_{name}_{site_token(base)}" for name in ("MAX_PRICE", "DAILY_BUDGET"))
-    own = [user_limit(config.settings, name[len("SMSONLINE_"):].lower(), flag)
-           for name, flag in zip(names, (config.max_price_flag, None))]
-    users_file = config.settings.user_file
-    limited_by_user = users_file_sets_a_limit(config.settings)
-    general = (user_limit(config.settings, "max_price"), config.daily_budget)
-    missing = [name for name, mine, theirs in zip(names, own, general)
-               if theirs is not None and (mine is None or limited_by_user and not users_file.get(name))]
+    def is_v1(url):
+        return protocol_of(url)[0] == SMSONLINE_V1
+
+    general_budget = [Budget(config.daily_budget, "SMSONLINE_DAILY_BUDGET", is_v1)] if config.daily_budget else []
+    if config.sandbox:  # a rehearsal: the general limits, over the sandbox's own ledger
+        return Limits(config.max_price, general_budget)
+    token, v1 = site_token(base), is_v1(base)
+    names = {kind: f"SMSONLINE_{kind.upper()}_{token}" for kind in LIMIT_KINDS}
+    own = {kind: user_limit(config.settings, f"{kind}_{token.lower()}", config.max_price_flag if kind == "max_price"
+                            else None) for kind in LIMIT_KINDS}
+    general = {"max_price": user_limit(config.settings, "max_price"), "daily_budget": config.daily_budget}
+    trusted = config.settings.user_file if users_file_sets_a_limit(config.settings) else \
+        {**config.settings.user_file, **config.settings}
+    covered = {kind: v1 and general[kind] is not None or bool(trusted.get(names[kind])) for kind in LIMIT_KINDS}
+    missing = [names[kind] for kind in LIMIT_KINDS if general[kind] is not None and not covered[kind]]
+    if not any(covered.values()) and any_limit_is_set(config.settings):
+        missing = missing or list(names.values())
     if missing:
-        raise Failure("budget", f"the user's price limit and daily budget are in SMSOnline's currency, and "
-                      f"{host_of(base)} prices in its own, so they cannot be compared: this site sells nothing until "
-                      f"the user sets {' and '.join(missing)} in the skill's .env.", reason="skip_site")
-    token = site_token(base)  # the variables are per host: so is what their budget counts
-    return Limits(own[0], own[1], lambda url: protocol_of(url)[0] != SMSONLINE_V1 and site_token(url) == token, names)
+        raise uncovered_site(base, missing, other_currency=not v1 and any(v is not None for v in general.values()))
+    budgets = general_budget if v1 else []
+    if own["daily_budget"] is not None:
+        budgets = [*budgets, Budget(own["daily_budget"], names["daily_budget"], lambda url: site_token(url) == token)]
+    return Limits(lowest(config.max_price if v1 else None, own["max_price"]), budgets)
+
+
+def uncovered_site(base, missing, other_currency):
+    """`budget` for a site no limit of the user's covers: it sells nothing, and the next site is tried."""
+    why = f"the user's price limit and daily budget are in SMSOnline's currency, and {site_of(base)} prices in its " \
+        "own, so they cannot be compared" if other_currency else \
+        f"the user has set spending limits, and none covers {site_of(base)} (a site's own limits are named for its " \
+        "host, however its address is written)"
+    return Failure("budget", f"{why}: this site sells nothing until the user sets {' and '.join(missing)} in the "
+                   "skill's .env.", reason="skip_site")
+
+
+def any_limit_is_set(settings):
+    """Some price limit or daily budget is set: in the environment, in an env file or in the user's .env."""
+    return any(name.startswith(("SMSONLINE_MAX_PRICE", "SMSONLINE_DAILY_BUDGET")) and value
+               for name, value in [*settings.items(), *settings.user_file.items()])
 
 
 def checked_keys(settings, findings=None):
@@ -223,12 +282,34 @@ def users_file_sets_a_limit(settings):
 
 def users_state_dir(settings):
     """The ledger that purchases must be recorded in. While the user's own .env sets a limit, it is that file's
-    SMSONLINE_STATE_DIR, else ~/.smsonline of the account: neither the environment, another env file, HOME nor a
-    flag moves it (the money already spent must count). Otherwise SMSONLINE_STATE_DIR, else ~/.smsonline."""
+    SMSONLINE_STATE_DIR, else ~/.smsonline of the account: neither the environment, another env file, HOME, the
+    current folder nor a flag moves it (the money already spent must count). Otherwise SMSONLINE_STATE_DIR, else
+    ~/.smsonline."""
     if users_file_sets_a_limit(settings):
-        return os.path.expanduser(settings.user_file.get("SMSONLINE_STATE_DIR") or
-                                  os.path.join(account_home(), ".smsonline"))
-    return os.path.expanduser(settings.get("SMSONLINE_STATE_DIR") or "~/.smsonline")
+        return in_the_users_terms(settings.user_file.get("SMSONLINE_STATE_DIR") or "~/.smsonline")
+    return state_dir_setting(settings) or os.path.expanduser("~/.smsonline")
+
+
+def state_dir_setting(settings):
+    """SMSONLINE_STATE_DIR as set, or None: from the environment or a file an agent named, as the run reads it;
+    else from the user's own .env, in the user's terms."""
+    value = settings.get("SMSONLINE_STATE_DIR")
+    if value and settings.source("SMSONLINE_STATE_DIR") != USER_ENV_FILE:
+        return os.path.expanduser(value)
+    value = value or settings.user_file.get("SMSONLINE_STATE_DIR")
+    return in_the_users_terms(value) if value else None
+
+
+def in_the_users_terms(path):
+    """A path the user wrote in the skill's .env, as they meant it: ~ (or a leading $HOME, ${HOME}) is the account's
+    own home (from the system's user database, not the run's $HOME), and a relative path is in the skill's folder
+    (not the run's current folder)."""
+    home = re.match(r"(~|\$HOME|\$\{HOME\})(?=/|$)", path)
+    if home:
+        path = account_home() + path[home.end():]
+    else:
+        path = os.path.expanduser(path)  # ~name: that account's home, from the user database too
+    return os.path.normpath(os.path.join(SKILL_DIR, path))
 
 
 def clean_base_url(url):
@@ -372,7 +453,8 @@ def load_config(args, environ, lenient=False):
         findings=[] if findings is None else findings,
         base_urls=[clean_base_url(u) for u in (urls or DEFAULT_BASE_URLS)],
         proxy=proxy, proxy_source=proxy_source,
-        state_dir=os.path.expanduser(args.state_dir or settings.get("SMSONLINE_STATE_DIR") or user_state_dir),
+        state_dir=os.path.expanduser(args.state_dir) if args.state_dir else state_dir_setting(settings) or
+        user_state_dir,
         user_state_dir=user_state_dir,
         connect_timeout=setting(args.connect_timeout, settings, "connect_timeout", seconds, 5.0),
         read_timeout=setting(args.read_timeout, settings, "read_timeout", seconds, 15.0),
@@ -388,7 +470,7 @@ def load_config(args, environ, lenient=False):
     )
     if config.sandbox:  # loopback: its own key, no proxy, a state dir of its own
         config.proxy, config.proxy_source = None, None
-        if not (args.state_dir or settings.get("SMSONLINE_STATE_DIR")):
+        if not (args.state_dir or state_dir_setting(settings)):
             config.state_dir = os.path.join(config.state_dir, "sandbox")
     elif lenient and not any(f["finding"] == "placeholder_key" for f in findings):  # that fix already says it
         require_a_key(config, findings)

@@ -18,8 +18,8 @@ import os
 import sqlite3
 
 from .config import host_of, limits_for
-from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, INTENT_STATE, ORDER_FIELDS, PENDING_ACTION, REFUND,
-                     describe_order, iso_time, public_order, reference)
+from .ledger import (ASK_EVERY_S, CANCEL, DAY_S, DONE_STATE, FINISH, INTENT_STATE, ORDER_FIELDS, PENDING_ACTION,
+                     REFUND, describe_order, iso_time, public_order, reference)
 from .names import list_products, load_countries_for, number_fields, region_of, resolve
 from .output import Failure, Interrupted, Progress, as_failure, excerpt
 from .platform import Op, module_for, protocol_of
@@ -144,7 +144,7 @@ def what_to_buy(ctx, args, base):
         raise Failure("usage", f"--test: {host_of(base)} speaks {module.NAME}, which has no test mode, so a test "
                       "purchase there would be real: nothing was bought there.", reason="skip_site")
     limits = limits_for(ctx.config, base)
-    budgeted = limits.daily_budget is not None  # the sandbox too, over its own ledger: a refusal can be rehearsed
+    budgeted = bool(limits.budgets)  # the sandbox too, over its own ledger: a refusal can be rehearsed
     if budgeted:
         within_budget(ctx, limits, None)
     country_id, service_id = resolve(ctx, "country", args.country, base), resolve(ctx, "service", args.service, base)
@@ -173,21 +173,22 @@ def in_the_users_ledger(config):
 
 
 def within_budget(ctx, limits, price, known=False):
-    """The daily budget: what orders (--test ones too) spent and hold over 24 hours at the sites it counts, plus this
-    price, stays within it. Before the price is known (known=False): the budget is not already used up."""
-    budget = limits.daily_budget
-    spent, held = ctx.store.money(since=ctx.store.now() - DAY_S, counts=limits.counts)
-    facts = {"spent": spent, "held": held, "budget": budget, "price": price}
-    if known and price is None:
-        raise Failure("budget", "the platform gives no price for this operator, so the daily budget cannot be kept; "
-                      "choose another operator (`products` lists prices).", **facts)
-    if not known and spent + held >= budget:
-        raise Failure("budget", f"the daily budget is used up: {spent:g} spent and {held:g} held in the last 24 hours "
-                      f"of a budget of {budget:g}. Tell the user; only they can raise SMSONLINE_DAILY_BUDGET.", **facts)
-    if known and spent + held + price > budget + 1e-9:
-        raise Failure("budget", f"this number costs {price:g}, and {spent:g} spent plus {held:g} held in the last 24 "
-                      f"hours would pass the daily budget of {budget:g}. Tell the user; only they can raise "
-                      "SMSONLINE_DAILY_BUDGET.", **facts)
+    """Each daily budget that covers the site: what its orders (--test ones too) spent and hold over 24 hours, plus
+    this price, stays within it. Before the price is known (known=False): no budget is already used up."""
+    for budget in limits.budgets:
+        spent, held = ctx.store.money(since=ctx.store.now() - DAY_S, counts=budget.counts)
+        facts = {"spent": spent, "held": held, "budget": budget.amount, "price": price, "variable": budget.variable}
+        if known and price is None:
+            raise Failure("budget", "the platform gives no price for this operator, so the daily budget cannot be "
+                          "kept; choose another operator (`products` lists prices).", **facts)
+        if not known and spent + held >= budget.amount:
+            raise Failure("budget", f"the daily budget is used up: {spent:g} spent and {held:g} held in the last 24 "
+                          f"hours of a budget of {budget.amount:g}. Tell the user; only they can raise "
+                          f"{budget.variable}.", **facts)
+        if known and spent + held + price > budget.amount + 1e-9:
+            raise Failure("budget", f"this number costs {price:g}, and {spent:g} spent plus {held:g} held in the last "
+                          f"24 hours would pass the daily budget of {budget.amount:g}. Tell the user; only they can "
+                          f"raise {budget.variable}.", **facts)
 
 
 def buy_number(ctx, what, args):
@@ -354,8 +355,8 @@ def charged_within_limits(ctx, order):
     """The price buy-service charged may differ from the list's: past the price limit or the daily budget, the order
     is cancelled at once (the Failure raised here does it)."""
     limits = limits_for(ctx.config, order["base_url"])
-    price, limit, budget = order["price"], limits.max_price, limits.daily_budget
-    if limit is None and budget is None:
+    price, limit = order["price"], limits.max_price
+    if limit is None and not limits.budgets:
         return
     if order.get("price_unreadable"):
         raise Failure("budget", f"buy-service gave a price for order {order['order_id']} that cannot be read, so the "
@@ -366,13 +367,13 @@ def charged_within_limits(ctx, order):
         raise Failure("budget", f"the platform charged {price:g} for order {order['order_id']}, above the price limit "
                       f"{limit:g}: it is cancelled. Tell the user; only they can raise the limit.", price=price,
                       max_price=limit)
-    if budget is not None:
-        spent, held = ctx.store.money(since=ctx.store.now() - DAY_S, counts=limits.counts)  # this order is held
-        if spent + held > budget + 1e-9:
+    for budget in limits.budgets:
+        spent, held = ctx.store.money(since=ctx.store.now() - DAY_S, counts=budget.counts)  # this order is held
+        if spent + held > budget.amount + 1e-9:
             raise Failure("budget", f"the platform charged {price:g} for order {order['order_id']}, which takes the "
-                          f"last 24 hours to {spent + held:g} of a daily budget of {budget:g}: it is cancelled. Tell "
-                          "the user; only they can raise SMSONLINE_DAILY_BUDGET.", spent=spent, held=held,
-                          budget=budget, price=price)
+                          f"last 24 hours to {spent + held:g} of a daily budget of {budget.amount:g}: it is cancelled. "
+                          f"Tell the user; only they can raise {budget.variable}.", spent=spent, held=held,
+                          budget=budget.amount, price=price)
 
 
 def guarded(ctx, order, args, work):
@@ -390,7 +391,7 @@ def settled_failure(ctx, order, args, exc):
         try:
             with ctx.guard.deferred():
                 failure = as_failure(exc)
-                if order["state"] not in ("waiting", "cancelling"):
+                if order["state"] not in ("waiting", "cancelling") or failure.kind == "by_user":  # settled as asked
                     raise failure
                 hard_stop = ctx.clock() + SETTLE_GRACE_S
                 ctx.api.stop_at = min(ctx.api.stop_at or hard_stop, hard_stop)
@@ -429,25 +430,29 @@ def fetch_sms(ctx, order, code_regex=None, cap=None, seen=()):
         raise
 
 
-PollOutcome = collections.namedtuple("PollOutcome", "state polls elapsed_s timed_out last_error deadline")
+PollOutcome = collections.namedtuple("PollOutcome", "state polls elapsed_s timed_out last_error deadline asked",
+                                     defaults=(None,))
 
 
-def poll_for_code(fetch, timeout, interval, clock, sleep, log, progress=None):
+def poll_for_code(fetch, timeout, interval, clock, sleep, log, progress=None, asked=lambda: None):
     """Poll at once, then every interval, then once more at the deadline (unless an answer just came), until a code
-    or a closed order (monotonic clock). Each poll is capped so that none runs past the deadline."""
+    or a closed order (monotonic clock), or until asked() says what the user's command asks (looked at before each
+    poll and at least every ASK_EVERY_S). Each poll is capped so that none runs past the deadline."""
     start = clock()
     deadline, next_poll, polls, last, last_error, answered_at, warned = start + timeout, start, 0, SmsState(), None, \
         None, False
     shown_text = None
     progress = progress or Progress(None, timeout, quiet=True)
     while True:
-        now = clock()
+        now, request = clock(), asked()
+        if request:
+            return PollOutcome(last, polls, now - start, False, last_error, deadline, request)
         progress.update(now - start, polls)
         at_deadline = now >= deadline
         if at_deadline and answered_at is not None and now - answered_at < JUST_POLLED_S:
             return PollOutcome(last, polls, now - start, True, last_error, deadline)
         if not at_deadline and now < next_poll:
-            sleep(min(next_poll, deadline, now + progress.due_in(now - start)) - now)
+            sleep(min(next_poll, deadline, now + progress.due_in(now - start), now + ASK_EVERY_S) - now)
             continue
         polls += 1
         try:
@@ -486,9 +491,14 @@ def wait_and_settle(ctx, order, args, on_code=None):
     progress = Progress(order["number"], args.timeout, ctx.config.progress_every, ctx.config.quiet)
     try:
         outcome = poll_for_code(lambda cap: fetch_sms(ctx, order, args.code_regex, cap, seen),
-                                args.timeout, args.interval, ctx.clock, ctx.sleep, ctx.log, progress)
+                                args.timeout, args.interval, ctx.clock, ctx.sleep, ctx.log, progress,
+                                asked=lambda: ctx.store.asked_of_me(order))
     finally:
         progress.done()
+    if outcome.asked:  # the user's `cancel --id`, `finish --id` or `cleanup --all` in another run
+        from .users_word import honoured
+
+        raise honoured(ctx, order, outcome.asked)
     facts = {"elapsed_s": round(outcome.elapsed_s, 2), "polls": outcome.polls, "sms": outcome.state.sms}
     if outcome.timed_out:
         raise timed_out(ctx, order, args, outcome, facts)

@@ -31,6 +31,8 @@ ORDER_LIFETIME_S = 20 * 60  # how long the platform is assumed to keep an unansw
 DAY_S = 24 * 3600  # the daily budget's window
 FAILED_BASE_TTL_S = 600
 LOCK_WAIT_S = 3
+ASK_EVERY_S = 1.0  # the run holding an order looks for the user's request at least this often while it waits
+OVERRULED = "overruled"  # what a holder is told when the user's command took its order (it did not answer in time)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
     local_id INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT, base_url TEXT NOT NULL,
@@ -39,10 +41,13 @@ CREATE TABLE IF NOT EXISTS orders (
     state TEXT NOT NULL, code TEXT, sms TEXT, note TEXT, pid INTEGER, hold_s REAL NOT NULL DEFAULT 600,
     created_at REAL NOT NULL, updated_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS orders_state ON orders (state);
-CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, stored_at REAL NOT NULL)
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, stored_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS requests (
+    local_id INTEGER PRIMARY KEY, action TEXT NOT NULL, asked_by INTEGER, asked_at REAL NOT NULL, seen_at REAL,
+    answered_at REAL, outcome TEXT)
 """
 V2_COLUMNS = ("dial_code TEXT", "national_number TEXT", "region TEXT", "seen TEXT", "settle_after REAL")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: the requests table (the user's command asks the run that holds an order)
 ORDER_FIELDS = ("order_id", "number", "dial_code", "national_number", "region", "price", "country_id", "service_id",
                 "operator_id", "base_url")
 
@@ -181,7 +186,7 @@ class Store:
     def take(self, order, intent, takeover=False):
         """Before a status is sent: the order as it is now, taken by this run with its intent written, in one
         transaction -> True; False when it is settled already (nothing to send). Another live run that holds it
-        wins, unless takeover (`cleanup --all`) and the pid is no run of this skill (the system reused it)."""
+        wins, unless takeover (the user's command) and the pid is no run of this skill (the system reused it)."""
         try:
             with self.transaction():
                 now = self.attempt(order["local_id"])
@@ -190,9 +195,7 @@ class Store:
                     return False
                 if not run_gone(now) and not (takeover and not runs_this_skill(now["pid"])):
                     order.update(now)
-                    raise Failure("open_order", f"order {order['order_id']} is being settled by another run "
-                                  f"(process {now['pid']}): nothing was sent; see `orders` when it is done.",
-                                  **public_order(now))
+                    raise held_elsewhere(now)
                 self.record(order, pid=os.getpid(), state=intent)
         except (sqlite3.Error, UnicodeError) as exc:
             if "locked" in str(exc) and intent != "cancelling":  # another run holds the ledger: it may be settling
@@ -264,8 +267,8 @@ class Store:
             return "block"
         if state == "unknown":
             return "block" if now < order["created_at"] + ORDER_LIFETIME_S else "warn"
-        if state == "waiting" and (replace or not live and now > order["settle_after"]):
-            return "settle"
+        if state == "waiting" and not live and (replace or now > order["settle_after"]):
+            return "settle"  # a live run's order was asked of it first (users_word.holders_let_go)
         if live or state == "waiting":
             return "block" if state in NO_CODE_STATES else None
         return "settle" if state != "received" or now > order["settle_after"] else None
@@ -304,6 +307,64 @@ class Store:
             "AND operator_id = ? AND created_at >= ? AND local_id != ?",
             (order["base_url"], order["country_id"], order["service_id"], order["operator_id"], since,
              order["local_id"])).fetchone()[0]
+
+    # the user's word: a command asks the run that holds an order to settle it (see users_word.py)
+    def ask(self, order, action):
+        """Ask the holder of an order to settle it (action: CANCEL or FINISH); replaces an earlier request."""
+        self.db.execute("INSERT OR REPLACE INTO requests (local_id, action, asked_by, asked_at) VALUES (?, ?, ?, ?)",
+                        (order["local_id"], action.value, os.getpid(), self.now()))
+
+    def request(self, order):
+        """The request standing for an order (a dict), or None."""
+        row = self.db.execute("SELECT * FROM requests WHERE local_id = ?", (order["local_id"],)).fetchone()
+        if row is None:
+            return None
+        return {**dict(row), "action": Op(row["action"]), "outcome": json.loads(row["outcome"] or "null")}
+
+    def asked_of_me(self, order):
+        """For the run holding an order, at each poll and while its prompt waits: the action the user's command
+        asks for (a request not yet answered, marked seen now), OVERRULED when a command took the order because this
+        run did not see the request in time, else None. A ledger busy for a moment asks nothing (until the next
+        look)."""
+        me = os.getpid()
+        try:
+            row = self.db.execute("SELECT o.pid, r.action, r.answered_at FROM orders o LEFT JOIN requests r ON "
+                                  "r.local_id = o.local_id WHERE o.local_id = ?", (order["local_id"],)).fetchone()
+            if row is None or row["pid"] in (None, me) and (row["action"] is None or row["answered_at"] is not None):
+                return None
+            if row["pid"] != me:
+                return OVERRULED
+            seen = self.db.execute(  # one statement: a command that overrules this run at this moment wins
+                "UPDATE requests SET seen_at = COALESCE(seen_at, ?) WHERE local_id = ? AND answered_at IS NULL AND "
+                "EXISTS (SELECT 1 FROM orders WHERE local_id = ? AND pid = ?)",
+                (self.now(), order["local_id"], order["local_id"], me)).rowcount
+        except (sqlite3.Error, ValueError):
+            return None
+        return Op(row["action"]) if seen else None
+
+    def answered(self, order, failure=None):
+        """The holder has done what was asked: the order's row says what became of it, and `failure` (a dict: kind,
+        message, cause, …) why it could not be settled, if it could not."""
+        with contextlib.suppress(sqlite3.Error, UnicodeError):
+            self.db.execute("UPDATE requests SET answered_at = ?, outcome = ? WHERE local_id = ?",
+                            (self.now(), json.dumps(REDACT.fields(failure)) if failure else None, order["local_id"]))
+
+    def overrule(self, order, holder):
+        """A holder that did not see the request in time: in one transaction, while the request is still unseen and
+        that run still holds the order unsettled, the request is withdrawn and this run holds the order instead ->
+        True. False when the holder saw the request meanwhile (it is settling it) or the row moved on."""
+        with self.transaction():
+            now, asked = self.attempt(order["local_id"]), self.request(order)
+            if now["state"] in SETTLED_STATES or now["pid"] != holder or asked is None or asked["seen_at"]:
+                order.update(now)
+                return False
+            self.db.execute("DELETE FROM requests WHERE local_id = ?", (order["local_id"],))
+            self.record(order, pid=os.getpid())
+        return True
+
+    def withdraw(self, order):
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("DELETE FROM requests WHERE local_id = ?", (order["local_id"],))
 
     def drop(self, order):
         self.db.execute("DELETE FROM orders WHERE local_id = ? AND state = 'buying'", (order["local_id"],))
@@ -428,6 +489,16 @@ def describe_order(order, now=None):
         f"purchase {reference(order)} of country {order['country_id']} / service {order['service_id']} " \
         f"at {order['base_url']}"
     return f"{what} ({order['state']}, {age}s old)"
+
+
+def held_elsewhere(order):
+    """open_order for an order another live run holds, saying what that run is doing (reason "held": the user's
+    command asks it instead, see users_word.py)."""
+    doing = "is settling it" if order["state"] in INTENT_STATE.values() else \
+        f"holds it ({order['state']}: waiting for its SMS or for a key at its prompt)"
+    return Failure("open_order", f"order {order['order_id']}: another run (process {order['pid']}) {doing}; nothing "
+                   "was sent. `cancel --id` or `finish --id` asks that run to do it.", reason="held",
+                   **public_order(order))
 
 
 def open_order_failure(blockers, now):

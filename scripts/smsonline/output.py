@@ -12,7 +12,8 @@ import sys
 EXIT_CODES = {
     "timeout": 1, "usage": 2, "config": 2,
     "auth": 3, "no_numbers": 3, "balance": 3, "not_found": 3, "early_cancel": 3, "api": 3, "order_closed": 3,
-    "budget": 3, "network": 4, "open_order": 5, "cancel_failed": 6, "internal": 7, "interrupted": 130,
+    "budget": 3, "network": 4, "open_order": 5, "cancel_failed": 6, "internal": 7,
+    "by_user": 8, "interrupted": 130,
 }
 
 

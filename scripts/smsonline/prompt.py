@@ -1,32 +1,46 @@
 """`receive` at a terminal: once the code is in hand, one key decides the order. Enter = the code worked (confirm,
 status 3); r = the site rejected it and the person pressed resend (wait for the next SMS as `wait --next` does, then
 ask again); c = cancel (status 4). No key within --hold seconds, or Ctrl-C, leaves the order received for `cleanup`:
-it is never cancelled or confirmed without a key."""
+it is never cancelled or confirmed without a key. Keys are read as a person types them: of what one read brings
+("c\n" from a paste, a slow SSH link, tmux or expect), the first key that means something counts, as if the keys
+had come one by one. A run that is not in its terminal's foreground process group (`receive … &`) does not ask: it
+behaves as without a terminal, and never stops on SIGTTOU/SIGTTIN. While it asks, the user's command in another run (`cancel
+--id`, `finish --id`, `cleanup --all`) is looked for every second (users_word.py)."""
 from __future__ import annotations
 
 import argparse
 import contextlib
 import os
+import re
 import signal
 import sys
 
 from . import flows
-from .ledger import CANCEL, public_order
+from .ledger import ASK_EVERY_S, CANCEL, public_order
 from .output import Failure, Interrupted, stderr_is_a_terminal, to_stderr
 
 KEYS = {"\n": "enter", "\r": "enter", "r": "resend", "R": "resend", "c": "cancel", "C": "cancel"}
+ESCAPE_SEQUENCE = r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|O.|.)?"  # an arrow or function key: one key, meaning nothing here
 QUESTION = ("Enter = the code worked: confirm · r = the site rejected it and you pressed resend: wait for the next "
             "SMS · c = cancel")
 
 
 def at_a_terminal():
-    """stdin and stderr are terminals on which one key can be read (termios: not on Windows)."""
+    """stdin and stderr are terminals on which one key can be read (termios: not on Windows), and this run is in the
+    terminal's foreground process group: from the background, changing the terminal's mode would stop it (SIGTTOU)."""
     try:
         import termios  # noqa: F401  (only its presence matters here)
 
-        return sys.stdin.isatty() and stderr_is_a_terminal()
+        return sys.stdin.isatty() and stderr_is_a_terminal() and in_the_foreground()
     except (ImportError, AttributeError, ValueError):
         return False
+
+
+def in_the_foreground():
+    try:
+        return os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except OSError:  # no controlling terminal (a pty handed over without one): nothing can stop the run
+        return True
 
 
 @contextlib.contextmanager
@@ -38,32 +52,51 @@ def keys_one_by_one():
 
     descriptor = sys.stdin.fileno()
     saved = termios.tcgetattr(descriptor)
-    try:
+    stops = [(signum, signal.signal(signum, signal.SIG_IGN)) for signum in (signal.SIGTTOU, signal.SIGTTIN)]
+    try:  # sent to the background meanwhile (Ctrl-Z, bg): the mode is restored, a read fails, nothing stops the run
         tty.setcbreak(descriptor, termios.TCSAFLUSH)  # TCSAFLUSH: drops what was typed before
         yield
     finally:
         with contextlib.suppress(termios.error, OSError):  # a terminal closed meanwhile (SIGHUP) has no mode left
             termios.tcsetattr(descriptor, termios.TCSADRAIN, saved)
+        for signum, previous in stops:
+            signal.signal(signum, previous)
 
 
 def read_key(seconds):
-    """One key -> its text, or None after `seconds` or at the end of input."""
+    """What one read of the terminal brings (one key, or several at once) -> its text; None after `seconds`, "" at
+    the end of input."""
     import select
 
     descriptor = sys.stdin.fileno()
-    ready = select.select([descriptor], [], [], seconds)[0]
-    return os.read(descriptor, 16).decode("utf-8", "replace") or None if ready else None
+    if not select.select([descriptor], [], [], seconds)[0]:
+        return None
+    try:
+        return os.read(descriptor, 64).decode("utf-8", "replace")
+    except OSError:  # a terminal gone, or this run sent to the background: no more keys
+        return ""
 
 
-def answer(ctx, seconds):
-    """The person's choice ("enter", "resend", "cancel"), or "silence" after `seconds`; other keys are ignored."""
+def meaning(typed):
+    """What one read means: its first key that means something here, as if its keys had come one by one ("c\n" is
+    c; "\n" is Enter); None when none does (other keys, arrows and function keys)."""
+    return next((KEYS[key] for key in re.sub(ESCAPE_SEQUENCE, "", typed) if key in KEYS), None)
+
+
+def answer(ctx, seconds, asked=lambda: None):
+    """The person's choice ("enter", "resend", "cancel"), "silence" after `seconds`, or what the user's command in
+    another run asks (asked(), looked at every ASK_EVERY_S); keys that mean nothing here are ignored."""
     deadline = ctx.clock() + seconds
     while deadline > ctx.clock():
-        key = read_key(deadline - ctx.clock())
-        if key is None:
+        request = asked()
+        if request:
+            return request
+        typed = read_key(min(ASK_EVERY_S, deadline - ctx.clock()))
+        if typed == "":
             break
-        if key in KEYS:
-            return KEYS[key]
+        choice = meaning(typed) if typed else None
+        if choice:
+            return choice
     return "silence"
 
 
@@ -72,9 +105,15 @@ def decided_at_the_terminal(ctx, order, args, line, on_code):
     resends = 0
     try:
         while True:
+            if not in_the_foreground():  # sent to the background since it started: as without a terminal
+                return {**confirmed(ctx, order, args, line), "prompt": "background", "resends": resends}
             with keys_one_by_one():
                 show_code(order, args.hold)
-                choice = answer(ctx, args.hold)
+                choice = answer(ctx, args.hold, lambda: ctx.store.asked_of_me(order))
+            if choice not in PERSONS_CHOICES:  # the user's command in another run
+                from .users_word import honoured
+
+                raise honoured(ctx, order, choice)
             # the wait's deadline is past: the next wait has its own, a confirm or cancel seconds from the key
             ctx.api.stop_at = None if choice == "resend" else ctx.clock() + flows.SETTLE_GRACE_S
             if choice == "resend":
@@ -82,7 +121,7 @@ def decided_at_the_terminal(ctx, order, args, line, on_code):
                 ctx.log.notice("waiting for the next SMS (the site's resend) …")
                 line = flows.wait_and_settle(ctx, order, args, on_code=on_code)
                 continue
-            decide = {"enter": confirmed, "cancel": cancelled, "silence": left_received}[choice]
+            decide = CHOICES[choice]
             return {**decide(ctx, order, args, line), "prompt": choice, "resends": resends}
     except (Interrupted, KeyboardInterrupt) as stop:
         raise interrupted_at_the_prompt(ctx, order, stop, resends) from None
@@ -133,3 +172,7 @@ def what_next(order, cancel=True):
     order_id = order["order_id"]
     cancel_it = f", `cancel --id {order_id}` if not" if cancel else ""
     return f"`finish --id {order_id}` if the code worked{cancel_it}; else `cleanup` confirms it after its hold."
+
+
+CHOICES = {"enter": confirmed, "cancel": cancelled, "silence": left_received}
+PERSONS_CHOICES = {*KEYS.values(), "silence"}

@@ -26,9 +26,10 @@ def take_the_terminal():
 class Terminal:
     """The script with a pseudo-terminal as stdin and stderr; stdout (the JSON line) on a pipe."""
 
-    def __init__(self, runner, *argv):
+    def __init__(self, runner, *argv, shell=()):
+        """shell: a command line the script's own is appended to (a shell that starts it as a job)."""
         self.master, slave = pty.openpty()
-        self.process = subprocess.Popen(runner.command(argv), env=runner.env, cwd=runner.cwd, stdin=slave,
+        self.process = subprocess.Popen([*shell, *runner.command(argv)], env=runner.env, cwd=runner.cwd, stdin=slave,
                                         stderr=slave, stdout=subprocess.PIPE, text=True, preexec_fn=take_the_terminal)
         os.close(slave)
         self.screen = b""
@@ -148,3 +149,39 @@ def test_a_terminal_closed_at_the_prompt_leaves_the_order_received(terminal, san
     result = Result(screen.process.returncode, out, "", 0)
     assert (result.code, result.kind, result.line["order_status"]) == (130, "interrupted", "received")
     assert status_changes(sandbox) == [] and "SIGHUP" in result.line["error"]["message"]
+
+
+@pytest.mark.parametrize("typed, prompt, order_status", [
+    (b"c\n", "cancel", "cancelled"),  # a paste, a slow SSH link, tmux, expect: the key and Enter in one read
+    (b"C\r\n", "cancel", "cancelled"),
+    (b"\x1b[Ac\n", "cancel", "cancelled"),  # an arrow key first: one key that means nothing here
+    (b"\r", "enter", "finished"),  # Enter alone is Enter
+    (b"\r\n", "enter", "finished"),
+])
+def test_several_keys_in_one_read_count_by_their_first_meaningful_key(terminal, sandbox, typed, prompt, order_status):
+    screen = terminal(sandbox)
+    screen.expect(QUESTION)
+    screen.press(typed)
+    result = screen.finish()
+    assert (result.code, result.line["prompt"], result.line["order_status"]) == (0, prompt, order_status)
+
+
+def test_cancel_from_another_run_reaches_the_order_while_the_prompt_waits(terminal, tmp_path, sandbox):
+    screen = terminal(sandbox)
+    screen.expect(QUESTION)
+    order_id = str(orders_in(sandbox)[0]["id"])
+    cancelled = Runner(tmp_path, [sandbox.base_url])("cancel", "--id", order_id)
+    assert cancelled.code == 0 and cancelled.elapsed < 8
+    result = screen.finish()
+    assert (result.code, result.kind, result.line["order_status"]) == (8, "by_user", cancelled.line["order_status"])
+    assert status_changes(sandbox) == ["4"]
+
+
+def test_a_run_in_the_background_of_an_interactive_shell_does_not_ask_and_is_never_stopped(tmp_path, sandbox):
+    """`receive … &` from a shell with job control: the run is not in the terminal's foreground process group, so
+    it behaves as without a terminal (confirms as the code comes) instead of stopping on SIGTTOU for good."""
+    job_control = ("bash", "-c", 'set -m; "$@" & wait $!', "bash")  # the script as a background job
+    screen = Terminal(Runner(tmp_path, [sandbox.base_url]), *RECEIVE, shell=job_control)
+    result = screen.finish(timeout=20)
+    assert (result.code, result.line["order_status"], result.line["finished"]) == (0, "finished", True)
+    assert "prompt" not in result.line and QUESTION not in screen.screen
