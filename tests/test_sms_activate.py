@@ -37,8 +37,10 @@ def assert_unreadable(op, body, status=200, **kwargs):
 # --- the module's identity and its requests -------------------------------------------------------
 
 def test_identity_key_param_no_test_mode_no_refund():
-    assert (sa.NAME, sa.KEY_PARAM, sa.TEST_MODE) == ("sms-activate", "api_key", False)
-    assert sa.OPERATIONS == set(Op) - {Op.REFUND}
+    protocol = sa.PROTOCOL
+    assert (protocol.name, protocol.prefix, protocol.key_param, protocol.test_mode) == \
+        ("sms-activate", "sms-activate+", "api_key", False)
+    assert protocol.operations == set(Op) - {Op.REFUND} and protocol.key_headers("test-key-x") == {}
 
 
 @pytest.mark.parametrize("op, params, query", [

@@ -9,6 +9,7 @@ import re
 import types
 
 from .output import Failure
+from .platform import DEFAULT, REGISTRY, declared, protocol_of
 
 SKILL_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 USER_ENV_FILE = os.path.join(SKILL_DIR, ".env")  # the user's own settings: their limits hold whatever else is set
@@ -94,8 +95,9 @@ def values_in(env_file, findings=None):
         return {}
 
 
-# [a protocol prefix: platform.FORCING_PREFIXES] scheme, host, port, path
-BASE_URL = r"(?i)^(?:(?:sms-activate|smsonline)\+)?(https?)://(\[[^\]/\s]+\]|[^/:?#@\[\]\s]+)(:\d+)?(/[^?#\s]*)?$"
+# [a registered protocol's prefix] scheme, host, port, path
+BASE_URL = r"(?i)^(?:%s)?(https?)://(\[[^\]/\s]+\]|[^/:?#@\[\]\s]+)(:\d+)?(/[^?#\s]*)?$" % "|".join(
+    re.escape(entry.prefix) for entry in REGISTRY)
 
 
 def host_of(base):
@@ -124,10 +126,8 @@ def limits_for(config, base):
     whatever its path) and never the general ones: while a general limit is set, each is needed, and while the
     user's own .env sets a limit, they must be set there (anywhere else they could only have been made up by an
     agent). Prices are never compared across currencies."""
-    from .platform import SMSONLINE_V1, protocol_of
-
-    if protocol_of(base)[0] == SMSONLINE_V1 or config.sandbox:
-        return Limits(config.max_price, config.daily_budget, lambda url: protocol_of(url)[0] == SMSONLINE_V1,
+    if protocol_of(base)[0] == DEFAULT.name or config.sandbox:
+        return Limits(config.max_price, config.daily_budget, lambda url: protocol_of(url)[0] == DEFAULT.name,
                       ("SMSONLINE_MAX_PRICE", "SMSONLINE_DAILY_BUDGET"))
     names = tuple(f"SMSONLINE_{name}_{site_token(base)}" for name in ("MAX_PRICE", "DAILY_BUDGET"))
     own = [user_limit(config.settings, name[len("SMSONLINE_"):].lower(), flag)
@@ -139,10 +139,11 @@ def limits_for(config, base):
                if theirs is not None and (mine is None or limited_by_user and not users_file.get(name))]
     if missing:
         raise Failure("budget", f"the user's price limit and daily budget are in SMSOnline's currency, and "
-                      f"{host_of(base)} prices in its own, so they cannot be compared: this site sells nothing until "
+                      f"{host_of(base)} prices in {declared(base).currency or 'its own'}, so they cannot be compared: "
+                      f"this site sells nothing until "
                       f"the user sets {' and '.join(missing)} in the skill's .env.", reason="skip_site")
     token = site_token(base)  # the variables are per host: so is what their budget counts
-    return Limits(own[0], own[1], lambda url: protocol_of(url)[0] != SMSONLINE_V1 and site_token(url) == token, names)
+    return Limits(own[0], own[1], lambda url: protocol_of(url)[0] != DEFAULT.name and site_token(url) == token, names)
 
 
 def checked_keys(settings, findings=None):
@@ -236,8 +237,9 @@ def clean_base_url(url):
     host = host_of(url)
     labels = host.split(".") if host and ":" not in host else []
     if not re.match(BASE_URL, url) or len(host) > 253 or any(not 0 < len(label) <= 63 for label in labels):
-        raise Failure("config", f"base URL {url!r} must look like https://host/api/v1 (SMSOnline) or "
-                      "https://host/stubs/handler_api.php (sms-activate).")
+        raise Failure("config", f"base URL {url!r} must look like https://host/api/v1 (SMSOnline), "
+                      "https://host/stubs/handler_api.php (sms-activate) or https://5sim.net/v1 (5sim), or any "
+                      f"address with a protocol prefix ({', '.join(entry.prefix for entry in REGISTRY)}).")
     return url
 
 
@@ -310,8 +312,6 @@ def proxy_for(config, base):
         return None, None
     if config.proxy_source in ("--proxy", "SMSONLINE_PROXY"):
         return config.proxy, config.proxy_source
-    from .platform import protocol_of
-
     parts = re.match(r"(?i)(https?)://(\[[^\]]+\]|[^/:?#]+)(?::(\d+))?", protocol_of(base)[1])
     scheme, host, port = parts.group(1).lower(), parts.group(2).strip("[]").lower(), parts.group(3)
     name = next((name for name in ENVIRONMENT_PROXIES[scheme] if config.environ.get(name)), None)

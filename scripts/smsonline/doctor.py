@@ -161,7 +161,7 @@ def http_step(ctx, base, key, steps):
     """The key checked in the site's own protocol, spending nothing (the balance where it has one, else the country
     list) -> the base's verdict: works, key_refused, html or unreadable (or unreachable)."""
     module = module_for(protocol_of(base)[0])
-    op = Op.BALANCE if Op.BALANCE in module.OPERATIONS else Op.COUNTRIES
+    op = Op.BALANCE if module.PROTOCOL.has(Op.BALANCE) else Op.COUNTRIES
     started = time.monotonic()
     try:
         reply = ctx.api.exchange(base, module, op, {}, key)

@@ -23,13 +23,12 @@ from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, INTENT_STATE, ORDER_FIEL
                      describe_order, iso_time, public_order, reference)
 from .names import list_products, load_countries_for, number_fields, region_of, resolve
 from .output import Failure, Interrupted, Progress, as_failure, excerpt
-from .platform import Op, module_for, protocol_of
+from .platform import Op, declared, protocol_of
 
 FINAL_POLL_CAP_S = 3.0  # the poll at the deadline
 JUST_POLLED_S = 0.5  # an answer this recent makes the poll at the deadline needless
 SETTLE_GRACE_S = 8.0  # after the deadline (or a signal or an error): the final poll, the cancel and what it needs
-EARLY_CANCEL_WINDOW_S = 120.0  # sms-activate's "no cancel in the first minutes": when `cleanup` is advised to retry
-EARLY_CANCEL_RETRY_S = 30.0
+EARLY_CANCEL_RETRY_S = 30.0  # after a refused early cancel, and no sooner than the protocol's window allows
 
 
 def change_status(ctx, order, action):
@@ -58,8 +57,9 @@ def settle(ctx, order, action=CANCEL, reason=""):
         if state and state.code and action == CANCEL:
             return record_code(ctx, order, state, note=f"cancel refused: {refusal.message}")
         if refusal.kind == "early_cancel" and action == CANCEL:  # routine: cancelled once the platform allows it
+            window = declared(order["base_url"]).early_cancel_s or 0.0
             ctx.store.update(order, settle_after=max(ctx.store.now() + EARLY_CANCEL_RETRY_S,
-                                                     order["created_at"] + EARLY_CANCEL_WINDOW_S))
+                                                     order["created_at"] + window))
         raise unsettled(order, action, refusal, state, reason)
 
 
@@ -69,7 +69,7 @@ def closed(ctx, order, action, why):
 
 
 def recheck(ctx, order):
-    """One more get-sms after a refusal: what the platform says of the order now (None if it cannot be asked)."""
+    """The order read once more after a refusal: what the platform says of it now (None if it cannot be asked)."""
     try:
         return fetch_sms(ctx, order, cap=FINAL_POLL_CAP_S)
     except Failure:
@@ -81,7 +81,8 @@ def unsettled(order, action, refusal, state, reason):
         return cancel_later(order, refusal, reason)
     verb = {CANCEL: "cancelled", FINISH: "confirmed", REFUND: "refunded"}[action]
     last = shown_answer(state) if state and (state.sms or state.said_received) else None
-    said = f" get-sms still says: {last}." if last else " get-sms shows no SMS for it." if state else ""
+    said = f" Reading the order still gives: {last}." if last else " Reading the order shows no SMS." if state else \
+        ""
     return Failure("cancel_failed" if action == CANCEL else refusal.kind,
                    f"{reason}order {order['order_id']} could not be {verb} ({refusal.message}).{said} It stays in the "
                    "ledger: run `cleanup` in a few minutes; if it keeps failing, look the order up on the website and, "
@@ -101,7 +102,7 @@ def cancel_later(order, refusal, reason):
 
 
 def shown_answer(state):
-    """The last get-sms payload as JSON text a person can read (the timeout's and a refused cancel's last_answer)."""
+    """The order's last answer as JSON text a person can read (the timeout's and a refused cancel's last_answer)."""
     return excerpt(json.dumps(state.payload, ensure_ascii=False), 300)
 
 
@@ -139,9 +140,9 @@ def what_to_buy(ctx, args, base):
     refused before any request. --test purchases are held to the limits as any other: a platform may ignore test=1
     and charge them, and a site whose protocol has no test mode is not asked at all."""
     in_the_users_ledger(ctx.config)
-    module = module_for(protocol_of(base)[0])
-    if ctx.config.test and not module.TEST_MODE:
-        raise Failure("usage", f"--test: {host_of(base)} speaks {module.NAME}, which has no test mode, so a test "
+    protocol = declared(base)
+    if ctx.config.test and not protocol.test_mode:
+        raise Failure("usage", f"--test: {host_of(base)} speaks {protocol.name}, which has no test mode, so a test "
                       "purchase there would be real: nothing was bought there.", reason="skip_site")
     limits = limits_for(ctx.config, base)
     budgeted = limits.daily_budget is not None  # the sandbox too, over its own ledger: a refusal can be rehearsed
@@ -345,14 +346,14 @@ def with_bought_number(ctx, args, work):
 
 
 def charged_within_limits(ctx, order):
-    """The price buy-service charged may differ from the list's: past the price limit or the daily budget, the order
+    """The price the purchase charged may differ from the list's: past the price limit or the daily budget, the order
     is cancelled at once (the Failure raised here does it)."""
     limits = limits_for(ctx.config, order["base_url"])
     price, limit, budget = order["price"], limits.max_price, limits.daily_budget
     if limit is None and budget is None:
         return
     if order.get("price_unreadable"):
-        raise Failure("budget", f"buy-service gave a price for order {order['order_id']} that cannot be read, so the "
+        raise Failure("budget", f"the purchase gave a price for order {order['order_id']} that cannot be read, so the "
                       "user's price limit or budget cannot be kept: it is cancelled. Try another operator.")
     if price is None:
         return
@@ -459,7 +460,7 @@ def poll_for_code(fetch, timeout, interval, clock, sleep, log, progress=None):
                 warned = True
                 log.notice("the platform says the SMS was received, but no text or code could be read in its answer; "
                            "polling goes on (-v shows it).")
-                log.debug(f"get-sms payload: {excerpt(last.payload, 2000)}")
+                log.debug(f"the order's answer: {excerpt(last.payload, 2000)}")
             if last.sms and last.sms != shown_text:  # digits without evidence: never confirmed, shown with -v
                 shown_text = last.sms
                 log.debug(f"an SMS text with no evidence of a code; polling goes on: {excerpt(last.sms, 500)}")
@@ -470,8 +471,8 @@ def poll_for_code(fetch, timeout, interval, clock, sleep, log, progress=None):
 
 
 def wait_and_settle(ctx, order, args, on_code=None):
-    """Poll for a code (with --next, one from an SMS not seen before); confirm it (status 3) if asked, or, on the
-    deadline, cancel (status 4) within seconds. on_code(order) runs as soon as the code is recorded."""
+    """Poll for a code (with --next, one from an SMS not seen before); confirm it (FINISH) if asked, or, on the
+    deadline, cancel (CANCEL) within seconds. on_code(order) runs as soon as the code is recorded."""
     seen = json.loads(order.get("seen") or "[]") if order["state"] == "received" else []
     if order["state"] == "waiting":  # a run waits on it now: if that run dies, it is abandoned at once (no hold)
         ctx.store.update(order, settle_after=min(order["settle_after"] or 0, ctx.store.now()))
@@ -496,16 +497,16 @@ def wait_and_settle(ctx, order, args, on_code=None):
 
 
 def ask_for_another_sms(ctx, order):
-    """wait --next: where the protocol has it (sms-activate's status 3), tell the platform another SMS is expected;
-    elsewhere the site's resend is enough, and the next SMS shows up in the order's list."""
-    if Op.ANOTHER_SMS in module_for(protocol_of(order["base_url"])[0]).OPERATIONS:
+    """wait --next: where the protocol has it (ANOTHER_SMS), tell the platform another SMS is expected; elsewhere
+    the site's resend is enough, and the next SMS shows up in the order's list."""
+    if declared(order["base_url"]).has(Op.ANOTHER_SMS):
         ctx.api.call(Op.ANOTHER_SMS, {"order_id": order["order_id"]}, bases=[order["base_url"]])
 
 
 def closed_by_platform(ctx, order, facts):
     """The platform says the order is over. Without a code, settled_failure still sends the cancel (a misread
-    "closed" must not leave money held: the platform refuses it if the order really is closed, and get-sms is
-    asked again); with a code (--next), the order counts as used."""
+    "closed" must not leave money held: the platform refuses it if the order really is closed, and the order is
+    read again); with a code (--next), the order counts as used."""
     if order["state"] == "received":
         ctx.store.update(order, state="finished", note="the platform closed the order after its code")
         return Failure("order_closed", f"the platform says order {order['order_id']} is no longer waiting (it had "
@@ -557,7 +558,7 @@ def record_code(ctx, order, state, seen=(), note=None):
 
 
 def confirmed(ctx, order, args, facts, warning=None):
-    """The received line; the order confirmed (status 3) first if the command confirms (receive; wait --finish)."""
+    """The received line; the order confirmed (FINISH) first if the command confirms (receive; wait --finish)."""
     if args.finish:
         try:
             settle(ctx, order, FINISH)

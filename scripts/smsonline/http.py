@@ -368,8 +368,9 @@ class Api:
         for base in bases or self.bases_in_order():
             host, module = urlsplit(protocol_of(base)[1]).netloc, module_for(protocol_of(base)[0])
             key = self.config.key_for(base)[0]
-            if op not in module.OPERATIONS or not key:
-                said = "no API key for this site" if not key else f"its protocol ({module.NAME}) has no {op.value}"
+            if not module.PROTOCOL.has(op) or not key:
+                said = "no API key for this site" if not key else \
+                    f"its protocol ({module.PROTOCOL.name}) has no {op.value}"
                 attempts.append(attempt(host, said, next_step("no_key" if not key else "no_operation", base,
                                                               self.config)))
                 continue
@@ -412,13 +413,14 @@ class Api:
         if cap <= 0.05:
             raise TransportError("no time left before the run's hard stop", False, "slow")
         path, query = module.request(op, params)
-        self.adapter.kind = kind_of(op)
+        self.adapter.kind, protocol = kind_of(op), module.PROTOCOL
         started = time.monotonic()
         try:
             with WATCHDOG.cap(cap):
                 try:
                     response = self.session.get(
-                        protocol_of(base)[1] + path, params={**query, module.KEY_PARAM: key}, stream=True,
+                        protocol_of(base)[1] + path, params={**query, **protocol.key_query(key)},
+                        headers=protocol.key_headers(key), stream=True,
                         allow_redirects=self.adapter.kind is Kind.READ,  # one intent, one request where money moves
                         hooks={"response": refuse_off_site_redirects},
                         timeout=(min(self.config.connect_timeout, cap), min(self.config.read_timeout, cap)),

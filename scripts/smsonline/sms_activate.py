@@ -19,15 +19,9 @@ from __future__ import annotations
 import collections
 import re
 
-from . import platform
 from .answers import BARE_CODE, Message, SmsState, code_of, decode, not_codes_of, parse_json, to_number
 from .output import Failure, excerpt
-from .platform import Op
-
-NAME = platform.SMS_ACTIVATE
-KEY_PARAM = "api_key"
-TEST_MODE = False
-OPERATIONS = frozenset(Op) - {Op.REFUND}
+from .platform import Op, declare
 
 # refused: the answer proves nothing was bought (a BUY may be retried elsewhere); False: an order MAY exist
 Refusal = collections.namedtuple("Refusal", "kind refused message")
@@ -68,6 +62,10 @@ SET_STATUS = {Op.ANOTHER_SMS: ("3", "ACCESS_RETRY_GET"), Op.FINISH: ("6", "ACCES
 DATA_TOKENS = {Op.BALANCE: "ACCESS_BALANCE", Op.BUY: "ACCESS_NUMBER"}
 WITH_PAYLOAD = {"BANNED", "WRONG_MAX_PRICE", "STATUS_WAIT_RETRY", "STATUS_OK", "ACCESS_BALANCE", "ACCESS_NUMBER"}
 
+# EARLY_CANCEL_DENIED: "no cancel in the first minutes" after the purchase
+PROTOCOL = declare(__name__, key_param="api_key", operations=frozenset(Op) - {Op.REFUND}, test_mode=False,
+                   early_cancel_s=120.0, refusals=REFUSALS, states=STATES)
+
 ACTIONS = {Op.COUNTRIES: "getCountries", Op.SERVICES: "getServicesList", Op.BALANCE: "getBalance"}
 ORDER_ID, NUMBER = r"[A-Za-z0-9_-]+", r"\d{5,15}"  # the number as the platform writes it: digits, country code first
 
@@ -89,7 +87,7 @@ def request(op, params):
 
 
 def refuse_missing(op):
-    if op not in OPERATIONS:
+    if not PROTOCOL.has(op):
         raise Failure("usage", f"sms-activate has no {op.value}: status 8 (cancel) refunds an order that got no code, "
                                "and an order that got one is charged; nothing was sent.")
 
