@@ -40,7 +40,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from smsonline import platform as registry  # the protocols' registry: standard library only, nothing else imported
 
 DEFAULT_KEY = "test-key-sandbox"
 PREFIX = "/api/v1/virtual-number/"
@@ -216,6 +218,7 @@ class Platform:
         template = SMS_TEMPLATES.get(order["service_id"], "Your code is {code}")
         order["sms"] = text or template.format(code=code, dashed=f"{code[:3]}-{code[3:]}")
         order["code"] = code  # what the text shape answers as STATUS_OK:code
+        order.setdefault("messages", []).append({"text": order["sms"], "code": code, "at": self.now()})
         order["state"], order["landed_at"], order["retry"] = "received", self.now(), None
         self.save()
 
@@ -442,13 +445,13 @@ class Handler(BaseHTTPRequestHandler):
             record["status"] = 200
             return self.send(200, "<html><body>Cloudflare: checking your browser…</body></html>")
         try:
-            if faults.invalid_key or params.get(api.key_param) != platform.api_key:
+            if faults.invalid_key or api.key_in(self.headers, params) != platform.api_key:
                 raise Refused("BAD_KEY", "Invalid API key", api.bad_key_status)
             body = api.serve(platform, endpoint, params)
         except Refused as refused:
-            record["status"], record["refused"] = refused.http_status, refused.token
-            return self.answer(refused.http_status, refused.body if refused.body is not None
-                               else api.refusal(refused))
+            status = api.refusal_status(refused)
+            record["status"], record["refused"] = status, refused.token
+            return self.answer(status, refused.body if refused.body is not None else api.refusal(refused))
         except Exception as exc:  # a sandbox bug answers 500, never a traceback on the client's terminal
             record["status"] = 500
             return self.send(500, {"status": -1, "message": f"sandbox error: {type(exc).__name__}: {exc}"})
@@ -519,9 +522,42 @@ ENDPOINTS = {
 }
 
 
-class SmsOnlineV1:
+class SandboxApi:
+    """What every protocol the sandbox speaks shares, read from the client's registry (smsonline/platform.py): its
+    name, the prefix its base URLs need where nothing else claims them, and how the key travels (a query parameter
+    or a header)."""
+    name, base_path, bad_key_status, price_scale, refuses_cancel_after_sms = None, "", 401, 1.0, True
+
+    @property
+    def declared(self):
+        return registry.declared(self.name)
+
+    @property
+    def key_param(self):
+        return self.declared.key_param
+
+    def key_in(self, headers, params):
+        """The key the request carries, where the protocol puts it (None when it is not there)."""
+        if self.declared.key_param:
+            return params.get(self.declared.key_param)
+        header, template = self.declared.key_header
+        before, _, after = template.partition("{key}")
+        value = headers.get(header) or ""
+        fits = value.startswith(before) and value.endswith(after) and len(value) >= len(before) + len(after)
+        return value[len(before):len(value) - len(after)] if fits else None
+
+    def prefix_for(self, url):
+        """The protocol's prefix, where the registry would not otherwise take the URL for this protocol."""
+        return "" if registry.protocol_of(url)[0] == self.name else registry.BY_NAME[self.name].prefix
+
+    @staticmethod
+    def refusal_status(refused):
+        return refused.http_status
+
+
+class SmsOnlineV1(SandboxApi):
     """The SMSOnline v1 protocol: /api/v1/virtual-number/ENDPOINT?apiKey=, answered in one of the SHAPES."""
-    base_path, key_param = "/api/v1", "apiKey"
+    name, base_path, refuses_cancel_after_sms = "smsonline-v1", "/api/v1", False
 
     def __init__(self, shape="primary"):
         self.shape = shape
@@ -553,10 +589,10 @@ SA_PRICE_SCALE = 50.0  # prices and the balance in RUB-like amounts: 0.25 -> 12.
 SA_ENDED = ("cancelled", "refunded", "closed")
 
 
-class SmsActivate:
+class SmsActivate(SandboxApi):
     """The sms-activate protocol: /stubs/handler_api.php?api_key=&action=, plain-text answers (JSON for lists and
-    getNumberV2), every refusal a bare word with HTTP 200."""
-    base_path, key_param, bad_key_status = SA_PATH, "api_key", 200
+    getNumberV2), every refusal a bare word with HTTP 200; a cancel is refused once the SMS came."""
+    name, base_path, bad_key_status, price_scale = "sms-activate", SA_PATH, 200, SA_PRICE_SCALE
 
     def __init__(self, countries_form="map"):
         self.countries_form = countries_form
@@ -694,8 +730,160 @@ SA_ACTIONS = {
     "getStatus": sa_status,
     "setStatus": sa_set_status,
 }
+# the 5sim protocol ------------------------------------------------------------------------
+
+FS_PATH = "/v1"
+# 5sim's country names: (the catalogue's country id, ISO code, dial code)
+FS_COUNTRIES = {"russia": (5, "ru", "+7"), "china": (1, "cn", "+86"), "indonesia": (4, "id", "+62"),
+                "england": (3, "gb", "+44"), "usa": (2, "us", "+1")}
+FS_PRODUCTS = {"soul": 101, "bilibili": 102, "whatsapp": 103, "wechat": 104, "telegram": 105, "other": SILENT_SERVICE}
+FS_OPERATORS = {"mobile": (11, 99.5), "unicom": (12, None), "telecom": (13, 87.2)}  # delivery rate, where given
+FS_STATES = {"waiting": "PENDING", "received": "RECEIVED", "finished": "FINISHED", "cancelled": "CANCELED",
+             "closed": "TIMEOUT", "refunded": "BANNED"}
+FS_REFUSALS = {"BAD_KEY": "", "NO_NUMBERS": "no free phones", "NO_BALANCE": "not enough user balance",
+               "BAD_SERVICE": "no product", "BAD_COUNTRY": "bad country", "NO_ACTIVATION": "order not found",
+               "EARLY_CANCEL_DENIED": "you need to wait time", "BAD_STATUS": "order expired",
+               "ORDER_HAS_SMS": "order has sms", "ORDER_NO_SMS": "order no sms"}
+FS_SETTLE = {"finish": 3, "cancel": 4, "ban": 5}
+
+
+class FiveSim(SandboxApi):
+    """The 5sim protocol: GET /v1/…, the key as `Authorization: Bearer KEY`, JSON answers; every refusal plain text
+    with HTTP 400 (a wrong key: 401, empty); a cancel is refused once the SMS came ("order has sms")."""
+    name, base_path, price_scale = "5sim", FS_PATH, SA_PRICE_SCALE
+    ROUTES = {("guest", "countries"): "countries", ("guest", "products"): "products", ("guest", "prices"): "prices",
+              ("user", "profile"): "profile", ("user", "buy"): "buy", ("user", "check"): "check",
+              **{("user", action): action for action in FS_SETTLE}}
+
+    def endpoint(self, path, params):
+        """The endpoint a path names; its path segments join the parameters (as `args`)."""
+        if not path.startswith(FS_PATH + "/"):
+            return None
+        parts = [unquote(part) for part in path[len(FS_PATH) + 1:].split("/")]
+        name = self.ROUTES.get(tuple(parts[:2]))
+        if name:
+            params["args"] = parts[3:] if name == "buy" and parts[2:3] == ["activation"] else parts[2:]
+        return name
+
+    @staticmethod
+    def serves(endpoint):
+        return endpoint is not None
+
+    def serve(self, platform, endpoint, params):
+        return getattr(self, f"answer_{endpoint}")(platform, params.pop("args"), params)
+
+    @staticmethod
+    def refusal(refused):
+        return FS_REFUSALS.get(refused.token, refused.token)
+
+    @staticmethod
+    def refusal_status(refused):
+        return 401 if refused.token == "BAD_KEY" else 400
+
+    @staticmethod
+    def answer_countries(platform, args, params):
+        return {name: {"iso": {iso: 1}, "prefix": {dial: 1}, "text_en": COUNTRY[cid][1], "text_ru": COUNTRY[cid][1]}
+                for name, (cid, iso, dial) in FS_COUNTRIES.items()}
+
+    @staticmethod
+    def answer_products(platform, args, params):
+        """/guest/products/{country}/{operator}: every activation product, its stock and its lowest price."""
+        country = FS_COUNTRIES.get(args[0] if args else "any", FS_COUNTRIES["russia"])[0]
+        table = {}
+        for name, sid in FS_PRODUCTS.items():
+            offers = platform.products(country, sid)
+            table[name] = {"Category": "activation", "Qty": sum(p["count"] for p in offers),
+                           "Price": min(p["price"] for p in offers)}
+        return table
+
+    @staticmethod
+    def answer_prices(platform, args, params):
+        """/guest/prices?country=&product=: {country: {product: {operator: {cost, count, rate?}}}}."""
+        countries = [params["country"]] if params.get("country") else list(FS_COUNTRIES)
+        products = [params["product"]] if params.get("product") else list(FS_PRODUCTS)
+        table = {}
+        for country in countries:
+            for product in products:
+                if country in FS_COUNTRIES and product in FS_PRODUCTS:
+                    table.setdefault(country, {})[product] = fs_offers(platform, country, product)
+        return table
+
+    @staticmethod
+    def answer_profile(platform, args, params):
+        return {"id": 1, "email": "sandbox@example.com", "vendor": "sandbox", "balance": platform.balance,
+                "rating": 96, "default_country": {"name": "russia", "iso": "ru", "prefix": "+7"},
+                "default_operator": {"name": ""}, "frozen_balance": 0}
+
+    @staticmethod
+    def answer_buy(platform, args, params):
+        """/user/buy/activation/{country}/{operator}/{product}[?maxPrice=]: the cheapest in stock for `any`."""
+        if len(args) != 3:
+            raise Refused("BAD_SERVICE", "no product")
+        country, operator, product = args
+        if country not in FS_COUNTRIES:
+            raise Refused("BAD_COUNTRY", "bad country")
+        if product not in FS_PRODUCTS:
+            raise Refused("BAD_SERVICE", "no product")
+        offers = {name: offer for name, offer in fs_offers(platform, country, product).items()
+                  if operator in ("any", name) and offer["count"] > 0}
+        within = {name: offer for name, offer in offers.items()
+                  if not params.get("maxPrice") or offer["cost"] <= float_or_zero(params["maxPrice"])}
+        if not within:
+            raise Refused("NO_NUMBERS", "no free phones")
+        name = min(within, key=lambda one: within[one]["cost"])
+        order = platform.buy(FS_COUNTRIES[country][0], FS_PRODUCTS[product], FS_OPERATORS[name][0])
+        return fs_order(order, country, name, product)
+
+    @staticmethod
+    def answer_check(platform, args, params):
+        return fs_order(platform.read_sms(args[0] if args else None))
+
+    def answer_finish(self, platform, args, params):
+        return self.settled(platform, args, "finish")
+
+    def answer_cancel(self, platform, args, params):
+        return self.settled(platform, args, "cancel")
+
+    def answer_ban(self, platform, args, params):
+        return self.settled(platform, args, "ban")
+
+    @staticmethod
+    def settled(platform, args, action):
+        """finish, cancel, ban: the order in its new state; 5sim's own refusals for what the state refuses."""
+        order = platform.read_sms(args[0] if args else None)
+        if action == "cancel" and order["state"] == "received":
+            raise Refused("ORDER_HAS_SMS", "the SMS came: no cancel")
+        if action == "finish" and order["state"] == "waiting":
+            raise Refused("ORDER_NO_SMS", "no SMS yet: no finish")
+        return fs_order(platform.change_status(order["id"], FS_SETTLE[action]))
+
+
+def fs_offers(platform, country, product):
+    """{operator: {cost, count, rate?}} of one country and product."""
+    by_id = {p["operatorId"]: p for p in platform.products(FS_COUNTRIES[country][0], FS_PRODUCTS[product])}
+    offers = {}
+    for name, (oid, rate) in FS_OPERATORS.items():
+        offers[name] = {"cost": by_id[oid]["price"], "count": by_id[oid]["count"]}
+        if rate is not None:
+            offers[name]["rate"] = rate
+    return offers
+
+
+def fs_order(order, country=None, operator=None, product=None):
+    """An order as 5sim answers it, with every SMS landed so far (oldest first)."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(order["bought_at"]))
+    product = product or next(name for name, sid in FS_PRODUCTS.items() if sid == order["service_id"])
+    sms = [{"created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(m["at"])),
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(m["at"])), "sender": product,
+            "text": m["text"], "code": m["code"] or ""} for m in order.get("messages", [])]
+    return {"id": order["id"], "phone": order["number"], "operator": operator or "any", "product": product,
+            "price": order["price"], "status": FS_STATES[order["state"]], "expires": stamp, "sms": sms,
+            "created_at": stamp, "country": country or "any"}
+
+
 PROTOCOLS = {"smsonline-v1": lambda settings: SmsOnlineV1(settings["shape"]),
-             "sms-activate": lambda settings: SmsActivate(settings["countries_form"])}
+             "sms-activate": lambda settings: SmsActivate(settings["countries_form"]),
+             "5sim": lambda settings: FiveSim()}  # by the registry's names: a test holds them equal
 
 
 class Listener(ThreadingHTTPServer):
@@ -703,9 +891,9 @@ class Listener(ThreadingHTTPServer):
     daemon_threads = True
     scheme = "http"
 
-    def __init__(self, handler, host="127.0.0.1", port=0, base_path=SmsOnlineV1.base_path):
+    def __init__(self, handler, host="127.0.0.1", port=0, api=None):
         super().__init__((host, port), handler)
-        self.thread, self.connections, self.base_path = None, 0, base_path
+        self.thread, self.connections, self.speaks = None, 0, api or SmsOnlineV1()
 
     @property
     def root_url(self):
@@ -715,7 +903,9 @@ class Listener(ThreadingHTTPServer):
 
     @property
     def base_url(self):
-        return self.root_url + self.base_path
+        """Where the client is pointed: the protocol's path, and its prefix where the registry needs one."""
+        url = self.root_url + self.speaks.base_path
+        return self.speaks.prefix_for(url) + url
 
     def start_background(self):
         self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -743,7 +933,7 @@ class Sandbox(Listener):
         self.platform, self.faults, self.shape, self.fronts = platform, faults, shape, list(fronts)
         self.api = api or SmsOnlineV1(shape)
         # after: a port in use closes the server, which stops the fronts
-        super().__init__(Handler, host, port, self.api.base_path)
+        super().__init__(Handler, host, port, self.api)
 
     @property
     def base_urls(self):
@@ -775,8 +965,8 @@ class TlsFailFront(Listener):
     """An https:// base URL whose TLS handshake always fails."""
     scheme = "https"
 
-    def __init__(self, host="127.0.0.1", base_path=SmsOnlineV1.base_path):
-        super().__init__(NotTls, host, base_path=base_path)
+    def __init__(self, host="127.0.0.1", api=None):
+        super().__init__(NotTls, host, api=api)
 
 
 BLOCK_PAGE = ("<!DOCTYPE html><html><head><title>Access denied</title></head><body><h1>Access denied</h1>"
@@ -800,25 +990,25 @@ class BlockPage(BaseHTTPRequestHandler):
 class HtmlBlockFront(Listener):
     """A base URL answering every request with HTTP 200 and a captive-portal block page."""
 
-    def __init__(self, host="127.0.0.1", base_path=SmsOnlineV1.base_path):
-        super().__init__(BlockPage, host, base_path=base_path)
+    def __init__(self, host="127.0.0.1", api=None):
+        super().__init__(BlockPage, host, api=api)
 
 
 def other_site(settings):
     """A second, independent platform accepting only its own key, as smsonline.io refuses a premium key."""
-    scale = price_scale(settings)
-    platform = Platform(api_key=settings["other_site_key"], balance=100.0 * scale, sms_delay=settings["sms_delay"],
-                        price_scale=scale)
-    return Sandbox(platform, Faults(), settings["shape"], settings["host"],
-                   api=PROTOCOLS[settings["protocol"]](settings))
+    api = speaking(settings)
+    platform = Platform(api_key=settings["other_site_key"], balance=100.0 * api.price_scale,
+                        sms_delay=settings["sms_delay"], price_scale=api.price_scale)
+    return Sandbox(platform, Faults(), settings["shape"], settings["host"], api=api)
 
 
-def front_path(settings):
-    return PROTOCOLS[settings["protocol"]](settings).base_path
+def speaking(settings):
+    """The protocol the settings name, ready to serve."""
+    return PROTOCOLS[settings["protocol"]](settings)
 
 
-FRONTS = {"tls-fail": lambda settings: TlsFailFront(settings["host"], front_path(settings)),
-          "html-block": lambda settings: HtmlBlockFront(settings["host"], front_path(settings)),
+FRONTS = {"tls-fail": lambda settings: TlsFailFront(settings["host"], speaking(settings)),
+          "html-block": lambda settings: HtmlBlockFront(settings["host"], speaking(settings)),
           "other-site": other_site}
 
 
@@ -850,10 +1040,6 @@ def service_list(text):
     except ValueError:
         raise argparse.ArgumentTypeError(f"unknown service in {text!r}") from None
     return text
-
-
-def price_scale(settings):
-    return SA_PRICE_SCALE if settings["protocol"] == "sms-activate" else 1.0
 
 
 def build_parser():
@@ -904,11 +1090,12 @@ def build_parser():
 def build(options, **overrides):
     """A Sandbox from parsed options; overrides win."""
     settings = {**vars(options), **{k: v for k, v in overrides.items() if v is not None}}
-    sms_activate, scale = settings["protocol"] == "sms-activate", price_scale(settings)
+    api = speaking(settings)
+    scale = api.price_scale
     balance = settings["balance"] if settings["balance"] is not None else 100.0 * scale
     platform = Platform(api_key=settings["api_key"], balance=balance, sms_delay=settings["sms_delay"],
                         early_cancel=settings["early_cancel"], state_file=settings["state_file"],
-                        refuse_cancel_after_sms=settings["refuse_cancel_after_sms"] or sms_activate,
+                        refuse_cancel_after_sms=settings["refuse_cancel_after_sms"] or api.refuses_cancel_after_sms,
                         close_after=settings["close_after"], closed_answer=settings["closed_answer"],
                         closed_word=settings["closed_word"], resend=settings["resend"], price_scale=scale,
                         out_of_stock=service_ids(settings["out_of_stock"]))
@@ -916,8 +1103,7 @@ def build(options, **overrides):
                     names(settings["fault_endpoints"]), settings["invalid_key"], settings["seed"],
                     settings["trickle"], settings["oversize"], settings["nest"], settings["drop_answer"])
     fronts = [FRONTS[name](settings).start_background() for name in names(settings["fronts"])]
-    return Sandbox(platform, faults, settings["shape"], settings["host"], settings["port"], fronts,
-                   PROTOCOLS[settings["protocol"]](settings))
+    return Sandbox(platform, faults, settings["shape"], settings["host"], settings["port"], fronts, api)
 
 
 def start(api_key=None, state_file=None, options="", port=None):
