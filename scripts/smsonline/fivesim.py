@@ -121,8 +121,9 @@ def services(decoded, *_):
     """{"<product>": {"Category": "activation", "Qty": 120, "Price": 18}} -> its activation products, by name."""
     items = []
     for key, entry in decoded.items():
-        if not isinstance(entry["Category"], str) or whole(entry["Qty"]) is None:
+        if not isinstance(entry["Category"], str):
             raise ValueError(entry)
+        whole(entry["Qty"])
         if entry["Category"] == "activation":
             items.append({"id": key, "name": key})
     return items
@@ -136,19 +137,14 @@ def products(decoded, order, *_):
 
 
 def offer(name, value):
-    price, stock, rate = to_number(value["cost"]), whole(value["count"]), value.get("rate")
-    if stock is None or price is None or rate is not None and to_number(rate) is None:
-        raise ValueError(value)
+    price, stock, rate = number(value["cost"]), whole(value["count"]), value.get("rate")
     item = {"id": name, "name": name, "price": price if price > 0 else None, "stock": stock}
-    return {**item, "rate": to_number(rate)} if rate is not None else item
+    return {**item, "rate": number(rate)} if rate is not None else item
 
 
 def balance(decoded, *_):
     """/user/profile: {"id", "email", "balance", "rating", …} -> the balance."""
-    amount = to_number(decoded["balance"])
-    if amount is None or isinstance(decoded["balance"], bool):
-        raise ValueError(decoded)
-    return amount
+    return number(decoded["balance"])
 
 
 def purchase(decoded, *_):
@@ -206,9 +202,18 @@ def text(value):
     return value
 
 
+def number(value):
+    """A JSON number (never a boolean, never text), finite."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or to_number(value) is None:
+        raise ValueError(value)
+    return to_number(value)
+
+
 def whole(value):
-    """A count: a whole number, never a boolean."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+    """A count: a whole JSON number, never a boolean."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(value)
+    return value
 
 
 READERS = {Op.COUNTRIES: countries, Op.SERVICES: services, Op.PRODUCTS: products, Op.BALANCE: balance,
