@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from support import answers, output
+from support import decoding, output, shapes
 from smsonline import fivesim as fs, platform  # noqa: E402  (support sets the path)
 
 Op = platform.Op
@@ -23,7 +23,7 @@ SMS = {"created_at": "2020-06-28T16:20:01.12Z", "date": "2020-06-28T16:20:01.1Z"
 
 def reply(body, status=200, content_type="application/json"):
     text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
-    return answers.Reply(status, "Reason", content_type, text.encode("utf-8"))
+    return decoding.Reply(status, "Reason", content_type, text.encode("utf-8"))
 
 
 def read(op, body, status=200, content_type="application/json", **kwargs):
@@ -240,7 +240,7 @@ def test_a_code_that_came_wins_over_a_closed_state():
 def test_wait_next_takes_the_newest_sms_not_seen_before():
     second = {**SMS, "text": "Telegram code 77310", "code": "77310"}
     first = read(Op.READ, order(status="RECEIVED", sms=[SMS]), order=ORDER)
-    seen = answers.seen_after([], first)
+    seen = shapes.seen_after([], first)
     assert read(Op.READ, order(status="RECEIVED", sms=[SMS]), order=ORDER, seen=seen).code is None
     assert read(Op.READ, order(status="RECEIVED", sms=[SMS, second]), order=ORDER, seen=seen).code == "77310"
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from .answers import Message, SmsState, identity, parse_json, to_number
+from .decoding import parse_json
 from .output import Failure
 from .platform import Op, declare
+from .shapes import Message, SmsState, identity, to_number
 from .strict import Refusal, new_code, raise_for_http, refused, text_of, unreadable
 
 REFUSALS = {

@@ -1,7 +1,8 @@
 """The platform layer: what the flows ask of a platform (operations), what they send (actions), and the one registry
 of the protocols a site may speak. The flows know only these; each protocol module maps them to requests and reads
-the answers back into the common shapes: a list of items, a purchase, an SmsState, an acknowledgement, a balance, or
-a designed Failure.
+the answers back into the common shapes: a list of items, a purchase, an SmsState (shapes.py), an acknowledgement, a
+balance, or a designed Failure. Every protocol decodes bytes with decoding.py and asks coderule.py what in an SMS is a
+code.
 
 REGISTRY holds one line per protocol: its name (as the ledger records it), the URL prefix that forces it
 (`5sim+http://127.0.0.1:8765/v1`), which URLs it claims without a prefix (a host, or a path's last segment), and the

@@ -19,9 +19,11 @@ from __future__ import annotations
 import collections
 import re
 
-from .answers import BARE_CODE, Message, SmsState, code_of, decode, not_codes_of, parse_json, to_number
+from .coderule import BARE_CODE, code_of, not_codes_of
+from .decoding import decode, parse_json
 from .output import Failure, excerpt
 from .platform import Op, declare
+from .shapes import Message, SmsState, to_number
 
 # refused: the answer proves nothing was bought (a BUY may be retried elsewhere); False: an order MAY exist
 Refusal = collections.namedtuple("Refusal", "kind refused message")

@@ -12,8 +12,10 @@ from __future__ import annotations
 import collections
 import re
 
-from .answers import code_of, decode, identity, not_codes_of
+from .coderule import code_of, not_codes_of
+from .decoding import decode
 from .output import Failure, excerpt
+from .shapes import identity
 
 # refused: the answer proves nothing was bought (a BUY may be retried elsewhere); False: an order MAY exist
 Refusal = collections.namedtuple("Refusal", "kind refused message")
