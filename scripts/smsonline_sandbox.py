@@ -4,7 +4,9 @@
 It serves the six /api/v1/virtual-number/ endpoints with an apiKey check, a seeded catalogue,
 an order state machine (waiting -> received -> finished; waiting -> cancelled/refunded/closed), a balance,
 fault injection, five response shapes, and failing "fronts" placed before it in the base URL list; with
---protocol sms-activate, the same platform speaks sms-activate's /stubs/handler_api.php instead.
+--protocol sms-activate, the same platform speaks sms-activate's /stubs/handler_api.php instead, and with
+--protocol 5sim, 5sim's REST API under /v1 (the key as a Bearer header). The protocols are the client's registry's
+(smsonline/platform.py): PROTOCOLS holds one class for each, under the same name.
 `smsonline_receive_sms.py --sandbox` starts it in a background thread.
 
 Usage:
@@ -22,6 +24,7 @@ Usage:
   python scripts/smsonline_sandbox.py --fronts tls-fail,html-block,other-site     # base URLs that fail, then this one
   python scripts/smsonline_sandbox.py --protocol sms-activate --early-cancel 120   # handler_api.php, RUB-like prices
   python scripts/smsonline_sandbox.py --protocol sms-activate --drop-answer --fault-endpoints getNumber
+  python scripts/smsonline_sandbox.py --protocol 5sim --early-cancel 60     # 5sim+http://127.0.0.1:PORT/v1
 
 Control (no apiKey needed):
   GET /sandbox/deliver?id=ORDER&text=...   delivers an SMS to an order now (&code=... : the template with this code)
@@ -40,7 +43,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from smsonline import platform as registry  # the protocols' registry: standard library only, nothing else imported
 
@@ -730,160 +733,16 @@ SA_ACTIONS = {
     "getStatus": sa_status,
     "setStatus": sa_set_status,
 }
-# the 5sim protocol ------------------------------------------------------------------------
-
-FS_PATH = "/v1"
-# 5sim's country names: (the catalogue's country id, ISO code, dial code)
-FS_COUNTRIES = {"russia": (5, "ru", "+7"), "china": (1, "cn", "+86"), "indonesia": (4, "id", "+62"),
-                "england": (3, "gb", "+44"), "usa": (2, "us", "+1")}
-FS_PRODUCTS = {"soul": 101, "bilibili": 102, "whatsapp": 103, "wechat": 104, "telegram": 105, "other": SILENT_SERVICE}
-FS_OPERATORS = {"mobile": (11, 99.5), "unicom": (12, None), "telecom": (13, 87.2)}  # delivery rate, where given
-FS_STATES = {"waiting": "PENDING", "received": "RECEIVED", "finished": "FINISHED", "cancelled": "CANCELED",
-             "closed": "TIMEOUT", "refunded": "BANNED"}
-FS_REFUSALS = {"BAD_KEY": "", "NO_NUMBERS": "no free phones", "NO_BALANCE": "not enough user balance",
-               "BAD_SERVICE": "no product", "BAD_COUNTRY": "bad country", "NO_ACTIVATION": "order not found",
-               "EARLY_CANCEL_DENIED": "you need to wait time", "BAD_STATUS": "order expired",
-               "ORDER_HAS_SMS": "order has sms", "ORDER_NO_SMS": "order no sms"}
-FS_SETTLE = {"finish": 3, "cancel": 4, "ban": 5}
-
-
-class FiveSim(SandboxApi):
-    """The 5sim protocol: GET /v1/…, the key as `Authorization: Bearer KEY`, JSON answers; every refusal plain text
-    with HTTP 400 (a wrong key: 401, empty); a cancel is refused once the SMS came ("order has sms")."""
-    name, base_path, price_scale = "5sim", FS_PATH, SA_PRICE_SCALE
-    ROUTES = {("guest", "countries"): "countries", ("guest", "products"): "products", ("guest", "prices"): "prices",
-              ("user", "profile"): "profile", ("user", "buy"): "buy", ("user", "check"): "check",
-              **{("user", action): action for action in FS_SETTLE}}
-
-    def endpoint(self, path, params):
-        """The endpoint a path names; its path segments join the parameters (as `args`)."""
-        if not path.startswith(FS_PATH + "/"):
-            return None
-        parts = [unquote(part) for part in path[len(FS_PATH) + 1:].split("/")]
-        name = self.ROUTES.get(tuple(parts[:2]))
-        if name:
-            params["args"] = parts[3:] if name == "buy" and parts[2:3] == ["activation"] else parts[2:]
-        return name
-
-    @staticmethod
-    def serves(endpoint):
-        return endpoint is not None
-
-    def serve(self, platform, endpoint, params):
-        return getattr(self, f"answer_{endpoint}")(platform, params.pop("args"), params)
-
-    @staticmethod
-    def refusal(refused):
-        return FS_REFUSALS.get(refused.token, refused.token)
-
-    @staticmethod
-    def refusal_status(refused):
-        return 401 if refused.token == "BAD_KEY" else 400
-
-    @staticmethod
-    def answer_countries(platform, args, params):
-        return {name: {"iso": {iso: 1}, "prefix": {dial: 1}, "text_en": COUNTRY[cid][1], "text_ru": COUNTRY[cid][1]}
-                for name, (cid, iso, dial) in FS_COUNTRIES.items()}
-
-    @staticmethod
-    def answer_products(platform, args, params):
-        """/guest/products/{country}/{operator}: every activation product, its stock and its lowest price."""
-        country = FS_COUNTRIES.get(args[0] if args else "any", FS_COUNTRIES["russia"])[0]
-        table = {}
-        for name, sid in FS_PRODUCTS.items():
-            offers = platform.products(country, sid)
-            table[name] = {"Category": "activation", "Qty": sum(p["count"] for p in offers),
-                           "Price": min(p["price"] for p in offers)}
-        return table
-
-    @staticmethod
-    def answer_prices(platform, args, params):
-        """/guest/prices?country=&product=: {country: {product: {operator: {cost, count, rate?}}}}."""
-        countries = [params["country"]] if params.get("country") else list(FS_COUNTRIES)
-        products = [params["product"]] if params.get("product") else list(FS_PRODUCTS)
-        table = {}
-        for country in countries:
-            for product in products:
-                if country in FS_COUNTRIES and product in FS_PRODUCTS:
-                    table.setdefault(country, {})[product] = fs_offers(platform, country, product)
-        return table
-
-    @staticmethod
-    def answer_profile(platform, args, params):
-        return {"id": 1, "email": "sandbox@example.com", "vendor": "sandbox", "balance": platform.balance,
-                "rating": 96, "default_country": {"name": "russia", "iso": "ru", "prefix": "+7"},
-                "default_operator": {"name": ""}, "frozen_balance": 0}
-
-    @staticmethod
-    def answer_buy(platform, args, params):
-        """/user/buy/activation/{country}/{operator}/{product}[?maxPrice=]: the cheapest in stock for `any`."""
-        if len(args) != 3:
-            raise Refused("BAD_SERVICE", "no product")
-        country, operator, product = args
-        if country not in FS_COUNTRIES:
-            raise Refused("BAD_COUNTRY", "bad country")
-        if product not in FS_PRODUCTS:
-            raise Refused("BAD_SERVICE", "no product")
-        offers = {name: offer for name, offer in fs_offers(platform, country, product).items()
-                  if operator in ("any", name) and offer["count"] > 0}
-        within = {name: offer for name, offer in offers.items()
-                  if not params.get("maxPrice") or offer["cost"] <= float_or_zero(params["maxPrice"])}
-        if not within:
-            raise Refused("NO_NUMBERS", "no free phones")
-        name = min(within, key=lambda one: within[one]["cost"])
-        order = platform.buy(FS_COUNTRIES[country][0], FS_PRODUCTS[product], FS_OPERATORS[name][0])
-        return fs_order(order, country, name, product)
-
-    @staticmethod
-    def answer_check(platform, args, params):
-        return fs_order(platform.read_sms(args[0] if args else None))
-
-    def answer_finish(self, platform, args, params):
-        return self.settled(platform, args, "finish")
-
-    def answer_cancel(self, platform, args, params):
-        return self.settled(platform, args, "cancel")
-
-    def answer_ban(self, platform, args, params):
-        return self.settled(platform, args, "ban")
-
-    @staticmethod
-    def settled(platform, args, action):
-        """finish, cancel, ban: the order in its new state; 5sim's own refusals for what the state refuses."""
-        order = platform.read_sms(args[0] if args else None)
-        if action == "cancel" and order["state"] == "received":
-            raise Refused("ORDER_HAS_SMS", "the SMS came: no cancel")
-        if action == "finish" and order["state"] == "waiting":
-            raise Refused("ORDER_NO_SMS", "no SMS yet: no finish")
-        return fs_order(platform.change_status(order["id"], FS_SETTLE[action]))
-
-
-def fs_offers(platform, country, product):
-    """{operator: {cost, count, rate?}} of one country and product."""
-    by_id = {p["operatorId"]: p for p in platform.products(FS_COUNTRIES[country][0], FS_PRODUCTS[product])}
-    offers = {}
-    for name, (oid, rate) in FS_OPERATORS.items():
-        offers[name] = {"cost": by_id[oid]["price"], "count": by_id[oid]["count"]}
-        if rate is not None:
-            offers[name]["rate"] = rate
-    return offers
-
-
-def fs_order(order, country=None, operator=None, product=None):
-    """An order as 5sim answers it, with every SMS landed so far (oldest first)."""
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(order["bought_at"]))
-    product = product or next(name for name, sid in FS_PRODUCTS.items() if sid == order["service_id"])
-    sms = [{"created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(m["at"])),
-            "date": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(m["at"])), "sender": product,
-            "text": m["text"], "code": m["code"] or ""} for m in order.get("messages", [])]
-    return {"id": order["id"], "phone": order["number"], "operator": operator or "any", "product": product,
-            "price": order["price"], "status": FS_STATES[order["state"]], "expires": stamp, "sms": sms,
-            "created_at": stamp, "country": country or "any"}
-
-
 PROTOCOLS = {"smsonline-v1": lambda settings: SmsOnlineV1(settings["shape"]),
              "sms-activate": lambda settings: SmsActivate(settings["countries_form"]),
-             "5sim": lambda settings: FiveSim()}  # by the registry's names: a test holds them equal
+             "5sim": lambda settings: fivesim().FiveSim()}  # by the registry's names: a test holds them equal
+
+
+def fivesim():
+    """The 5sim protocol's module (smsonline_sandbox_fivesim.py), imported when first spoken."""
+    import smsonline_sandbox_fivesim as module
+
+    return module
 
 
 class Listener(ThreadingHTTPServer):
@@ -1050,7 +909,7 @@ def build_parser():
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--api-key", default=DEFAULT_KEY)
     parser.add_argument("--protocol", choices=sorted(PROTOCOLS), default="smsonline-v1",
-                        help="the API spoken: SMSOnline v1 (default) or sms-activate's handler_api.php")
+                        help="the API spoken: SMSOnline v1 (default), sms-activate's handler_api.php or 5sim's REST API")
     parser.add_argument("--countries-form", choices=("map", "list"), default="map",
                         help="sms-activate getCountries as a map by id (default) or a list, as some clones answer")
     parser.add_argument("--balance", type=float, help="starting balance (default 100, 5000 with sms-activate)")
@@ -1126,4 +985,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    import smsonline_sandbox  # this file as a module: one copy of its classes, which the protocols' modules share
+
+    smsonline_sandbox.main()
