@@ -1,13 +1,13 @@
 """The 5sim protocol module: every request, every refusal and state of its tables, and strictness (anything else is
 unreadable, never a code and never an acknowledgement). Plain Reply objects, no HTTP. Answers are written as 5sim's
 public docs (5sim.net/docs) and its clients show them (reference/api.md, "5sim")."""
-import json
 import re
 from pathlib import Path
 
 import pytest
 
-from support import decoding, output, shapes
+from strict_support import Reading
+from support import output, shapes
 from smsonline import fivesim as fs, platform  # noqa: E402  (support sets the path)
 
 Op = platform.Op
@@ -21,24 +21,8 @@ SMS = {"created_at": "2020-06-28T16:20:01.12Z", "date": "2020-06-28T16:20:01.1Z"
        "text": "Telegram code 48291", "code": "48291"}
 
 
-def reply(body, status=200, content_type="application/json"):
-    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
-    return decoding.Reply(status, "Reason", content_type, text.encode("utf-8"))
-
-
-def read(op, body, status=200, content_type="application/json", **kwargs):
-    return fs.read(op, reply(body, status, content_type), **kwargs)
-
-
-def failure(op, body, status=200, **kwargs):
-    with pytest.raises(output.Failure) as caught:
-        read(op, body, status, **kwargs)
-    return caught.value
-
-
-def assert_unreadable(op, body, status=200, **kwargs):
-    caught = failure(op, body, status, **kwargs)
-    assert (caught.kind, caught.reason) == ("api", "unreadable"), caught.message
+READING = Reading(fs, "application/json")
+read, failure, assert_unreadable = READING.read, READING.failure, READING.assert_unreadable
 
 
 def order(**changes):
@@ -77,7 +61,7 @@ def test_requests_escape_their_path_segments_and_carry_no_key(op, params, expect
 
 
 @pytest.mark.parametrize("call", [lambda: fs.request(Op.ANOTHER_SMS, {"order_id": "1"}),
-                                  lambda: fs.read(Op.ANOTHER_SMS, reply(PENDING))])
+                                  lambda: fs.read(Op.ANOTHER_SMS, READING.reply(PENDING))])
 def test_another_sms_is_refused_as_usage_before_anything_is_sent(call):
     with pytest.raises(output.Failure) as caught:
         call()

@@ -6,17 +6,9 @@ from urllib.error import HTTPError
 
 import pytest
 
-import smsonline_sandbox as sandbox_module
+from strict_support import Clock, serving
 
 KEY = "test-key-sandbox-5sim"
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
@@ -26,16 +18,9 @@ def clock():
 
 @pytest.fixture
 def serve(clock):
-    started = []
-
-    def serve(*argv):
-        parsed = sandbox_module.build_parser().parse_args(["--protocol", "5sim", "--api-key", KEY, *argv])
-        started.append(sandbox_module.build(parsed))
-        started[-1].platform.now = clock
-        return started[-1].start_background()
+    serve, stop = serving(clock, "5sim", KEY)
     yield serve
-    for running in started:
-        running.stop()
+    stop()
 
 
 def get(server, path, key=KEY, query=""):
