@@ -178,3 +178,25 @@ def test_a_transport_failure_is_traced_with_whether_the_request_left(cli, tmp_pa
     exchanges = [json.loads(line)["exchange"] for line in (tmp_path / "trace.jsonl").read_text().splitlines()
                  if "exchange" in line]
     assert [(e["status"], e["error"]["sent"]) for e in exchanges] == [(None, False), (None, True)]
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_sms_activate_exchanges_are_named_by_operation_not_by_their_shared_path(cli, tmp_path, env):
+    """Every sms-activate action shares one path (handler_api.php): the trace names each exchange by its operation
+    (platform.Op), with the path below the base URL and the query, so that a replay can tell them apart."""
+    site = "https://sa.example.test/stubs/handler_api.php"
+    env["SMSONLINE_BASE_URLS"] = site
+    responses.get(site, json={"0": {"id": 0, "eng": "Russia"}})
+    trace = tmp_path / "trace.jsonl"
+    assert cli("countries", "--trace", str(trace)).code == 0
+    records = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
+    exchange, = [record["exchange"] for record in records if "exchange" in record]
+    assert (exchange["endpoint"], exchange["path"], exchange["params"]) == ("countries", "",
+                                                                            {"action": "getCountries"})
+
+
+def test_shipped_traces_of_both_protocols_and_both_record_forms_replay():
+    exchanges = [exchange for path in TRACES for run in runs_in(path) for exchange in run["exchanges"]]
+    bases = {protocol_of(exchange["base"])[0] for exchange in exchanges}
+    assert bases == {"sms-activate", "smsonline-v1"}
+    assert {"path" in exchange for exchange in exchanges} == {True, False}  # named by operation, and the older form
