@@ -336,3 +336,13 @@ def test_a_hidden_country_is_not_offered_by_name_but_buys_by_id(cli, site, store
     action("getPrices", {"2": {"tg": {"cost": 12.5, "count": 40}}}, service="tg", country="2")
     action("getNumber", "ACCESS_NUMBER:7013:77012345678", service="tg", country="2")
     assert cli("buy", "--country", "2", "--service", "tg").line["order_id"] == "7013"  # by id it buys
+
+
+@activate
+def test_a_bare_price_over_the_limit_is_budget_with_its_stock_said_unknown(cli, site, env, store):
+    env["SMSONLINE_MAX_PRICE_SA_EXAMPLE_TEST"] = "0.1"
+    action("getServicesList", SERVICES)
+    action("getPrices", {"tg": {"186": 0.22}}, service="tg", country="186")
+    run = cli("buy", "--country", "186", "--service", "tg")
+    assert (run.code, run.kind, run.line["cheapest"]["stock"]) == (3, "budget", None)
+    assert "0.22 (stock unknown, operator any)" in run.line["error"]["message"] and store.orders() == []

@@ -127,9 +127,10 @@ def over_the_price_limit(where, in_stock, max_price, products):
     """`budget`, with the cheapest offer in stock (its price and stock): only the user can raise the limit."""
     priced = [p for p in in_stock if p.get("price") is not None]
     cheapest = min(priced, key=lambda p: p["price"]) if priced else None
-    stock = "stock unknown" if cheapest and cheapest.get("stock") is None else f"{cheapest and cheapest['stock']} numbers"
-    offer = f"the cheapest offer in stock is {cheapest['price']:g} ({stock}, operator {cheapest['id']})" if cheapest \
-        else "the offers in stock give no price"
+    offer = "the offers in stock give no price"
+    if cheapest:
+        stock = "stock unknown" if cheapest.get("stock") is None else f"{cheapest['stock']} numbers"
+        offer = f"the cheapest offer in stock is {cheapest['price']:g} ({stock}, operator {cheapest['id']})"
     return Failure("budget", f"every offer for {where} is above the price limit {max_price:g}: {offer}. Tell the user; "
                    "only they can raise the limit (another country may be cheaper: `products`).", products=products,
                    max_price=max_price, **({"cheapest": cheapest} if cheapest else {}))

@@ -81,7 +81,8 @@ SET_STATUS = {Op.ANOTHER_SMS: "3", Op.FINISH: "6", Op.CANCEL: "8"}  # the status
 ACKNOWLEDGEMENTS = {"ACCESS_RETRY_GET": Op.ANOTHER_SMS, "ACCESS_ACTIVATION": Op.FINISH, "ACCESS_CANCEL": Op.CANCEL,
                     "ACCESS_CANCEL_ALREADY": Op.CANCEL}  # cancelled before: cancelled all the same
 DATA_TOKENS = {Op.BALANCE: "ACCESS_BALANCE", Op.BUY: "ACCESS_NUMBER"}
-REQUIRED, OPTIONAL = "required", "optional"  # a token's `:<payload>`; a token not in PAYLOADS has none
+# the forms a token's `:<payload>` may take: given (`:x`), absent (no colon); a token not in PAYLOADS has none
+REQUIRED, OPTIONAL, NONE = frozenset({"given"}), frozenset({"given", "absent"}), frozenset({"absent"})
 PAYLOADS = {"WRONG_MAX_PRICE": REQUIRED, "STATUS_WAIT_RETRY": REQUIRED, "STATUS_OK": REQUIRED,
             "ACCESS_BALANCE": REQUIRED, "ACCESS_NUMBER": REQUIRED,
             "BANNED": OPTIONAL}  # BANNED:'2026-12-01 10-00-00' (sms-activate) or BANNED alone (privatesms.vip)
@@ -244,12 +245,10 @@ def split_token(text):
 
 def payload_of(token, payload, text):
     """A known token's payload, which it must have (or not have) exactly as the protocol publishes it."""
-    given = bool(payload and payload.strip())
-    rule = PAYLOADS.get(token)
-    if rule == REQUIRED and not given or rule is None and payload is not None or rule == OPTIONAL and \
-            payload is not None and not given:
+    form = "given" if payload and payload.strip() else "absent" if payload is None else "empty"
+    if form not in PAYLOADS.get(token, NONE):
         raise Unreadable(text)
-    return payload.strip().strip("'\"").strip() if given else None
+    return payload.strip().strip("'\"").strip() if form == "given" else None  # BANNED:'<time>' without its quotes
 
 
 def refused(token, detail, refusal=None, status=None):
