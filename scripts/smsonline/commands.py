@@ -272,7 +272,7 @@ def cmd_cleanup(ctx, args):
         except Failure as failure:
             if failure.kind == "open_order":  # another run took it meanwhile: it settles it
                 continue
-            (pending if failure.cause == "early_cancel" else failed).append({**public_order(order),
+            (pending if failure.kind == "early_cancel" else failed).append({**public_order(order),
                                                                              **failure.data, "error": failure.message})
     if failed:
         raise Failure("cancel_failed", f"{len(failed)} order(s) could not be settled; they stay in the ledger: run "

@@ -93,12 +93,13 @@ def unsettled(order, action, refusal, state, reason):
 
 def cancel_later(order, refusal, reason):
     """A cancel the platform allows only later (EARLY_CANCEL_DENIED): the order stays `cancelling`, and `cleanup`
-    (or the next buy) cancels it once allowed. cause early_cancel: a run that was ending keeps its own failure."""
+    (or the next buy) cancels it once allowed: kind early_cancel (exit 3), and a run that was ending keeps its own
+    failure."""
     after = iso_time(order["settle_after"])
-    return Failure("cancel_failed", f"{reason}order {order['order_id']} cannot be cancelled yet ({refusal.message}): "
+    return Failure("early_cancel", f"{reason}order {order['order_id']} cannot be cancelled yet ({refusal.message}): "
                    f"it stays open for now, costing nothing once cancelled. Run `cleanup` after {after} (the next "
                    f"`buy` also tries it); `check --id {order['order_id']}` shows whether an SMS came meanwhile.",
-                   attempts=refusal.attempts, cause="early_cancel", cancel_after=after, **public_order(order))
+                   attempts=refusal.attempts, cancel_after=after, **public_order(order))
 
 
 def shown_answer(state):
@@ -127,8 +128,10 @@ def over_the_price_limit(where, in_stock, max_price, products):
     """`budget`, with the cheapest offer in stock (its price and stock): only the user can raise the limit."""
     priced = [p for p in in_stock if p.get("price") is not None]
     cheapest = min(priced, key=lambda p: p["price"]) if priced else None
-    offer = f"the cheapest offer in stock is {cheapest['price']:g} ({cheapest.get('stock', 'some')} numbers, " \
-        f"operator {cheapest['id']})" if cheapest else "the offers in stock give no price"
+    offer = "the offers in stock give no price"
+    if cheapest:
+        stock = "stock unknown" if cheapest.get("stock") is None else f"{cheapest['stock']} numbers"
+        offer = f"the cheapest offer in stock is {cheapest['price']:g} ({stock}, operator {cheapest['id']})"
     return Failure("budget", f"every offer for {where} is above the price limit {max_price:g}: {offer}. Tell the user; "
                    "only they can raise the limit (another country may be cheaper: `products`).", products=products,
                    max_price=max_price, **({"cheapest": cheapest} if cheapest else {}))
@@ -276,7 +279,7 @@ def settled_stale(ctx, order, warnings):
         if order["state"] == "received":  # the platform refused the cancel because the SMS came: nobody will use it
             settle(ctx, order, FINISH, "before buying: ")
     except Failure as failure:
-        if failure.kind == "cancel_failed" and failure.cause != "early_cancel":
+        if failure.kind == "cancel_failed":
             raise  # rule 3; an early-cancel refusal only waits for `cleanup`, so it does not block this purchase
         warnings.append(failure.message)
     return {"order_id": order["order_id"], "order_status": order["state"]}
@@ -398,7 +401,7 @@ def settled_failure(ctx, order, args, exc):
                 try:
                     settle(ctx, order, CANCEL, f"after {failure.kind}: ")
                 except Failure as unsettled_failure:
-                    if unsettled_failure.cause == "early_cancel":  # routine: the run's own failure, and when
+                    if unsettled_failure.kind == "early_cancel":  # routine: the run's own failure, and when
                         failure.message += f" {unsettled_failure.message}"
                         failure.data.update(unsettled_failure.data)
                         raise failure from None
