@@ -1,12 +1,12 @@
 """The sms-activate protocol module: every request, every token of every table, and strictness (anything else is
 unreadable, never a code and never an acknowledgement). Plain Reply objects, no HTTP."""
-import json
 import re
 from pathlib import Path
 
 import pytest
 
-from support import decoding, output
+from strict_support import Reading
+from support import output
 from smsonline import platform, sms_activate as sa  # noqa: E402  (support sets the path)
 
 Op = platform.Op
@@ -14,24 +14,8 @@ API_MD = Path(__file__).resolve().parent.parent / "reference" / "api.md"
 ORDER = {"order_id": "555123", "number": "79161234567"}
 
 
-def reply(body, status=200, content_type="text/html; charset=UTF-8"):  # handler_api.php's own content type
-    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
-    return decoding.Reply(status, "Reason", content_type, text.encode("utf-8"))
-
-
-def read(op, body, status=200, **kwargs):
-    return sa.read(op, reply(body, status), **kwargs)
-
-
-def failure(op, body, status=200, **kwargs):
-    with pytest.raises(output.Failure) as caught:
-        read(op, body, status, **kwargs)
-    return caught.value
-
-
-def assert_unreadable(op, body, status=200, **kwargs):
-    caught = failure(op, body, status, **kwargs)
-    assert (caught.kind, caught.reason) == ("api", "unreadable"), caught.message
+READING = Reading(sa, "text/html; charset=UTF-8")  # handler_api.php's own content type
+read, failure, assert_unreadable, reply = READING.read, READING.failure, READING.assert_unreadable, READING.reply
 
 
 # --- the module's identity and its requests -------------------------------------------------------

@@ -20,7 +20,7 @@ from .decoding import parse_json
 from .output import Failure
 from .platform import Op, declare
 from .shapes import Message, SmsState, identity, to_number
-from .strict import Refusal, new_code, raise_for_http, refused, text_of, unreadable
+from .strict import Refusal, Unreadable, answer_text, new_code, raise_for_http, refused, unreadable
 
 REFUSALS = {
     "no free phones": Refusal("no_numbers", True, "no numbers for this service, country and operator now: try "
@@ -98,19 +98,24 @@ def read(op, reply, order=None, code_regex=None, seen=()):
     """A Reply -> the common shape for op, or a Failure. For PRODUCTS, `order` gives the asked {"country",
     "service"}."""
     refuse_missing(op)
-    text = text_of(reply)
-    raise_for_http(reply, text)
+    try:
+        return read_answer(op, reply, order, code_regex, seen)
+    except Unreadable as unread:
+        raise unreadable(op.value, unread) from None
+
+
+def read_answer(op, reply, order, code_regex, seen):
+    text = answer_text(reply)
     if text in REFUSALS:
-        raise refused(REFUSALS, text)
-    if not 200 <= reply.status < 300:
-        raise unreadable(text, reply.status)
-    decoded = parse_json(text)
+        raise refused(REFUSALS[text], text, status=reply.status)
+    raise_for_http(reply, text)
+    decoded = parse_json(text) if 200 <= reply.status < 300 else None
     if not isinstance(decoded, dict):
-        raise unreadable(text)
+        raise Unreadable(text, None if 200 <= reply.status < 300 else reply.status)
     try:
         return READERS[op](decoded, order, code_regex, seen, op)
     except (AttributeError, KeyError, TypeError, ValueError):
-        raise unreadable(text) from None
+        raise Unreadable(text) from None
 
 
 def countries(decoded, *_):

@@ -121,12 +121,11 @@ def resolve(ctx, kind, text, base=None):
 
 def resolved_without_list(ctx, kind, text, base, failure):
     """A site without the list (its protocol's action answered BAD_ACTION, nothing or HTTP 404): a name resolves in
-    the protocol's own table of common codes (BUILT_IN_CATALOGS), a code is taken as given; anything else is a usage
-    error that says which codes the site takes."""
-    from .platform import module_for, protocol_of
+    the protocol's own table of common codes (its declaration's catalogs), a code is taken as given; anything else is
+    a usage error that says which codes the site takes."""
+    from .platform import declared
 
-    table, code_form = getattr(module_for(protocol_of(first_site(ctx, base))[0]), "BUILT_IN_CATALOGS", {}).get(
-        kind, ({}, None))
+    table, code_form = declared(first_site(ctx, base)).catalogs.get(kind, ({}, None))
     if not table:
         raise failure
     if text in table:

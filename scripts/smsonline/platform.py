@@ -109,14 +109,15 @@ def declared(name_or_url):
 
 class Protocol(collections.namedtuple("Protocol", (
         "name prefix module key_param key_header headers operations test_mode early_cancel_s currency refusals "
-        "states"))):
+        "states catalogs"))):
     """What a protocol is, as its module declares it (declare()), read by every layer.
 
     key_param / key_header: the query parameter, or the header and its value ("Bearer {key}"), that carries the key
     (exactly one of them); headers: sent with every request; operations: the Ops it has (one it has not got is refused
     before a request); test_mode: `--test` is refused before anything is bought where it is False; early_cancel_s:
     how long after a purchase the platform may refuse a cancel (None: it never does); currency: its prices', where
-    known; refusals and states: its tables (a strict protocol's; None for a tolerant reader)."""
+    known; refusals and states: its tables (a strict protocol's; None for a tolerant reader); catalogs: built-in
+    lists for a site that has none ({"service": (code -> name, the form of a code)})."""
     __slots__ = ()
 
     def key_query(self, key):
@@ -134,10 +135,10 @@ class Protocol(collections.namedtuple("Protocol", (
 
 
 def declare(module_name, *, operations, test_mode, key_param=None, key_header=None, headers=(), early_cancel_s=None,
-            currency=None, refusals=None, states=None):
+            currency=None, refusals=None, states=None, catalogs=None):
     """A module's Protocol: its name and prefix from its REGISTRY line, the rest as the module declares it."""
     entry = next(entry for entry in REGISTRY if module_name.endswith("." + entry.module))
     if (key_param is None) == (key_header is None):
         raise ValueError(f"{entry.name}: the key travels either as a query parameter or in a header")
     return Protocol(entry.name, entry.prefix, entry.module, key_param, key_header, dict(headers),
-                    frozenset(operations), test_mode, early_cancel_s, currency, refusals, states)
+                    frozenset(operations), test_mode, early_cancel_s, currency, refusals, states, catalogs or {})

@@ -18,17 +18,17 @@ status 8 cancels (and refunds) an order that got no code; an order that got one 
 """
 from __future__ import annotations
 
-import collections
 import re
 
+from . import strict
 from .coderule import BARE_CODE, code_of, not_codes_of
-from .decoding import decode, parse_json
+from .decoding import parse_json
 from .output import Failure, excerpt
 from .platform import Op, declare
 from .shapes import Message, SmsState, to_number
+from .strict import Refusal, Unreadable, answer_text, raise_for_http, taken_codes
 
 # refused: the answer proves nothing was bought (a BUY may be retried elsewhere); False: an order MAY exist
-Refusal = collections.namedtuple("Refusal", "kind refused message")
 REFUSALS = {
     "BAD_KEY": Refusal("auth", True, "the platform does not accept this API key: check it on the site's API page"),
     "NO_KEY": Refusal("auth", True, "the platform got no API key: check the key setting for this site"),
@@ -83,10 +83,6 @@ PAYLOADS = {"WRONG_MAX_PRICE": REQUIRED, "STATUS_WAIT_RETRY": REQUIRED, "STATUS_
             "ACCESS_BALANCE": REQUIRED, "ACCESS_NUMBER": REQUIRED,
             "BANNED": OPTIONAL}  # BANNED:'2026-12-01 10-00-00' (sms-activate) or BANNED alone (privatesms.vip)
 
-# EARLY_CANCEL_DENIED: "no cancel in the first minutes" after the purchase
-PROTOCOL = declare(__name__, key_param="api_key", operations=frozenset(Op) - {Op.REFUND}, test_mode=False,
-                   early_cancel_s=120.0, refusals=REFUSALS, states=STATES)
-
 ACTIONS = {Op.COUNTRIES: "getCountries", Op.SERVICES: "getServicesList", Op.BALANCE: "getBalance",
            Op.PRODUCTS: "getPrices", Op.BUY: "getNumber", Op.READ: "getStatus", Op.ANOTHER_SMS: "setStatus",
            Op.FINISH: "setStatus", Op.CANCEL: "setStatus"}
@@ -106,19 +102,15 @@ COMMON_SERVICES = {
 SERVICE_CODE = r"[a-z0-9]{2,3}(?:_[a-z0-9]{1,6})?"  # tg, wa2, aez, gr_bf: a word like "soul" is a name
 BUILT_IN_CATALOGS = {"service": (COMMON_SERVICES, SERVICE_CODE)}
 
-
-class Unreadable(Exception):
-    """An answer outside the tables: read() turns it into the `api` failure that names the action."""
-
-    def __init__(self, text, status=None):
-        super().__init__(text)
-        self.text, self.status = text, status
+# EARLY_CANCEL_DENIED: "no cancel in the first minutes" after the purchase
+PROTOCOL = declare(__name__, key_param="api_key", operations=frozenset(Op) - {Op.REFUND}, test_mode=False,
+                   early_cancel_s=120.0, refusals=REFUSALS, states=STATES, catalogs=BUILT_IN_CATALOGS)
 
 
 # ----------------------------------------------------------------------------- requests
 
 def request(op, params):
-    """(path, query) for one operation; the HTTP layer adds the key under KEY_PARAM."""
+    """(path, query) for one operation; the HTTP layer adds the key as PROTOCOL declares it."""
     refuse_missing(op)
     query = {"action": ACTIONS[op]}
     if op is Op.PRODUCTS:
@@ -161,17 +153,12 @@ def read(op, reply, order=None, code_regex=None, seen=()):
     try:
         return read_answer(op, reply, order, code_regex, seen)
     except Unreadable as unread:
-        raise unreadable(op, unread) from None
+        raise strict.unreadable(ACTIONS[op], unread) from None
 
 
 def read_answer(op, reply, order, code_regex, seen):
-    text, _, lossy = decode(reply)
-    text = text.strip()
-    if lossy:  # misread text can hide what it says and show digits that are no code
-        raise Unreadable(text)
-    if reply.status >= 500:
-        raise Unreadable(text or reply.reason, reply.status)
-    if op in LISTS and lacks_the_action(text, reply.status):  # names.py then falls back on BUILT_IN_CATALOGS
+    text = answer_text(reply)
+    if op in LISTS and lacks_the_action(text, reply.status):  # names.py then falls back on PROTOCOL.catalogs
         raise Failure("api", f"the site has no {ACTIONS[op]}: it answered "
                              f"{f'HTTP {reply.status} ' if reply.status != 200 else ''}{excerpt(text) or '(nothing)'}.",
                       reason="no_list")
@@ -205,24 +192,6 @@ def refusal_in(text, status):
     return refused(token, payload_of(token, payload, text)) if token in REFUSALS else None
 
 
-def raise_for_http(reply, text):
-    """401/403 that no refusal token explains: the key; a page (handler_api.php names its tokens text/html too, so
-    only the body tells): something else answered."""
-    if reply.status in (401, 403):
-        raise Failure("auth", f"the platform refused the API key (HTTP {reply.status}): {excerpt(text)}",
-                      reason="refused")
-    if text.startswith("<"):
-        raise Failure("api", f"an HTML page answered instead of the API (HTTP {reply.status}: a block page, a captive "
-                             f"portal or the site's error page): {excerpt(re.sub(r'<[^>]*>', ' ', text[:4000]))!r}",
-                      reason="html")
-
-
-def unreadable(op, unread):
-    said = f"HTTP {unread.status}: " if unread.status else ""
-    return Failure("api", f"the platform's answer to {ACTIONS[op]} could not be read ({said}{excerpt(unread.text)!r})",
-                   reason="unreadable")
-
-
 def lacks_the_action(text, status):
     """A list the site has not got: BAD_ACTION (as a token or the JSON error's title), an empty answer, HTTP 404."""
     decoded = parse_json(text) if text[:1] == "{" else None
@@ -252,18 +221,11 @@ def payload_of(token, payload, text):
 
 
 def refused(token, detail, refusal=None, status=None):
-    """The Failure for a refusal; a payload (or a JSON error's details) stays in the message. WRONG_MAX_PRICE's
-    payload is the cheapest offer over the limit: `cheapest` in the line, as for a limit checked before buying."""
-    refusal = refusal or REFUSALS[token]
-    if "{}" in refusal.message:
-        said = refusal.message.format(excerpt(detail or "(not given)"))
-    else:
-        said = refusal.message + (f" ({excerpt(detail)})" if detail else "")
-    http = f" (HTTP {status})" if status and status != 200 else ""
+    """The Failure for a refusal (strict.refused). WRONG_MAX_PRICE's payload is the cheapest offer over the limit:
+    `cheapest` in the line, as for a limit checked before buying."""
     cheapest = to_number(detail) if token == "WRONG_MAX_PRICE" else None
-    return Failure(refusal.kind, f"the platform answered {token}{http}: {said}.",
-                   reason="refused" if refusal.refused else None,
-                   **({"cheapest": {"price": cheapest, "stock": None}} if cheapest is not None else {}))
+    return strict.refused(refusal or REFUSALS[token], token, detail, status,
+                          **({"cheapest": {"price": cheapest, "stock": None}} if cheapest is not None else {}))
 
 
 def balance(payload, text):
@@ -306,8 +268,7 @@ def sms_state(token, payload, text, order, code_regex, seen):
         return SmsState(closed=state == "closed", payload=text)
     message = Message(given, given if re.fullmatch(BARE_CODE, given) else None)
     code = code_of(message, not_codes_of(order), code_regex)
-    taken = {item[5:] for item in seen if item.startswith("code:")}
-    return SmsState(code=None if code in taken else code, sms=given, texts=(given,), payload=text)
+    return SmsState(code=None if code in taken_codes(seen) else code, sms=given, texts=(given,), payload=text)
 
 
 # ----------------------------------------------------------------------------- JSON answers

@@ -2,10 +2,11 @@
 refusal that proves nothing was bought, an unreadable answer, and which SMS are new for `wait --next`.
 
 An answer is text in a charset read without loss (misread text can hide what it says and show digits that are no
-code); 401/403 is the key; 5xx is the site failing (unreadable); a body that starts with `<` is a page, not the API.
-A refusal is an entry of the protocol's table, read from any status below 500; "refused" says the answer proves
-nothing was bought, so a purchase may go to the next site. Anything else is unreadable (`api`): never a code, never
-an acknowledgement, and after a purchase an order may exist.
+code), and a 5xx is the site failing: both unreadable. A refusal is an entry of the protocol's table, read with any
+status below 500 (sites send their refusals with 200 and with 4xx alike); "refused" says the answer proves nothing
+was bought, so a purchase may go to the next site. A 401/403 that no refusal explains is the key; a body that starts
+with `<` is a page, not the API. Anything else outside the protocol's tables is unreadable (`api`): never a code,
+never an acknowledgement, and after a purchase an order may exist.
 """
 from __future__ import annotations
 
@@ -21,49 +22,65 @@ from .shapes import identity
 Refusal = collections.namedtuple("Refusal", "kind refused message")
 
 
-def text_of(reply):
-    """The answer's text, stripped; an answer no charset reads without loss is unreadable."""
+class Unreadable(Exception):
+    """An answer outside the protocol's tables: its read() turns it into the `api` failure that names the request."""
+
+    def __init__(self, text, status=None):
+        super().__init__(text)
+        self.text, self.status = text, status
+
+
+def answer_text(reply):
+    """The answer's text, stripped; Unreadable when no charset reads it without loss, or for a 5xx."""
     text, _, lossy = decode(reply)
     text = text.strip()
     if lossy:
-        raise unreadable(text)
+        raise Unreadable(text)
+    if reply.status >= 500:
+        raise Unreadable(text or reply.reason, reply.status)
     return text
 
 
 def raise_for_http(reply, text):
-    """401/403: the key; 5xx: the site failed; a page (some protocols name their plain answers text/html too, so
-    only the body tells): something else answered."""
+    """After the refusals: a 401/403 is the key; a page (some protocols name their plain answers text/html too, so
+    only the body tells) is something else answering."""
     if reply.status in (401, 403):
         raise Failure("auth", f"the platform refused the API key (HTTP {reply.status}): {excerpt(text)}",
                       reason="refused")
-    if reply.status >= 500:
-        raise unreadable(text or reply.reason, reply.status)
     if text.startswith("<"):
         raise Failure("api", f"an HTML page answered instead of the API (HTTP {reply.status}: a block page, a captive "
                              f"portal or the site's error page): {excerpt(re.sub(r'<[^>]*>', ' ', text[:4000]))!r}",
                       reason="html")
 
 
-def unreadable(text, status=None):
-    said = f"HTTP {status}: " if status else ""
-    return Failure("api", f"the platform's answer could not be read ({said}{excerpt(text)!r})", reason="unreadable")
+def unreadable(request, unread):
+    """The failure of an answer outside the tables, naming the request it answered (an action, an operation)."""
+    said = f"HTTP {unread.status}: " if unread.status else ""
+    return Failure("api", f"the platform's answer to {request} could not be read ({said}{excerpt(unread.text)!r})",
+                   reason="unreadable")
 
 
-def refused(refusals, token, detail=None):
-    """The Failure for a refusal of the protocol's table; a detail (a payload, an error's details) stays in the
-    message, in its {} where the message has one."""
-    refusal = refusals[token]
+def refused(refusal, token, detail=None, status=None, **data):
+    """The Failure of one refusal of the protocol's table; a detail (a payload, an error's details) stays in the
+    message, in its {} where the message has one, and an HTTP status other than 200 is named."""
     if "{}" in refusal.message:
         said = refusal.message.format(excerpt(detail or "(not given)"))
     else:
         said = refusal.message + (f" ({excerpt(detail)})" if detail else "")
-    return Failure(refusal.kind, f"the platform answered {token}: {said}.", reason="refused" if refusal.refused else None)
+    http = f" (HTTP {status})" if status and status != 200 else ""
+    return Failure(refusal.kind, f"the platform answered {token}{http}: {said}.",
+                   reason="refused" if refusal.refused else None, **data)
+
+
+def taken_codes(seen):
+    """The codes `wait --next` has used (`seen` holds them as "code:<c>", beside the SMS seen)."""
+    return {item[5:] for item in seen if item.startswith("code:")}
 
 
 def new_code(messages, order, code_regex, seen):
-    """(code, its SMS's text) of the newest SMS not seen before (`seen`: what `wait --next` has used, a multiset of
-    identities and "code:<c>") whose code was not taken before; (None, None) when none has one."""
-    already, taken = collections.Counter(seen), {item[5:] for item in seen if item.startswith("code:")}
+    """(code, its SMS's text) of the newest SMS not seen before (`seen`: a multiset of identities) whose code was
+    not taken before; (None, None) when none has one."""
+    already, taken = collections.Counter(seen), taken_codes(seen)
     not_codes = not_codes_of(order)
     for message in messages:  # newest first
         if already[identity(message)]:
