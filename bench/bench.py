@@ -34,6 +34,8 @@ PROTOCOLS = {
                      ("get-products", "buy-service"), ["--operator", "13"], ("buy-service",)),
     "sms-activate": ({"protocol": "sms-activate"}, ["--country", "3", "--service", "sl", "--operator", "mobile"],
                      "getStatus", ("getPrices", "getNumber"), ["--operator", "mobile"], ("getNumber",)),
+    "5sim": ({"protocol": "5sim"}, ["--country", "china", "--service", "soul", "--operator", "mobile"], "check",
+             ("prices", "buy"), ["--operator", "mobile"], ("buy",)),
 }
 
 

@@ -4,7 +4,9 @@
 It serves the six /api/v1/virtual-number/ endpoints with an apiKey check, a seeded catalogue,
 an order state machine (waiting -> received -> finished; waiting -> cancelled/refunded/closed), a balance,
 fault injection, five response shapes, and failing "fronts" placed before it in the base URL list; with
---protocol sms-activate, the same platform speaks sms-activate's /stubs/handler_api.php instead.
+--protocol sms-activate, the same platform speaks sms-activate's /stubs/handler_api.php instead, and with
+--protocol 5sim, 5sim's REST API under /v1 (the key as a Bearer header). The protocols are the client's registry's
+(smsonline/platform.py): PROTOCOLS holds one class for each, under the same name.
 `smsonline_receive_sms.py --sandbox` starts it in a background thread.
 
 Usage:
@@ -22,6 +24,7 @@ Usage:
   python scripts/smsonline_sandbox.py --fronts tls-fail,html-block,other-site     # base URLs that fail, then this one
   python scripts/smsonline_sandbox.py --protocol sms-activate --early-cancel 120   # handler_api.php, RUB-like prices
   python scripts/smsonline_sandbox.py --protocol sms-activate --drop-answer --fault-endpoints getNumber
+  python scripts/smsonline_sandbox.py --protocol 5sim --early-cancel 60     # 5sim+http://127.0.0.1:PORT/v1
 
 Control (no apiKey needed):
   GET /sandbox/deliver?id=ORDER&text=...   delivers an SMS to an order now (&code=... : the template with this code)
@@ -41,6 +44,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from smsonline import platform as registry  # the protocols' registry: standard library only, nothing else imported
 
 DEFAULT_KEY = "test-key-sandbox"
 PREFIX = "/api/v1/virtual-number/"
@@ -216,6 +221,7 @@ class Platform:
         template = SMS_TEMPLATES.get(order["service_id"], "Your code is {code}")
         order["sms"] = text or template.format(code=code, dashed=f"{code[:3]}-{code[3:]}")
         order["code"] = code  # what the text shape answers as STATUS_OK:code
+        order.setdefault("messages", []).append({"text": order["sms"], "code": code, "at": self.now()})
         order["state"], order["landed_at"], order["retry"] = "received", self.now(), None
         self.save()
 
@@ -442,13 +448,13 @@ class Handler(BaseHTTPRequestHandler):
             record["status"] = 200
             return self.send(200, "<html><body>Cloudflare: checking your browser…</body></html>")
         try:
-            if faults.invalid_key or params.get(api.key_param) != platform.api_key:
+            if faults.invalid_key or api.key_in(self.headers, params) != platform.api_key:
                 raise Refused("BAD_KEY", "Invalid API key", api.bad_key_status)
             body = api.serve(platform, endpoint, params)
         except Refused as refused:
-            record["status"], record["refused"] = refused.http_status, refused.token
-            return self.answer(refused.http_status, refused.body if refused.body is not None
-                               else api.refusal(refused))
+            status = api.refusal_status(refused)
+            record["status"], record["refused"] = status, refused.token
+            return self.answer(status, refused.body if refused.body is not None else api.refusal(refused))
         except Exception as exc:  # a sandbox bug answers 500, never a traceback on the client's terminal
             record["status"] = 500
             return self.send(500, {"status": -1, "message": f"sandbox error: {type(exc).__name__}: {exc}"})
@@ -519,9 +525,42 @@ ENDPOINTS = {
 }
 
 
-class SmsOnlineV1:
+class SandboxApi:
+    """What every protocol the sandbox speaks shares, read from the client's registry (smsonline/platform.py): its
+    name, the prefix its base URLs need where nothing else claims them, and how the key travels (a query parameter
+    or a header)."""
+    name, base_path, bad_key_status, price_scale, refuses_cancel_after_sms = None, "", 401, 1.0, True
+
+    @property
+    def declared(self):
+        return registry.declared(self.name)
+
+    @property
+    def key_param(self):
+        return self.declared.key_param
+
+    def key_in(self, headers, params):
+        """The key the request carries, where the protocol puts it (None when it is not there)."""
+        if self.declared.key_param:
+            return params.get(self.declared.key_param)
+        header, template = self.declared.key_header
+        before, _, after = template.partition("{key}")
+        value = headers.get(header) or ""
+        fits = value.startswith(before) and value.endswith(after) and len(value) >= len(before) + len(after)
+        return value[len(before):len(value) - len(after)] if fits else None
+
+    def prefix_for(self, url):
+        """The protocol's prefix, where the registry would not otherwise take the URL for this protocol."""
+        return "" if registry.protocol_of(url)[0] == self.name else registry.BY_NAME[self.name].prefix
+
+    @staticmethod
+    def refusal_status(refused):
+        return refused.http_status
+
+
+class SmsOnlineV1(SandboxApi):
     """The SMSOnline v1 protocol: /api/v1/virtual-number/ENDPOINT?apiKey=, answered in one of the SHAPES."""
-    base_path, key_param = "/api/v1", "apiKey"
+    name, base_path, refuses_cancel_after_sms = "smsonline-v1", "/api/v1", False
 
     def __init__(self, shape="primary"):
         self.shape = shape
@@ -553,10 +592,10 @@ SA_PRICE_SCALE = 50.0  # prices and the balance in RUB-like amounts: 0.25 -> 12.
 SA_ENDED = ("cancelled", "refunded", "closed")
 
 
-class SmsActivate:
+class SmsActivate(SandboxApi):
     """The sms-activate protocol: /stubs/handler_api.php?api_key=&action=, plain-text answers (JSON for lists and
-    getNumberV2), every refusal a bare word with HTTP 200."""
-    base_path, key_param, bad_key_status = SA_PATH, "api_key", 200
+    getNumberV2), every refusal a bare word with HTTP 200; a cancel is refused once the SMS came."""
+    name, base_path, bad_key_status, price_scale = "sms-activate", SA_PATH, 200, SA_PRICE_SCALE
 
     def __init__(self, countries_form="map"):
         self.countries_form = countries_form
@@ -695,7 +734,15 @@ SA_ACTIONS = {
     "setStatus": sa_set_status,
 }
 PROTOCOLS = {"smsonline-v1": lambda settings: SmsOnlineV1(settings["shape"]),
-             "sms-activate": lambda settings: SmsActivate(settings["countries_form"])}
+             "sms-activate": lambda settings: SmsActivate(settings["countries_form"]),
+             "5sim": lambda settings: fivesim().FiveSim()}  # by the registry's names: a test holds them equal
+
+
+def fivesim():
+    """The 5sim protocol's module (smsonline_sandbox_fivesim.py), imported when first spoken."""
+    import smsonline_sandbox_fivesim as module
+
+    return module
 
 
 class Listener(ThreadingHTTPServer):
@@ -703,9 +750,9 @@ class Listener(ThreadingHTTPServer):
     daemon_threads = True
     scheme = "http"
 
-    def __init__(self, handler, host="127.0.0.1", port=0, base_path=SmsOnlineV1.base_path):
+    def __init__(self, handler, host="127.0.0.1", port=0, api=None):
         super().__init__((host, port), handler)
-        self.thread, self.connections, self.base_path = None, 0, base_path
+        self.thread, self.connections, self.speaks = None, 0, api or SmsOnlineV1()
 
     @property
     def root_url(self):
@@ -715,7 +762,9 @@ class Listener(ThreadingHTTPServer):
 
     @property
     def base_url(self):
-        return self.root_url + self.base_path
+        """Where the client is pointed: the protocol's path, and its prefix where the registry needs one."""
+        url = self.root_url + self.speaks.base_path
+        return self.speaks.prefix_for(url) + url
 
     def start_background(self):
         self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -743,7 +792,7 @@ class Sandbox(Listener):
         self.platform, self.faults, self.shape, self.fronts = platform, faults, shape, list(fronts)
         self.api = api or SmsOnlineV1(shape)
         # after: a port in use closes the server, which stops the fronts
-        super().__init__(Handler, host, port, self.api.base_path)
+        super().__init__(Handler, host, port, self.api)
 
     @property
     def base_urls(self):
@@ -775,8 +824,8 @@ class TlsFailFront(Listener):
     """An https:// base URL whose TLS handshake always fails."""
     scheme = "https"
 
-    def __init__(self, host="127.0.0.1", base_path=SmsOnlineV1.base_path):
-        super().__init__(NotTls, host, base_path=base_path)
+    def __init__(self, host="127.0.0.1", api=None):
+        super().__init__(NotTls, host, api=api)
 
 
 BLOCK_PAGE = ("<!DOCTYPE html><html><head><title>Access denied</title></head><body><h1>Access denied</h1>"
@@ -800,25 +849,25 @@ class BlockPage(BaseHTTPRequestHandler):
 class HtmlBlockFront(Listener):
     """A base URL answering every request with HTTP 200 and a captive-portal block page."""
 
-    def __init__(self, host="127.0.0.1", base_path=SmsOnlineV1.base_path):
-        super().__init__(BlockPage, host, base_path=base_path)
+    def __init__(self, host="127.0.0.1", api=None):
+        super().__init__(BlockPage, host, api=api)
 
 
 def other_site(settings):
     """A second, independent platform accepting only its own key, as smsonline.io refuses a premium key."""
-    scale = price_scale(settings)
-    platform = Platform(api_key=settings["other_site_key"], balance=100.0 * scale, sms_delay=settings["sms_delay"],
-                        price_scale=scale)
-    return Sandbox(platform, Faults(), settings["shape"], settings["host"],
-                   api=PROTOCOLS[settings["protocol"]](settings))
+    api = speaking(settings)
+    platform = Platform(api_key=settings["other_site_key"], balance=100.0 * api.price_scale,
+                        sms_delay=settings["sms_delay"], price_scale=api.price_scale)
+    return Sandbox(platform, Faults(), settings["shape"], settings["host"], api=api)
 
 
-def front_path(settings):
-    return PROTOCOLS[settings["protocol"]](settings).base_path
+def speaking(settings):
+    """The protocol the settings name, ready to serve."""
+    return PROTOCOLS[settings["protocol"]](settings)
 
 
-FRONTS = {"tls-fail": lambda settings: TlsFailFront(settings["host"], front_path(settings)),
-          "html-block": lambda settings: HtmlBlockFront(settings["host"], front_path(settings)),
+FRONTS = {"tls-fail": lambda settings: TlsFailFront(settings["host"], speaking(settings)),
+          "html-block": lambda settings: HtmlBlockFront(settings["host"], speaking(settings)),
           "other-site": other_site}
 
 
@@ -852,10 +901,6 @@ def service_list(text):
     return text
 
 
-def price_scale(settings):
-    return SA_PRICE_SCALE if settings["protocol"] == "sms-activate" else 1.0
-
-
 def build_parser():
     parser = argparse.ArgumentParser(prog="smsonline_sandbox.py", description=__doc__.split("\n\n")[0],
                                      epilog=__doc__[__doc__.index("Usage:"):],
@@ -864,7 +909,7 @@ def build_parser():
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--api-key", default=DEFAULT_KEY)
     parser.add_argument("--protocol", choices=sorted(PROTOCOLS), default="smsonline-v1",
-                        help="the API spoken: SMSOnline v1 (default) or sms-activate's handler_api.php")
+                        help="the API spoken: SMSOnline v1 (default), sms-activate's handler_api.php or 5sim's REST API")
     parser.add_argument("--countries-form", choices=("map", "list"), default="map",
                         help="sms-activate getCountries as a map by id (default) or a list, as some clones answer")
     parser.add_argument("--balance", type=float, help="starting balance (default 100, 5000 with sms-activate)")
@@ -904,11 +949,12 @@ def build_parser():
 def build(options, **overrides):
     """A Sandbox from parsed options; overrides win."""
     settings = {**vars(options), **{k: v for k, v in overrides.items() if v is not None}}
-    sms_activate, scale = settings["protocol"] == "sms-activate", price_scale(settings)
+    api = speaking(settings)
+    scale = api.price_scale
     balance = settings["balance"] if settings["balance"] is not None else 100.0 * scale
     platform = Platform(api_key=settings["api_key"], balance=balance, sms_delay=settings["sms_delay"],
                         early_cancel=settings["early_cancel"], state_file=settings["state_file"],
-                        refuse_cancel_after_sms=settings["refuse_cancel_after_sms"] or sms_activate,
+                        refuse_cancel_after_sms=settings["refuse_cancel_after_sms"] or api.refuses_cancel_after_sms,
                         close_after=settings["close_after"], closed_answer=settings["closed_answer"],
                         closed_word=settings["closed_word"], resend=settings["resend"], price_scale=scale,
                         out_of_stock=service_ids(settings["out_of_stock"]))
@@ -916,8 +962,7 @@ def build(options, **overrides):
                     names(settings["fault_endpoints"]), settings["invalid_key"], settings["seed"],
                     settings["trickle"], settings["oversize"], settings["nest"], settings["drop_answer"])
     fronts = [FRONTS[name](settings).start_background() for name in names(settings["fronts"])]
-    return Sandbox(platform, faults, settings["shape"], settings["host"], settings["port"], fronts,
-                   PROTOCOLS[settings["protocol"]](settings))
+    return Sandbox(platform, faults, settings["shape"], settings["host"], settings["port"], fronts, api)
 
 
 def start(api_key=None, state_file=None, options="", port=None):
@@ -940,4 +985,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    import smsonline_sandbox  # this file as a module: one copy of its classes, which the protocols' modules share
+
+    smsonline_sandbox.main()

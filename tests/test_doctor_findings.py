@@ -142,3 +142,20 @@ def test_no_key_at_all_is_one_finding_and_every_base_is_still_reached(cli, env, 
     assert (result.code, result.kind) == (2, "config") and names(result) == ["missing_key"]
     assert result.line["bases"][0]["verdict"] == "no_key" and result.line["bases"][0]["steps"]["tcp"]["ok"]
     assert KEY not in result.out and PRIMARY not in result.out and BACKUP not in result.out
+
+
+@pytest.fixture
+def sms_activate_site():
+    """An sms-activate sandbox on loopback that knows our key, with a balance of 5000 (its default)."""
+    parsed = smsonline_sandbox.build_parser().parse_args(["--protocol", "sms-activate"])
+    sandbox = smsonline_sandbox.build(parsed, api_key=KEY, sms_delay=0).start_background()
+    yield sandbox
+    sandbox.stop()
+
+
+def test_doctor_shows_each_sites_balance_where_its_protocol_has_one(cli, env, closed_port, sms_activate_site):
+    result = doctor(cli, env, closed_port, SMSONLINE_BASE_URLS=sms_activate_site.base_url)
+    assert result.code == 0, result.line
+    base, = result.line["bases"]
+    assert (base["verdict"], base["balance"], base["steps"]["http"]["balance"]) == ("works", 5000.0, 5000.0)
+    assert [c["endpoint"] for c in sms_activate_site.platform.snapshot()["calls"]] == ["getBalance"]

@@ -10,17 +10,10 @@ from urllib.parse import urlencode
 import pytest
 
 import smsonline_sandbox as sandbox_module
+from strict_support import Clock, serving
 
 KEY = "test-key-sandbox-sa"
 START = 5000.0  # the default balance in sms-activate's RUB-like amounts
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
@@ -31,16 +24,9 @@ def clock():
 @pytest.fixture
 def serve(clock):
     """Start sms-activate sandboxes with command-line flags, on the test's clock; stopped after the test."""
-    started = []
-
-    def serve(*argv):
-        parsed = sandbox_module.build_parser().parse_args(["--protocol", "sms-activate", "--api-key", KEY, *argv])
-        started.append(sandbox_module.build(parsed))
-        started[-1].platform.now = clock
-        return started[-1].start_background()
+    serve, stop = serving(clock, "sms-activate", KEY)
     yield serve
-    for running in started:
-        running.stop()
+    stop()
 
 
 def get(url):

@@ -203,3 +203,146 @@ def test_a_sites_own_price_limit_is_sent_as_max_price(cli, site, env, store):
 
 
 
+
+
+# --- the forms live sites give (issue 20), through the whole flow -------------------------------------------------
+
+@ordered
+def test_access_cancel_already_settles_a_cancel_as_cancelled(cli, site, store):
+    bought_and_no_sms_by_the_deadline()
+    action("setStatus", "ACCESS_CANCEL_ALREADY", id="7001", status="8")  # GrizzlySMS/HeroSMS clients: cancelled
+    run = cli(*RECEIVE)
+    assert (run.code, run.kind, run.line["order_status"]) == (1, "timeout", "cancelled")
+    assert store.order("7001")["state"] == "cancelled"
+
+
+@ordered
+def test_cancel_id_refused_as_too_early_is_early_cancel_exit_3_in_code_json_and_docs(cli, site, store):
+    bought()
+    assert cli(*BUY).code == 0
+    action("setStatus", "EARLY_CANCEL_DENIED", http_status=400, id="7001", status="8")
+    action("getStatus", "STATUS_WAIT_CODE", id="7001")
+    run = cli("cancel", "--id", "7001")
+    assert (run.code, run.kind, run.line["order_status"]) == (3, "early_cancel", "cancelling")
+    assert run.line["cancel_after"] and store.order("7001")["state"] == "cancelling"
+
+
+HERO_422 = {"title": "UNPROCESSABLE_ENTITY", "details": "Validation failed",
+            "info": {"field": "api_key", "code": "REQUIRED", "message": ""}}
+
+
+@activate
+def test_a_purchase_refused_with_a_complete_4xx_error_buys_nothing_and_blocks_nothing(cli, site, store):
+    listed()
+    action("getNumber", HERO_422, http_status=422, service="tg", country="0")
+    run = cli(*BUY)
+    assert (run.code, run.kind) == (3, "api") and "UNPROCESSABLE_ENTITY" in run.line["error"]["message"]
+    assert store.orders() == []  # no `unknown` purchase: the next buy is not held back for 20 minutes
+    assert "may exist" not in run.line["error"]["message"]
+
+
+@pytest.mark.parametrize("answer, http_status", [("<html>422</html>", 422), ("Validation failed", 422),
+                                                 (HERO_422, 500)])
+@activate
+def test_a_4xx_page_or_text_or_a_5xx_after_the_request_left_stays_an_uncertain_purchase(cli, site, store, answer,
+                                                                                         http_status):
+    listed()
+    action("getNumber", answer, http_status=http_status, service="tg", country="0")
+    run = cli(*BUY)
+    assert (run.code, run.kind) == (3, "api") and [o["state"] for o in store.orders()] == ["unknown"]
+
+
+@activate
+def test_wrong_max_price_is_budget_with_the_cheapest_offer(cli, site, env, store):
+    env["SMSONLINE_MAX_PRICE_SA_EXAMPLE_TEST"] = "13"
+    listed()
+    action("getNumber", "WRONG_MAX_PRICE:17.5", service="tg", country="0", maxPrice="13")
+    run = cli(*BUY)
+    assert (run.code, run.kind, run.line["cheapest"]) == (3, "budget", {"price": 17.5, "stock": None})
+    assert store.orders() == []
+
+
+@ordered
+def test_privatesms_prices_by_service_then_country_with_no_stock_buy(cli, site, store):
+    action("getServicesList", SERVICES)
+    action("getPrices", {"tg": {"186": 0.22}}, service="tg", country="186")  # privatesms.vip's documented example
+    action("getNumber", "ACCESS_NUMBER:7010:79161234567", service="tg", country="186")
+    action("getCountries", COUNTRIES)
+    run = cli("buy", "--country", "186", "--service", "tg")
+    assert (run.code, run.line["order_id"], run.line["price"]) == (0, "7010", 0.22)
+
+
+@activate
+def test_products_shows_a_bare_price_with_its_stock_unknown(cli, site):
+    action("getServicesList", SERVICES)
+    action("getPrices", {"tg": {"186": 0.22}}, service="tg", country="186")
+    run = cli("products", "--country", "186", "--service", "tg")
+    assert (run.code, run.line["items"]) == (0, [{"id": "any", "name": "any operator", "price": 0.22, "stock": None}])
+
+
+@activate
+def test_an_unreadable_price_list_is_api_naming_the_action_never_no_numbers(cli, site, store):
+    action("getServicesList", SERVICES)
+    action("getPrices", {"0": {"tg": {"cost": 1, "count": "lots"}}}, service="tg", country="0")
+    run = cli(*BUY, "--max-price", "20")
+    assert (run.code, run.kind) == (3, "api") and "getPrices" in run.line["error"]["message"]
+    assert store.orders() == []
+
+
+@pytest.mark.parametrize("services", [{"tg": "Telegram", "wx": "WeChat"},
+                                      [{"code": "tg", "name": "Telegram "}, {"code": "wx", "name": "WeChat"}]])
+@ordered
+def test_a_plain_map_or_bare_service_list_sells(cli, site, store, services):
+    action("getServicesList", services)
+    action("getPrices", PRICES, service="tg", country="0")
+    action("getNumber", "ACCESS_NUMBER:7011:79161234567", service="tg", country="0")
+    action("getCountries", COUNTRIES)
+    assert cli("buy", "--country", "0", "--service", "Telegram").line["service_id"] == "tg"
+
+
+NO_LIST = [("BAD_ACTION", 200), ("", 200), ("Not Found", 404), ({"title": "BAD_ACTION", "details": "Method Not Found"},
+                                                                 400)]
+
+
+@pytest.mark.parametrize("answer, http_status", NO_LIST)
+@pytest.mark.parametrize("given, code", [("tg", "tg"), ("Telegram", "tg"), ("电报", "tg"), ("微信", "wb"),
+                                         ("gmail", "go"), ("aez", "aez")])
+@ordered
+def test_a_site_without_a_service_list_takes_codes_and_common_names(cli, site, store, answer, http_status, given,
+                                                                     code):
+    action("getServicesList", answer, http_status=http_status)
+    action("getPrices", {"0": {code: {"cost": 12.5, "count": 40}}}, service=code, country="0")
+    action("getNumber", "ACCESS_NUMBER:7012:79161234567", service=code, country="0")
+    action("getCountries", COUNTRIES)
+    run = cli("buy", "--country", "0", "--service", given)
+    assert (run.code, run.line["service_id"]) == (0, code)
+
+
+@activate
+def test_a_name_a_site_without_a_service_list_cannot_resolve_is_usage_listing_codes(cli, site, store):
+    action("getServicesList", "BAD_ACTION")
+    run = cli("buy", "--country", "0", "--service", "Soul")
+    assert (run.code, run.kind) == (2, "usage") and store.orders() == []
+    assert "tg Telegram" in run.line["error"]["message"] and "getServicesList" in run.line["error"]["message"]
+
+
+@activate
+def test_a_hidden_country_is_not_offered_by_name_but_buys_by_id(cli, site, store):
+    hidden = {"2": {"id": 2, "rus": "Казахстан", "eng": "Kazakhstan", "chn": "哈萨克斯坦", "visible": 0}}
+    action("getCountries", {**COUNTRIES, **hidden})
+    run = cli("buy", "--country", "Kazakhstan", "--service", "tg")
+    assert (run.code, run.kind) == (2, "usage") and store.orders() == []
+    action("getServicesList", SERVICES)
+    action("getPrices", {"2": {"tg": {"cost": 12.5, "count": 40}}}, service="tg", country="2")
+    action("getNumber", "ACCESS_NUMBER:7013:77012345678", service="tg", country="2")
+    assert cli("buy", "--country", "2", "--service", "tg").line["order_id"] == "7013"  # by id it buys
+
+
+@activate
+def test_a_bare_price_over_the_limit_is_budget_with_its_stock_said_unknown(cli, site, env, store):
+    env["SMSONLINE_MAX_PRICE_SA_EXAMPLE_TEST"] = "0.1"
+    action("getServicesList", SERVICES)
+    action("getPrices", {"tg": {"186": 0.22}}, service="tg", country="186")
+    run = cli("buy", "--country", "186", "--service", "tg")
+    assert (run.code, run.kind, run.line["cheapest"]["stock"]) == (3, "budget", None)
+    assert "0.22 (stock unknown, operator any)" in run.line["error"]["message"] and store.orders() == []

@@ -20,6 +20,7 @@ import responses
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from support import KEY, sms
+from smsonline.platform import protocol_of  # noqa: E402  (support sets the path)
 
 TRACES = sorted((Path(__file__).parent / "traces").glob("*.jsonl"))
 COMPARED = ("ok", "command", "status", "order_id", "number", "dial_code", "national_number", "region", "code",
@@ -74,19 +75,31 @@ class Replay:
         return [exchange for exchange in self.recorded if all(exchange is not left for left in self.pending)]
 
     def answer(self, request):
-        endpoint = urlsplit(request.url).path.rsplit("/", 1)[-1]
-        params = {k: v for k, v in parse_qsl(urlsplit(request.url).query) if k != "apiKey"}
-        key = (endpoint, tuple(sorted(params.items())))
+        params = {k: v for k, v in parse_qsl(urlsplit(request.url).query) if k not in KEY_PARAMS}
+        key = (urlsplit(request.url).path, tuple(sorted(params.items())))
         for index, exchange in enumerate(self.pending):
-            if (exchange["endpoint"], tuple(sorted(exchange["params"].items()))) == key:
+            if (recorded_path(exchange), tuple(sorted(exchange["params"].items()))) == key:
                 self.last[key] = self.pending.pop(index)
                 break
         exchange = self.last.get(key)
         if exchange is None:
-            return requests.exceptions.ConnectionError(f"the trace has no exchange for {endpoint} {params}")
+            return requests.exceptions.ConnectionError(f"the trace has no exchange for {key[0]} {params}")
         if exchange.get("status") is None:
             return as_exception(exchange.get("error", {}))
         return exchange["status"], {"Content-Type": exchange.get("content_type") or ""}, recorded_body(exchange)
+
+
+KEY_PARAMS = ("apiKey", "api_key")  # the protocols' key parameters: the replay's key is the test suite's
+
+
+def recorded_path(exchange):
+    """The URL path a recorded exchange answered: its base URL's and its own `path` below it. An exchange recorded
+    before exchanges were named by operation (`endpoint` then held SMSOnline's last path segment, and there was no
+    `path`) is SMSOnline's /virtual-number/<endpoint>: both forms replay."""
+    base_path = urlsplit(protocol_of(exchange["base"])[1]).path.rstrip("/")
+    if "path" in exchange:
+        return base_path + exchange["path"]
+    return f"{base_path}/virtual-number/{exchange['endpoint']}"
 
 
 def recorded_body(exchange):
@@ -116,7 +129,7 @@ def replay_run(run, state, clock):
     out = io.StringIO()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock, contextlib.redirect_stdout(out), \
             contextlib.redirect_stderr(io.StringIO()):
-        mock.add_callback(responses.GET, re.compile(r".*/virtual-number/[a-z-]+"), callback=replay.answer)
+        mock.add_callback(responses.GET, re.compile(r"https?://.*"), callback=replay.answer)
         code = sms.main(replayed_argv(run["run"]["argv"]), environ=environ, clock=clock, sleep=clock.sleep)
     return code, json.loads(out.getvalue()), replay
 
@@ -147,7 +160,8 @@ def test_trace_lines_hold_each_exchange_whole_and_redacted(cli, tmp_path):
     run_line, exchange, outcome = [json.loads(line) for line in text.splitlines()]
     assert run_line["run"]["argv"] == ["countries"] and run_line["run"]["bases"][0].startswith("https://premium")
     record = exchange["exchange"]
-    assert (record["endpoint"], record["params"], record["status"]) == ("get-countries", {}, 200)
+    assert (record["endpoint"], record["path"], record["params"], record["status"]) == \
+        ("countries", "/virtual-number/get-countries", {}, 200)
     assert record["content_type"] == "application/json" and isinstance(record["ms"], int)
     assert json.loads(record["text"])["pad"] == "x" * 70000  # the whole answer as read: a cut one could not replay
     assert outcome["outcome"]["exit"] == 0 and outcome["outcome"]["line"]["count"] == 1
@@ -164,3 +178,25 @@ def test_a_transport_failure_is_traced_with_whether_the_request_left(cli, tmp_pa
     exchanges = [json.loads(line)["exchange"] for line in (tmp_path / "trace.jsonl").read_text().splitlines()
                  if "exchange" in line]
     assert [(e["status"], e["error"]["sent"]) for e in exchanges] == [(None, False), (None, True)]
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_sms_activate_exchanges_are_named_by_operation_not_by_their_shared_path(cli, tmp_path, env):
+    """Every sms-activate action shares one path (handler_api.php): the trace names each exchange by its operation
+    (platform.Op), with the path below the base URL and the query, so that a replay can tell them apart."""
+    site = "https://sa.example.test/stubs/handler_api.php"
+    env["SMSONLINE_BASE_URLS"] = site
+    responses.get(site, json={"0": {"id": 0, "eng": "Russia"}})
+    trace = tmp_path / "trace.jsonl"
+    assert cli("countries", "--trace", str(trace)).code == 0
+    records = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
+    exchange, = [record["exchange"] for record in records if "exchange" in record]
+    assert (exchange["endpoint"], exchange["path"], exchange["params"]) == ("countries", "",
+                                                                            {"action": "getCountries"})
+
+
+def test_shipped_traces_of_both_protocols_and_both_record_forms_replay():
+    exchanges = [exchange for path in TRACES for run in runs_in(path) for exchange in run["exchanges"]]
+    bases = {protocol_of(exchange["base"])[0] for exchange in exchanges}
+    assert bases == {"sms-activate", "smsonline-v1"}
+    assert {"path" in exchange for exchange in exchanges} == {True, False}  # named by operation, and the older form

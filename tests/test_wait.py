@@ -466,10 +466,11 @@ def test_cancel_of_an_order_the_platform_does_not_know_marks_it_closed(cli, stor
 
 
 @activate
-def test_cancel_refused_is_exit_6(cli):
+def test_a_cancel_refused_as_too_early_is_kind_early_cancel_with_when_to_retry(cli):
     fakes.status(4, body={"status": -1, "message": "Too early to cancel"})
     run = cli("cancel", "--id", fakes.ORDER_ID)
-    assert (run.code, run.line["error"]["cause"]) == (6, "early_cancel")
+    assert (run.code, run.kind, run.line["order_status"]) == (3, "early_cancel", "cancelling")
+    assert run.line["cancel_after"] and "cause" not in run.line["error"]  # one name, as SKILL.md's table has it
 
 
 @ordered

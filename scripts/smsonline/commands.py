@@ -10,7 +10,7 @@ from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, OPEN_STATES, PENDING_ACT
                      iso_time, public_order, reference, run_gone, shown_state)
 from .names import catalog, list_products, matches, resolve
 from .output import Failure, copy_to_clipboard, stderr_is_a_terminal, to_stderr
-from .platform import SMSONLINE_V1, module_for, protocol_of
+from .platform import DEFAULT, module_for, protocol_of
 
 
 class Context(types.SimpleNamespace):
@@ -278,7 +278,7 @@ def cmd_orders(ctx, args):
 
 def currency_of(base_url):
     """Orders of one currency: SMSOnline's at every SMSOnline v1 site; each other site's own."""
-    return "SMSOnline" if protocol_of(base_url)[0] == SMSONLINE_V1 else site_of(base_url)
+    return "SMSOnline" if protocol_of(base_url)[0] == DEFAULT.name else site_of(base_url)
 
 
 def money(store, now, counts):
@@ -350,7 +350,7 @@ def cmd_cleanup(ctx, args):
             if failure.kind == "open_order":  # another run took it meanwhile, and is settling it
                 left.append({**public_order(order), "why": failure.message})
                 continue
-            (pending if failure.cause == "early_cancel" else failed).append({**public_order(order),
+            (pending if failure.kind == "early_cancel" else failed).append({**public_order(order),
                                                                              **failure.data, "error": failure.message})
     if failed:
         raise Failure("cancel_failed", f"{len(failed)} order(s) could not be settled; they stay in the ledger: run "

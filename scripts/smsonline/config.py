@@ -9,6 +9,7 @@ import re
 import types
 
 from .output import Failure
+from .platform import DEFAULT, REGISTRY, declared, protocol_of
 
 SKILL_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 USER_ENV_FILE = os.path.join(SKILL_DIR, ".env")  # the user's own settings: their limits hold whatever else is set
@@ -96,8 +97,9 @@ def values_in(env_file, findings=None):
         return {}
 
 
-# [a protocol prefix: platform.FORCING_PREFIXES] scheme, host, port, path
-BASE_URL = r"(?i)^(?:(?:sms-activate|smsonline)\+)?(https?)://(\[[^\]/\s]+\]|[^/:?#@\[\]\s]+)(:\d+)?(/[^?#\s]*)?$"
+# [a registered protocol's prefix] scheme, host, port, path
+BASE_URL = r"(?i)^(?:%s)?(https?)://(\[[^\]/\s]+\]|[^/:?#@\[\]\s]+)(:\d+)?(/[^?#\s]*)?$" % "|".join(
+    re.escape(entry.prefix) for entry in REGISTRY)
 
 
 def host_of(base):
@@ -161,10 +163,8 @@ def limits_for(config, base):
     sells nothing (`budget`, naming the variables to set), and a site of another protocol needs its own counterpart
     of each general limit; while the user's own .env sets a limit, a site's own limits cover it only when they are
     in that file (anywhere else an agent could have made them up). Prices are never compared across currencies."""
-    from .platform import SMSONLINE_V1, protocol_of
-
     def is_v1(url):
-        return protocol_of(url)[0] == SMSONLINE_V1
+        return protocol_of(url)[0] == DEFAULT.name
 
     general_budget = [Budget(config.daily_budget, "SMSONLINE_DAILY_BUDGET", is_v1)] if config.daily_budget else []
     if config.sandbox:  # a rehearsal: the general limits, over the sandbox's own ledger
@@ -317,8 +317,9 @@ def clean_base_url(url):
     host = host_of(url)
     labels = host.split(".") if host and ":" not in host else []
     if not re.match(BASE_URL, url) or len(host) > 253 or any(not 0 < len(label) <= 63 for label in labels):
-        raise Failure("config", f"base URL {url!r} must look like https://host/api/v1 (SMSOnline) or "
-                      "https://host/stubs/handler_api.php (sms-activate).")
+        raise Failure("config", f"base URL {url!r} must look like https://host/api/v1 (SMSOnline), "
+                      "https://host/stubs/handler_api.php (sms-activate) or https://5sim.net/v1 (5sim), or any "
+                      f"address with a protocol prefix ({', '.join(entry.prefix for entry in REGISTRY)}).")
     return url
 
 
@@ -391,8 +392,6 @@ def proxy_for(config, base):
         return None, None
     if config.proxy_source in ("--proxy", "SMSONLINE_PROXY"):
         return config.proxy, config.proxy_source
-    from .platform import protocol_of
-
     parts = re.match(r"(?i)(https?)://(\[[^\]]+\]|[^/:?#]+)(?::(\d+))?", protocol_of(base)[1])
     scheme, host, port = parts.group(1).lower(), parts.group(2).strip("[]").lower(), parts.group(3)
     name = next((name for name in ENVIRONMENT_PROXIES[scheme] if config.environ.get(name)), None)

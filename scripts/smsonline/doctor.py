@@ -83,6 +83,8 @@ def check_base(ctx, base, proxy):
         return result
     result["key_source"] = f"{variable} ({source})"
     result["verdict"] = http_step(ctx, base, key, steps)
+    if "balance" in steps["http"]:  # in the site's own currency (sms-activate sites do not name it)
+        result["balance"] = steps["http"]["balance"]
     return result
 
 
@@ -161,7 +163,7 @@ def http_step(ctx, base, key, steps):
     """The key checked in the site's own protocol, spending nothing (the balance where it has one, else the country
     list) -> the base's verdict: works, key_refused, html or unreadable (or unreachable)."""
     module = module_for(protocol_of(base)[0])
-    op = Op.BALANCE if Op.BALANCE in module.OPERATIONS else Op.COUNTRIES
+    op = Op.BALANCE if module.PROTOCOL.has(Op.BALANCE) else Op.COUNTRIES
     started = time.monotonic()
     try:
         reply = ctx.api.exchange(base, module, op, {}, key)
@@ -171,12 +173,12 @@ def http_step(ctx, base, key, steps):
     step = steps["http"] = {"ok": False, "status": reply.status, "ms": elapsed_ms(started),
                             "content_type": reply.content_type}
     try:
-        module.read(op, reply)
+        answer = module.read(op, reply)
     except Failure as failure:
         verdict = "key_refused" if failure.kind == "auth" else "html" if failure.reason == "html" else "unreadable"
         step.update(verdict=verdict.replace("_", " "), excerpt=excerpt(reply.body.decode("utf-8", "replace"), 200))
         return verdict
-    step.update(ok=True, verdict="key accepted")
+    step.update(ok=True, verdict="key accepted", **({"balance": answer} if op is Op.BALANCE else {}))
     return "works"
 
 
@@ -422,7 +424,7 @@ class Recorder:
             self.tracer.write(kind, record)
 
 
-MONEY_EXCHANGES = ("buy-service", "get-sms", "change-status", "getNumber", "getStatus", "setStatus")  # both protocols
+MONEY_EXCHANGES = tuple(op.value for op in (Op.BUY, Op.READ, Op.FINISH, Op.CANCEL, Op.REFUND))  # traced by operation
 
 
 def rehearsal(ctx, args, base):

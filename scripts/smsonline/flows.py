@@ -22,14 +22,13 @@ from .ledger import (ASK_EVERY_S, CANCEL, DAY_S, DONE_STATE, FINISH, INTENT_STAT
                      REFUND, describe_order, iso_time, public_order, reference)
 from .names import list_products, load_countries_for, number_fields, region_of, resolve
 from .output import Failure, Interrupted, Progress, as_failure, excerpt
-from .platform import Op, module_for, protocol_of
+from .platform import Op, declared, protocol_of
 from .shapes import SmsState, seen_after
 
 FINAL_POLL_CAP_S = 3.0  # the poll at the deadline
 JUST_POLLED_S = 0.5  # an answer this recent makes the poll at the deadline needless
 SETTLE_GRACE_S = 8.0  # after the deadline (or a signal or an error): the final poll, the cancel and what it needs
-EARLY_CANCEL_WINDOW_S = 120.0  # sms-activate's "no cancel in the first minutes": when `cleanup` is advised to retry
-EARLY_CANCEL_RETRY_S = 30.0
+EARLY_CANCEL_RETRY_S = 30.0  # after a refused early cancel, and no sooner than the protocol's window allows
 
 
 def change_status(ctx, order, action):
@@ -58,8 +57,9 @@ def settle(ctx, order, action=CANCEL, reason=""):
         if state and state.code and action == CANCEL:
             return record_code(ctx, order, state, note=f"cancel refused: {refusal.message}")
         if refusal.kind == "early_cancel" and action == CANCEL:  # routine: cancelled once the platform allows it
+            window = declared(order["base_url"]).early_cancel_s or 0.0
             ctx.store.update(order, settle_after=max(ctx.store.now() + EARLY_CANCEL_RETRY_S,
-                                                     order["created_at"] + EARLY_CANCEL_WINDOW_S))
+                                                     order["created_at"] + window))
         raise unsettled(order, action, refusal, state, reason)
 
 
@@ -69,7 +69,7 @@ def closed(ctx, order, action, why):
 
 
 def recheck(ctx, order):
-    """One more get-sms after a refusal: what the platform says of the order now (None if it cannot be asked)."""
+    """The order read once more after a refusal: what the platform says of it now (None if it cannot be asked)."""
     try:
         return fetch_sms(ctx, order, cap=FINAL_POLL_CAP_S)
     except Failure:
@@ -81,7 +81,8 @@ def unsettled(order, action, refusal, state, reason):
         return cancel_later(order, refusal, reason)
     verb = {CANCEL: "cancelled", FINISH: "confirmed", REFUND: "refunded"}[action]
     last = shown_answer(state) if state and (state.sms or state.said_received) else None
-    said = f" get-sms still says: {last}." if last else " get-sms shows no SMS for it." if state else ""
+    said = f" Reading the order still gives: {last}." if last else " Reading the order shows no SMS." if state else \
+        ""
     return Failure("cancel_failed" if action == CANCEL else refusal.kind,
                    f"{reason}order {order['order_id']} could not be {verb} ({refusal.message}).{said} It stays in the "
                    "ledger: run `cleanup` in a few minutes; if it keeps failing, look the order up on the website and, "
@@ -92,16 +93,17 @@ def unsettled(order, action, refusal, state, reason):
 
 def cancel_later(order, refusal, reason):
     """A cancel the platform allows only later (EARLY_CANCEL_DENIED): the order stays `cancelling`, and `cleanup`
-    (or the next buy) cancels it once allowed. cause early_cancel: a run that was ending keeps its own failure."""
+    (or the next buy) cancels it once allowed: kind early_cancel (exit 3), and a run that was ending keeps its own
+    failure."""
     after = iso_time(order["settle_after"])
-    return Failure("cancel_failed", f"{reason}order {order['order_id']} cannot be cancelled yet ({refusal.message}): "
+    return Failure("early_cancel", f"{reason}order {order['order_id']} cannot be cancelled yet ({refusal.message}): "
                    f"it stays open for now, costing nothing once cancelled. Run `cleanup` after {after} (the next "
                    f"`buy` also tries it); `check --id {order['order_id']}` shows whether an SMS came meanwhile.",
-                   attempts=refusal.attempts, cause="early_cancel", cancel_after=after, **public_order(order))
+                   attempts=refusal.attempts, cancel_after=after, **public_order(order))
 
 
 def shown_answer(state):
-    """The last get-sms payload as JSON text a person can read (the timeout's and a refused cancel's last_answer)."""
+    """The order's last answer as JSON text a person can read (the timeout's and a refused cancel's last_answer)."""
     return excerpt(json.dumps(state.payload, ensure_ascii=False), 300)
 
 
@@ -126,8 +128,10 @@ def over_the_price_limit(where, in_stock, max_price, products):
     """`budget`, with the cheapest offer in stock (its price and stock): only the user can raise the limit."""
     priced = [p for p in in_stock if p.get("price") is not None]
     cheapest = min(priced, key=lambda p: p["price"]) if priced else None
-    offer = f"the cheapest offer in stock is {cheapest['price']:g} ({cheapest.get('stock', 'some')} numbers, " \
-        f"operator {cheapest['id']})" if cheapest else "the offers in stock give no price"
+    offer = "the offers in stock give no price"
+    if cheapest:
+        stock = "stock unknown" if cheapest.get("stock") is None else f"{cheapest['stock']} numbers"
+        offer = f"the cheapest offer in stock is {cheapest['price']:g} ({stock}, operator {cheapest['id']})"
     return Failure("budget", f"every offer for {where} is above the price limit {max_price:g}: {offer}. Tell the user; "
                    "only they can raise the limit (another country may be cheaper: `products`).", products=products,
                    max_price=max_price, **({"cheapest": cheapest} if cheapest else {}))
@@ -139,9 +143,9 @@ def what_to_buy(ctx, args, base):
     refused before any request. --test purchases are held to the limits as any other: a platform may ignore test=1
     and charge them, and a site whose protocol has no test mode is not asked at all."""
     in_the_users_ledger(ctx.config)
-    module = module_for(protocol_of(base)[0])
-    if ctx.config.test and not module.TEST_MODE:
-        raise Failure("usage", f"--test: {host_of(base)} speaks {module.NAME}, which has no test mode, so a test "
+    protocol = declared(base)
+    if ctx.config.test and not protocol.test_mode:
+        raise Failure("usage", f"--test: {host_of(base)} speaks {protocol.name}, which has no test mode, so a test "
                       "purchase there would be real: nothing was bought there.", reason="skip_site")
     limits = limits_for(ctx.config, base)
     budgeted = bool(limits.budgets)  # the sandbox too, over its own ledger: a refusal can be rehearsed
@@ -276,7 +280,7 @@ def settled_stale(ctx, order, warnings):
         if order["state"] == "received":  # the platform refused the cancel because the SMS came: nobody will use it
             settle(ctx, order, FINISH, "before buying: ")
     except Failure as failure:
-        if failure.kind == "cancel_failed" and failure.cause != "early_cancel":
+        if failure.kind == "cancel_failed":
             raise  # rule 3; an early-cancel refusal only waits for `cleanup`, so it does not block this purchase
         warnings.append(failure.message)
     return {"order_id": order["order_id"], "order_status": order["state"]}
@@ -352,14 +356,14 @@ def with_bought_number(ctx, args, work):
 
 
 def charged_within_limits(ctx, order):
-    """The price buy-service charged may differ from the list's: past the price limit or the daily budget, the order
+    """The price the purchase charged may differ from the list's: past the price limit or the daily budget, the order
     is cancelled at once (the Failure raised here does it)."""
     limits = limits_for(ctx.config, order["base_url"])
     price, limit = order["price"], limits.max_price
     if limit is None and not limits.budgets:
         return
     if order.get("price_unreadable"):
-        raise Failure("budget", f"buy-service gave a price for order {order['order_id']} that cannot be read, so the "
+        raise Failure("budget", f"the purchase gave a price for order {order['order_id']} that cannot be read, so the "
                       "user's price limit or budget cannot be kept: it is cancelled. Try another operator.")
     if price is None:
         return
@@ -398,7 +402,7 @@ def settled_failure(ctx, order, args, exc):
                 try:
                     settle(ctx, order, CANCEL, f"after {failure.kind}: ")
                 except Failure as unsettled_failure:
-                    if unsettled_failure.cause == "early_cancel":  # routine: the run's own failure, and when
+                    if unsettled_failure.kind == "early_cancel":  # routine: the run's own failure, and when
                         failure.message += f" {unsettled_failure.message}"
                         failure.data.update(unsettled_failure.data)
                         raise failure from None
@@ -470,7 +474,7 @@ def poll_for_code(fetch, timeout, interval, clock, sleep, log, progress=None, as
                 warned = True
                 log.notice("the platform says the SMS was received, but no text or code could be read in its answer; "
                            "polling goes on (-v shows it).")
-                log.debug(f"get-sms payload: {excerpt(last.payload, 2000)}")
+                log.debug(f"the order's answer: {excerpt(last.payload, 2000)}")
             if last.sms and last.sms != shown_text:  # digits without evidence: never confirmed, shown with -v
                 shown_text = last.sms
                 log.debug(f"an SMS text with no evidence of a code; polling goes on: {excerpt(last.sms, 500)}")
@@ -481,8 +485,8 @@ def poll_for_code(fetch, timeout, interval, clock, sleep, log, progress=None, as
 
 
 def wait_and_settle(ctx, order, args, on_code=None):
-    """Poll for a code (with --next, one from an SMS not seen before); confirm it (status 3) if asked, or, on the
-    deadline, cancel (status 4) within seconds. on_code(order) runs as soon as the code is recorded."""
+    """Poll for a code (with --next, one from an SMS not seen before); confirm it (FINISH) if asked, or, on the
+    deadline, cancel (CANCEL) within seconds. on_code(order) runs as soon as the code is recorded."""
     seen = json.loads(order.get("seen") or "[]") if order["state"] == "received" else []
     if order["state"] == "waiting":  # a run waits on it now: if that run dies, it is abandoned at once (no hold)
         ctx.store.update(order, settle_after=min(order["settle_after"] or 0, ctx.store.now()))
@@ -512,16 +516,16 @@ def wait_and_settle(ctx, order, args, on_code=None):
 
 
 def ask_for_another_sms(ctx, order):
-    """wait --next: where the protocol has it (sms-activate's status 3), tell the platform another SMS is expected;
-    elsewhere the site's resend is enough, and the next SMS shows up in the order's list."""
-    if Op.ANOTHER_SMS in module_for(protocol_of(order["base_url"])[0]).OPERATIONS:
+    """wait --next: where the protocol has it (ANOTHER_SMS), tell the platform another SMS is expected; elsewhere
+    the site's resend is enough, and the next SMS shows up in the order's list."""
+    if declared(order["base_url"]).has(Op.ANOTHER_SMS):
         ctx.api.call(Op.ANOTHER_SMS, {"order_id": order["order_id"]}, bases=[order["base_url"]])
 
 
 def closed_by_platform(ctx, order, facts):
     """The platform says the order is over. Without a code, settled_failure still sends the cancel (a misread
-    "closed" must not leave money held: the platform refuses it if the order really is closed, and get-sms is
-    asked again); with a code (--next), the order counts as used."""
+    "closed" must not leave money held: the platform refuses it if the order really is closed, and the order is
+    read again); with a code (--next), the order counts as used."""
     if order["state"] == "received":
         ctx.store.update(order, state="finished", note="the platform closed the order after its code")
         return Failure("order_closed", f"the platform says order {order['order_id']} is no longer waiting (it had "
@@ -573,7 +577,7 @@ def record_code(ctx, order, state, seen=(), note=None):
 
 
 def confirmed(ctx, order, args, facts, warning=None):
-    """The received line; the order confirmed (status 3) first if the command confirms (receive; wait --finish)."""
+    """The received line; the order confirmed (FINISH) first if the command confirms (receive; wait --finish)."""
     if args.finish:
         try:
             settle(ctx, order, FINISH)

@@ -328,6 +328,7 @@ def next_step(tag, base, config):
         "no_operation": "another site, whose protocol has it, may do it",
         "html": "something other than the API answered (a block page or captive portal): try --proxy, or run `doctor`",
         "moved": "set --base-url or SMSONLINE_BASE_URLS to the new address once you know it is the platform's own",
+        "no_list": "the site has no such list: give the site's own code (see its API page)",
     }
     return steps.get(tag, "-v shows the answer; try again later")
 
@@ -369,8 +370,9 @@ class Api:
         for base in bases or self.bases_in_order():
             host, module = urlsplit(protocol_of(base)[1]).netloc, module_for(protocol_of(base)[0])
             key = self.config.key_for(base)[0]
-            if op not in module.OPERATIONS or not key:
-                said = "no API key for this site" if not key else f"its protocol ({module.NAME}) has no {op.value}"
+            if not module.PROTOCOL.has(op) or not key:
+                said = "no API key for this site" if not key else \
+                    f"its protocol ({module.PROTOCOL.name}) has no {op.value}"
                 attempts.append(attempt(host, said, next_step("no_key" if not key else "no_operation", base,
                                                               self.config)))
                 continue
@@ -413,13 +415,14 @@ class Api:
         if cap <= 0.05:
             raise TransportError("no time left before the run's hard stop", False, "slow")
         path, query = module.request(op, params)
-        self.adapter.kind = kind_of(op)
+        self.adapter.kind, protocol = kind_of(op), module.PROTOCOL
         started = time.monotonic()
         try:
             with WATCHDOG.cap(cap):
                 try:
                     response = self.session.get(
-                        protocol_of(base)[1] + path, params={**query, module.KEY_PARAM: key}, stream=True,
+                        protocol_of(base)[1] + path, params={**query, **protocol.key_query(key)},
+                        headers=protocol.key_headers(key), stream=True,
                         allow_redirects=self.adapter.kind is Kind.READ,  # one intent, one request where money moves
                         hooks={"response": refuse_off_site_redirects},
                         timeout=(min(self.config.connect_timeout, cap), min(self.config.read_timeout, cap)),
@@ -435,28 +438,30 @@ class Api:
                     raise Failure("api", f"moved to {moved.target}: update the base URL (a redirect to another site "
                                   "is not followed: it would carry the key there)", reason="moved") from None
         except (TransportError, Failure) as problem:
-            self.traced(base, path, query, started, error=problem)
+            self.traced(base, op, path, query, started, error=problem)
             raise
-        self.traced(base, path, query, started, reply=reply)
+        self.traced(base, op, path, query, started, reply=reply)
         return reply
 
     def time_left(self):
         return float("inf") if self.stop_at is None else self.stop_at - self.clock()
 
-    def traced(self, base, path, params, started, reply=None, error=None):
+    def traced(self, base, op, path, params, started, reply=None, error=None):
+        """-v's line and --trace's record of one exchange, named by its operation (platform.Op: the same on every
+        protocol, whatever its path says; an sms-activate action, a REST order id), with the path below the base URL
+        and the query (the key excluded) that a replay matches requests by."""
         if not (self.log.verbose or self.tracer):
             return  # nothing to show: an ordinary poll decodes nothing twice
         elapsed_ms = round((time.monotonic() - started) * 1000)
         outcome = f"-> {reply.status}" if reply else f"failed: {error}"
-        endpoint = path.rsplit("/", 1)[-1] or params.get("action", "")
-        self.log.debug(f"GET {urlsplit(protocol_of(base)[1]).netloc} {endpoint} {sorted(params.items())} {outcome} "
-                       f"in {elapsed_ms} ms")
+        self.log.debug(f"GET {urlsplit(protocol_of(base)[1]).netloc} {op.value} {path or '(base URL)'} "
+                       f"{sorted(params.items())} {outcome} in {elapsed_ms} ms")
         decoded = decode(reply) if reply else None  # redacted as decoded, before JSON's escapes
         if decoded and decoded.lossy:
             self.log.debug(f"its bytes (no charset reads them): {ascii(REDACT(reply.body.decode('latin-1')))}")
         if not self.tracer:
             return
-        record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "base": base, "endpoint": endpoint,
+        record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "base": base, "endpoint": op.value, "path": path,
                   "params": {k: str(v) for k, v in params.items()}, "ms": elapsed_ms}
         if reply:
             record.update(status=reply.status, content_type=reply.content_type, charset=decoded.charset,

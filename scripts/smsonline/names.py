@@ -43,13 +43,21 @@ def wanted_names(kind, text):
 
 
 def matches(items, kind, text):
-    """Items matching text, by the first tier that matches anything: exact, then prefix, then substring."""
+    """Items matching text, by the first tier that matches anything: exact, then prefix, then substring. A hidden
+    item (a country the site lists with visible 0) is never offered by name: only its id buys it."""
     names = [name.casefold() for name in wanted_names(kind, text)]
+    shown = [(item, names_of(item)) for item in items if not item.get("hidden")]
     for test in (str.__eq__, str.startswith, str.__contains__):
-        hits = {item["id"]: item for item in items for name in names if test(item["name"].casefold(), name)}
+        hits = {item["id"]: item for item, own in shown for name in names if any(test(one, name) for one in own)}
         if hits:
             return list(hits.values())
     return []
+
+
+def names_of(item):
+    """An item's name, and each of the names a site lists in one ("Google,youtube,Gmail"), trimmed and casefolded."""
+    name = item["name"].strip().casefold()
+    return [name, *(part.strip() for part in name.split(",") if part.strip())] if "," in name else [name]
 
 
 def first_site(ctx, base=None):
@@ -90,7 +98,12 @@ def resolve(ctx, kind, text, base=None):
     text = str(text).strip()
     if text.isascii() and text.isdigit():
         return text
-    items = catalog(ctx, kind, base)
+    try:
+        items = catalog(ctx, kind, base)
+    except Failure as failure:
+        if failure.reason != "no_list":
+            raise
+        return resolved_without_list(ctx, kind, text, base, failure)
     hits = [item for item in items if item["id"] == text] or matches(items, kind, text)  # a site's own id ("tg")
     if len(hits) == 1:
         return hits[0]["id"]
@@ -104,6 +117,29 @@ def resolve(ctx, kind, text, base=None):
     listing = {"country": "countries", "service": "services"}[kind]
     hint = f" Did you mean: {', '.join(close)}?" if close else f" Run `{listing} --search TEXT` to list them."
     raise Failure("usage", f"unknown {kind} {text!r}.{hint}", candidates=close)
+
+
+def resolved_without_list(ctx, kind, text, base, failure):
+    """A site without the list (its protocol's action answered BAD_ACTION, nothing or HTTP 404): a name resolves in
+    the protocol's own table of common codes (its declaration's catalogs), a code is taken as given; anything else is
+    a usage error that says which codes the site takes."""
+    from .platform import declared
+
+    table, code_form = declared(first_site(ctx, base)).catalogs.get(kind, ({}, None))
+    if not table:
+        raise failure
+    if text in table:
+        return text
+    hits = matches([{"id": code, "name": name} for code, name in table.items()], kind, text)
+    if len(hits) == 1:
+        return hits[0]["id"]
+    if not hits and re.fullmatch(code_form, text):
+        return text  # the site's own code, as given: the site says BAD_SERVICE if it has no such code
+    common = ", ".join(f"{code} {name.split(',')[0]}" for code, name in list(table.items())[:12])
+    raise Failure("usage", f"{kind} {text!r}: {failure.message} So give the site's own code for the {kind}: "
+                  f"{'it may be one of ' + ', '.join(h['id'] for h in hits) if hits else 'common ones are ' + common}"
+                  " (the full table is in reference/api.md, or see the site's API page).",
+                  candidates=[{"id": h["id"], "name": h["name"]} for h in hits[:10]])
 
 
 def list_products(ctx, country_id, service_id, base=None, cap=None):

@@ -2,10 +2,12 @@
 
 Its answers are plain tokens (`ACCESS_NUMBER:<id>:<number>`, `STATUS_OK:<code>`, `NO_NUMBERS` …) or, for the lists,
 JSON. Every token this module knows is in one of four tables: REFUSALS (token -> error kind), STATES (getStatus
-token -> waiting / received / closed), SET_STATUS (action -> the status sent and the one token that acknowledges it)
-and DATA_TOKENS (the answers that carry the balance and a purchase). Tokens are exact and case-sensitive, as the
-protocol publishes them; whitespace around an answer is allowed; anything else is unreadable (`api`), never a code
-and never an acknowledgement. reference/api.md ("sms-activate") lists the same tokens; a test holds them equal.
+token -> waiting / received / closed), ACKNOWLEDGEMENTS (setStatus token -> the operation it acknowledges) and
+DATA_TOKENS (the answers that carry the balance and a purchase); PAYLOADS says which of them carry a `:<payload>`.
+Tokens are exact and case-sensitive, as the protocol publishes them; whitespace around an answer is allowed; anything
+else is unreadable (`api`, naming the action), never a code and never an acknowledgement. The JSON lists are read in
+the forms live sites give (LIST_FORMS below). reference/api.md ("sms-activate") lists the same tokens and forms, each
+with its public source; a test holds them equal.
 
 Status 1 ("the SMS was requested", answered by ACCESS_READY) is never sent: the protocol makes it optional, and on
 some platforms it starts the activation's timer or ends the free-cancel window; the public clients (smshub's own
@@ -16,23 +18,17 @@ status 8 cancels (and refunds) an order that got no code; an order that got one 
 """
 from __future__ import annotations
 
-import collections
 import re
 
-from . import platform
+from . import strict
 from .coderule import BARE_CODE, code_of, not_codes_of
-from .decoding import decode, parse_json
+from .decoding import parse_json
 from .output import Failure, excerpt
-from .platform import Op
+from .platform import Op, declare
 from .shapes import Message, SmsState, to_number
-
-NAME = platform.SMS_ACTIVATE
-KEY_PARAM = "api_key"
-TEST_MODE = False
-OPERATIONS = frozenset(Op) - {Op.REFUND}
+from .strict import Refusal, Unreadable, answer_text, raise_for_http, taken_codes
 
 # refused: the answer proves nothing was bought (a BUY may be retried elsewhere); False: an order MAY exist
-Refusal = collections.namedtuple("Refusal", "kind refused message")
 REFUSALS = {
     "BAD_KEY": Refusal("auth", True, "the platform does not accept this API key: check it on the site's API page"),
     "NO_KEY": Refusal("auth", True, "the platform got no API key: check the key setting for this site"),
@@ -42,17 +38,27 @@ REFUSALS = {
     "NO_BALANCE": Refusal("balance", True, "the balance is too low: top up on the site"),
     "LOW_BALANCE": Refusal("balance", True, "the balance is too low: top up on the site"),
     "NO_MONEY": Refusal("balance", True, "the balance is too low: top up on the site"),
+    "NO_BALANCE_FORWARD": Refusal("balance", True, "the balance is too low for call forwarding: top up on the site"),
     "NO_NUMBERS": Refusal("no_numbers", True, "no numbers for this service and country now: try another country or "
                                               "operator, or later"),
+    "the number has not been issued": Refusal("no_numbers", True, "no number was issued: try again, or another "
+                                                                  "country"),  # GrizzlySMS's prose for NO_NUMBERS
     "WRONG_MAX_PRICE": Refusal("budget", True, "no number at or below the price limit; the cheapest is {}"),
-    "CHANNELS_LIMIT": Refusal("api", True, "the account's limit of open numbers is reached: finish or cancel open "
-                                           "orders first"),
+    "CHANNELS_LIMIT": Refusal("api", True, "the account's limit of open numbers is reached (or the account is "
+                                           "blocked): finish or cancel open orders, or see the site"),
+    "ORDER_ALREADY_EXISTS": Refusal("api", True, "an order for this service is already open at the site (perhaps an "
+                                                 "earlier purchase that got no answer): finish or cancel it on the "
+                                                 "site's orders page"),
     "BAD_SERVICE": Refusal("usage", True, "the platform does not know this service: see `services`"),
     "WRONG_SERVICE": Refusal("usage", True, "the platform does not know this service: see `services`"),
     "WRONG_COUNTRY": Refusal("usage", True, "the platform does not know this country: see `countries`"),
+    "BAD_OPERATOR": Refusal("usage", True, "the platform does not know this operator: see `products`"),
+    "WRONG_EXCEPTION_PHONE": Refusal("api", True, "the platform refused the request's excluded number prefixes"),
     "BAD_ACTION": Refusal("api", True, "the platform does not have this action (a clone without it)"),
+    "UNPROCESSABLE_ENTITY": Refusal("api", True, "the platform refused the request as invalid"),
     "ERROR_SQL": Refusal("api", False, "the platform had a database error"),
     "NO_ACTIVATION": Refusal("not_found", True, "the platform knows no such order"),
+    "NO_ACTIVATIONS": Refusal("not_found", True, "the platform knows no such order"),
     "WRONG_ACTIVATION_ID": Refusal("not_found", True, "the platform knows no such order"),
     "EARLY_CANCEL_DENIED": Refusal("early_cancel", True, "the platform allows no cancel in the first minutes after "
                                                          "the purchase: cancel again in a few minutes"),
@@ -63,41 +69,69 @@ REFUSALS = {
     # get-sms check after a refused settle tells what the order is
     "BAD_STATUS": Refusal("api", True, "the platform refused this change for the order's current state"),
 }
+# the structured error form {"title", "details"} with HTTP 4xx and a title the table lacks: a complete refusal
+JSON_REFUSAL = Refusal("api", True, "the platform refused the request")
 STATES = {"STATUS_WAIT_CODE": "waiting", "STATUS_WAIT_RESEND": "waiting", "STATUS_WAIT_RETRY": "waiting",
           "STATUS_OK": "received", "STATUS_CANCEL": "closed"}
-SET_STATUS = {Op.ANOTHER_SMS: ("3", "ACCESS_RETRY_GET"), Op.FINISH: ("6", "ACCESS_ACTIVATION"),
-              Op.CANCEL: ("8", "ACCESS_CANCEL")}
+SET_STATUS = {Op.ANOTHER_SMS: "3", Op.FINISH: "6", Op.CANCEL: "8"}  # the status each setStatus sends
+ACKNOWLEDGEMENTS = {"ACCESS_RETRY_GET": Op.ANOTHER_SMS, "ACCESS_ACTIVATION": Op.FINISH, "ACCESS_CANCEL": Op.CANCEL,
+                    "ACCESS_CANCEL_ALREADY": Op.CANCEL}  # cancelled before: cancelled all the same
 DATA_TOKENS = {Op.BALANCE: "ACCESS_BALANCE", Op.BUY: "ACCESS_NUMBER"}
-WITH_PAYLOAD = {"BANNED", "WRONG_MAX_PRICE", "STATUS_WAIT_RETRY", "STATUS_OK", "ACCESS_BALANCE", "ACCESS_NUMBER"}
+# the forms a token's `:<payload>` may take: given (`:x`), absent (no colon); a token not in PAYLOADS has none
+REQUIRED, OPTIONAL, NONE = frozenset({"given"}), frozenset({"given", "absent"}), frozenset({"absent"})
+PAYLOADS = {"WRONG_MAX_PRICE": REQUIRED, "STATUS_WAIT_RETRY": REQUIRED, "STATUS_OK": REQUIRED,
+            "ACCESS_BALANCE": REQUIRED, "ACCESS_NUMBER": REQUIRED,
+            "BANNED": OPTIONAL}  # BANNED:'2026-12-01 10-00-00' (sms-activate) or BANNED alone (privatesms.vip)
 
-ACTIONS = {Op.COUNTRIES: "getCountries", Op.SERVICES: "getServicesList", Op.BALANCE: "getBalance"}
+ACTIONS = {Op.COUNTRIES: "getCountries", Op.SERVICES: "getServicesList", Op.BALANCE: "getBalance",
+           Op.PRODUCTS: "getPrices", Op.BUY: "getNumber", Op.READ: "getStatus", Op.ANOTHER_SMS: "setStatus",
+           Op.FINISH: "setStatus", Op.CANCEL: "setStatus"}
+LISTS = (Op.COUNTRIES, Op.SERVICES)
 ORDER_ID, NUMBER = r"[A-Za-z0-9_-]+", r"\d{5,15}"  # the number as the platform writes it: digits, country code first
+
+# The protocol's common service codes (sms-activate's own table, which its clones share), for a site with no
+# getServicesList: a name resolves through them, a code (SERVICE_CODE) is taken as given. reference/api.md lists them.
+COMMON_SERVICES = {
+    "tg": "Telegram", "wa": "WhatsApp", "wb": "WeChat", "go": "Google,youtube,Gmail", "fb": "facebook",
+    "ig": "Instagram+Threads", "tw": "Twitter", "ds": "Discord", "lf": "TikTok/Douyin", "vi": "Viber",
+    "me": "Line messenger", "qq": "Tencent QQ", "kf": "Weibo", "hw": "Alipay/Alibaba/1688", "qf": "RedBook",
+    "dr": "OpenAI", "mm": "Microsoft", "wx": "Apple", "am": "Amazon", "fu": "Snapchat", "oi": "Tinder",
+    "ts": "PayPal", "nf": "Netflix", "mb": "Yahoo", "tn": "LinkedIN", "vk": "vk.com", "ok": "ok.ru", "nv": "Naver",
+    "ka": "Shopee", "ep": "Temu", "ot": "Any other",
+}
+SERVICE_CODE = r"[a-z0-9]{2,3}(?:_[a-z0-9]{1,6})?"  # tg, wa2, aez, gr_bf: a word like "soul" is a name
+BUILT_IN_CATALOGS = {"service": (COMMON_SERVICES, SERVICE_CODE)}
+
+# EARLY_CANCEL_DENIED: "no cancel in the first minutes" after the purchase
+PROTOCOL = declare(__name__, key_param="api_key", operations=frozenset(Op) - {Op.REFUND}, test_mode=False,
+                   early_cancel_s=120.0, refusals=REFUSALS, states=STATES, catalogs=BUILT_IN_CATALOGS)
 
 
 # ----------------------------------------------------------------------------- requests
 
 def request(op, params):
-    """(path, query) for one operation; the HTTP layer adds the key under KEY_PARAM."""
+    """(path, query) for one operation; the HTTP layer adds the key as PROTOCOL declares it."""
     refuse_missing(op)
-    if op in ACTIONS:
-        return "", {"action": ACTIONS[op]}
+    query = {"action": ACTIONS[op]}
     if op is Op.PRODUCTS:
-        return "", {"action": "getPrices", "country": params["country"], "service": params["service"]}
-    if op is Op.BUY:
-        return "", buy_query(params)
-    if op is Op.READ:
-        return "", {"action": "getStatus", "id": params["order_id"]}
-    return "", {"action": "setStatus", "id": params["order_id"], "status": SET_STATUS[op][0]}
+        query.update(country=params["country"], service=params["service"])
+    elif op is Op.BUY:
+        query = buy_query(params)
+    elif op is Op.READ:
+        query["id"] = params["order_id"]
+    elif op in SET_STATUS:
+        query.update(id=params["order_id"], status=SET_STATUS[op])
+    return "", query
 
 
 def refuse_missing(op):
-    if op not in OPERATIONS:
+    if not PROTOCOL.has(op):
         raise Failure("usage", f"sms-activate has no {op.value}: status 8 (cancel) refunds an order that got no code, "
                                "and an order that got one is charged; nothing was sent.")
 
 
 def buy_query(params):
-    query = {"action": "getNumber", "service": params["service"], "country": params["country"]}
+    query = {"action": ACTIONS[Op.BUY], "service": params["service"], "country": params["country"]}
     if params.get("operator") not in (None, "", "any"):
         query["operator"] = params["operator"]
     if params.get("max_price") is not None:
@@ -116,53 +150,60 @@ def read(op, reply, order=None, code_regex=None, seen=()):
     """A Reply -> the common shape for op, or a Failure. For PRODUCTS, `order` may give the asked
     {"country", "service"}; without it the answer must hold one country and one service."""
     refuse_missing(op)
-    text, _, lossy = decode(reply)
-    text = text.strip()
-    if lossy:  # misread text can hide what it says and show digits that are no code
-        raise unreadable(text)
+    try:
+        return read_answer(op, reply, order, code_regex, seen)
+    except Unreadable as unread:
+        raise strict.unreadable(ACTIONS[op], unread) from None
+
+
+def read_answer(op, reply, order, code_regex, seen):
+    text = answer_text(reply)
+    if op in LISTS and lacks_the_action(text, reply.status):  # names.py then falls back on PROTOCOL.catalogs
+        raise Failure("api", f"the site has no {ACTIONS[op]}: it answered "
+                             f"{f'HTTP {reply.status} ' if reply.status != 200 else ''}{excerpt(text) or '(nothing)'}.",
+                      reason="no_list")
+    refusal = refusal_in(text, reply.status)
+    if refusal:
+        raise refusal
     raise_for_http(reply, text)
     if not text:
         return empty_answer(op, reply)
-    if text[:1] in "{[":
-        return read_json(op, reply, text, order)
-    token, payload = split_token(text)
-    if token in REFUSALS:
-        raise refused(token, payload_of(token, payload, text))
     if not 200 <= reply.status < 300:
-        raise unreadable(text, reply.status)
+        raise Unreadable(text, reply.status)
+    if text[:1] in "{[":
+        return read_json(op, text, order)
+    token, payload = split_token(text)
     if op is Op.READ:
         return sms_state(token, payload, text, order, code_regex, seen)
     if op in SET_STATUS:
         return acknowledgement(op, token, payload, text)
     if token != DATA_TOKENS.get(op):
-        raise unreadable(text)
+        raise Unreadable(text)
     return TEXT_READERS[op](payload_of(token, payload, text), text)
 
 
-def raise_for_http(reply, text):
-    """401/403: the key; 5xx: the site failed; a page (handler_api.php names its tokens text/html too, so only the
-    body tells): something else answered."""
-    if reply.status in (401, 403):
-        raise Failure("auth", f"the platform refused the API key (HTTP {reply.status}): {excerpt(text)}",
-                      reason="refused")
-    if reply.status >= 500:
-        raise unreadable(text or reply.reason, reply.status)
-    if text.startswith("<"):
-        raise Failure("api", f"an HTML page answered instead of the API (HTTP {reply.status}: a block page, a captive "
-                             f"portal or the site's error page): {excerpt(re.sub(r'<[^>]*>', ' ', text[:4000]))!r}",
-                      reason="html")
+def refusal_in(text, status):
+    """The Failure a refusal token (or the JSON error form) is, with any HTTP status below 500 (sites send BAD_KEY
+    with 401, BANNED with 403, NO_ACTIVATION with 404, EARLY_CANCEL_DENIED with 400 as often as with 200), or None."""
+    if text[:1] == "{":
+        decoded = parse_json(text)
+        return json_error(decoded, status) if isinstance(decoded, dict) and "title" in decoded else None
+    token, payload = split_token(text)
+    return refused(token, payload_of(token, payload, text)) if token in REFUSALS else None
 
 
-def unreadable(text, status=None):
-    said = f"HTTP {status}: " if status else ""
-    return Failure("api", f"the platform's answer could not be read ({said}{excerpt(text)!r})", reason="unreadable")
+def lacks_the_action(text, status):
+    """A list the site has not got: BAD_ACTION (as a token or the JSON error's title), an empty answer, HTTP 404."""
+    decoded = parse_json(text) if text[:1] == "{" else None
+    return status == 404 or split_token(text)[0] in ("", "BAD_ACTION") or \
+        isinstance(decoded, dict) and decoded.get("title") == "BAD_ACTION"
 
 
 def empty_answer(op, reply):
     """An empty body acknowledges a setStatus (HTTP 200 or 204); to anything else it says nothing."""
     if op in SET_STATUS and reply.status in (200, 204):
         return None
-    raise unreadable("(an empty answer)", reply.status if reply.status not in (200, 204) else None)
+    raise Unreadable("(an empty answer)", reply.status if reply.status not in (200, 204) else None)
 
 
 def split_token(text):
@@ -173,26 +214,24 @@ def split_token(text):
 
 def payload_of(token, payload, text):
     """A known token's payload, which it must have (or not have) exactly as the protocol publishes it."""
-    if (token in WITH_PAYLOAD) != bool(payload and payload.strip()):
-        raise unreadable(text)
-    return payload.strip() if payload else None
+    form = "given" if payload and payload.strip() else "absent" if payload is None else "empty"
+    if form not in PAYLOADS.get(token, NONE):
+        raise Unreadable(text)
+    return payload.strip().strip("'\"").strip() if form == "given" else None  # BANNED:'<time>' without its quotes
 
 
-def refused(token, detail):
-    """The Failure for a refusal token; a payload (or a JSON error's details) stays in the message."""
-    refusal = REFUSALS[token]
-    if "{}" in refusal.message:
-        said = refusal.message.format(excerpt(detail or "(not given)"))
-    else:
-        said = refusal.message + (f" ({excerpt(detail)})" if detail else "")
-    return Failure(refusal.kind, f"the platform answered {token}: {said}.",
-                   reason="refused" if refusal.refused else None)
+def refused(token, detail, refusal=None, status=None):
+    """The Failure for a refusal (strict.refused). WRONG_MAX_PRICE's payload is the cheapest offer over the limit:
+    `cheapest` in the line, as for a limit checked before buying."""
+    cheapest = to_number(detail) if token == "WRONG_MAX_PRICE" else None
+    return strict.refused(refusal or REFUSALS[token], token, detail, status,
+                          **({"cheapest": {"price": cheapest, "stock": None}} if cheapest is not None else {}))
 
 
 def balance(payload, text):
     amount = to_number(payload)
     if amount is None:
-        raise unreadable(text)
+        raise Unreadable(text)
     return amount
 
 
@@ -200,7 +239,7 @@ def purchase(payload, text):
     """ACCESS_NUMBER:<id>:<number>: the number kept as the platform writes it; this form carries no price."""
     order_id, _, number = payload.partition(":")
     if not (re.fullmatch(ORDER_ID, order_id) and re.fullmatch(NUMBER, number)):
-        raise unreadable(text)
+        raise Unreadable(text)
     return {"order_id": order_id, "number": number, "price": None, "price_unreadable": False}
 
 
@@ -208,14 +247,14 @@ TEXT_READERS = {Op.BALANCE: balance, Op.BUY: purchase}
 
 
 def acknowledgement(op, token, payload, text):
-    """None for the one token that acknowledges this action; a closed order is order_closed; anything else,
-    another action's ACCESS_* included, is unreadable."""
-    if token == SET_STATUS[op][1] and payload is None:
+    """None for a token that acknowledges this action; a closed order is order_closed; anything else, another
+    action's ACCESS_* included, is unreadable."""
+    if ACKNOWLEDGEMENTS.get(token) is op and payload is None:
         return None
     if STATES.get(token) == "closed" and payload is None:
         raise Failure("order_closed", f"the platform answered {token}: the order is already closed.",
                       reason="refused")
-    raise unreadable(text)
+    raise Unreadable(text)
 
 
 def sms_state(token, payload, text, order, code_regex, seen):
@@ -223,42 +262,50 @@ def sms_state(token, payload, text, order, code_regex, seen):
     SMS's text), and only when it was not taken before (`seen` holds "code:<c>")."""
     state = STATES.get(token)
     if state is None:
-        raise unreadable(text)
+        raise Unreadable(text)
     given = payload_of(token, payload, text)
     if state != "received":
         return SmsState(closed=state == "closed", payload=text)
     message = Message(given, given if re.fullmatch(BARE_CODE, given) else None)
     code = code_of(message, not_codes_of(order), code_regex)
-    taken = {item[5:] for item in seen if item.startswith("code:")}
-    return SmsState(code=None if code in taken else code, sms=given, texts=(given,), payload=text)
+    return SmsState(code=None if code in taken_codes(seen) else code, sms=given, texts=(given,), payload=text)
 
 
 # ----------------------------------------------------------------------------- JSON answers
 
-def read_json(op, reply, text, order):
+def read_json(op, text, order):
     decoded = parse_json(text)
-    if decoded is None:
-        raise unreadable(text)
-    if isinstance(decoded, dict) and "title" in decoded:
-        raise json_error(decoded, text)
-    if not 200 <= reply.status < 300 or op not in JSON_READERS:
-        raise unreadable(text, None if 200 <= reply.status < 300 else reply.status)
+    if decoded is None or op not in JSON_READERS:
+        raise Unreadable(text)
     try:
         return JSON_READERS[op](decoded, order)
     except (AttributeError, KeyError, TypeError, ValueError):
-        raise unreadable(text) from None
+        raise Unreadable(text) from None
 
 
-def json_error(decoded, text):
-    """{"title", "details"}: the title read as a refusal token when it is one, else unreadable."""
+def json_error(decoded, status):
+    """{"title", "details", "info"?}: the title read as a refusal token when it is one; another title is a refusal
+    only with HTTP 4xx (HeroSMS: 422 UNPROCESSABLE_ENTITY), else None (unreadable, below)."""
     title, details = decoded.get("title"), decoded.get("details")
-    if not (isinstance(title, str) and title in REFUSALS):
-        return unreadable(text)
-    return refused(title, str(details) if isinstance(details, (str, int, float)) and details != "" else None)
+    said = " ".join(str(part) for part in (details, field_of(decoded.get("info"))) if isinstance(
+        part, (str, int, float)) and not isinstance(part, bool) and part != "") or None
+    if isinstance(title, str) and title in REFUSALS:
+        return refused(title, said, status=status)
+    if isinstance(title, str) and title.strip() and 400 <= status < 500:
+        return refused(title, said, JSON_REFUSAL, status)
+    return None
+
+
+def field_of(info):
+    """HeroSMS's {"field": "api_key", "code": "REQUIRED"} as "api_key: REQUIRED"."""
+    if not isinstance(info, dict) or not isinstance(info.get("field"), str):
+        return None
+    return f"{info['field']}: {info['code']}" if isinstance(info.get("code"), str) else info["field"]
 
 
 def countries(decoded, _order):
-    """{"<id>": {"id", "eng", "rus", "chn"}} or a list of those -> [{"id", "name", "chn"?, "rus"?}]."""
+    """{"<id>": {"id", "eng", "rus", "chn", "visible"}} or a list of those -> [{"id", "name", "chn"?, "rus"?,
+    "hidden"?}]; a country with visible 0 is kept (its id still buys) but `hidden` (no name resolves to it)."""
     pairs = decoded.items() if isinstance(decoded, dict) else [(None, entry) for entry in decoded]
     return [country(key, entry) for key, entry in pairs]
 
@@ -267,53 +314,107 @@ def country(key, entry):
     given_id = entry["id"] if key is None else entry.get("id", key)
     if not isinstance(entry["eng"], str) or not isinstance(given_id, (str, int)) or isinstance(given_id, bool):
         raise ValueError(entry)
-    item = {"id": str(given_id), "name": entry["eng"]}
+    item = {"id": str(given_id), "name": entry["eng"].strip()}
     item.update({name: entry[name] for name in ("chn", "rus") if isinstance(entry.get(name), str) and entry[name]})
+    if entry.get("visible", 1) in (0, "0", False):
+        item["hidden"] = True
     return item
 
 
 def services(decoded, _order):
-    """{"status": "success", "services": [{"code", "name"}]} -> [{"id", "name"}]."""
-    if decoded["status"] != "success":
-        raise ValueError(decoded)
-    return [{"id": text_of(entry["code"]), "name": text_of(entry["name"])} for entry in decoded["services"]]
+    """A service list in any of LIST_FORMS -> [{"id", "name"}], names trimmed ("Claude " is "Claude")."""
+    if isinstance(decoded, list):
+        return [service(entry["code"], entry["name"]) for entry in decoded]
+    if "services" in decoded or "status" in decoded:
+        if decoded["status"] != "success" or not isinstance(decoded["services"], list):
+            raise ValueError(decoded)
+        return services(decoded["services"], None)
+    return [service(code, name) for code, name in decoded.items()]
+
+
+def service(code, name):
+    return {"id": text_of(code), "name": text_of(name)}
 
 
 def text_of(value):
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not value.strip():
         raise ValueError(value)
-    return value
+    return value.strip()
+
+
+PRICE_KEYS, STOCK_KEYS = ("cost", "price", "retail_price"), ("count", "physicalCount")
 
 
 def products(decoded, order):
-    """{"<country>": {"<service>": {"cost", "count"}}} (or, by operator, {"<service>": {"<operator>": {…}}}) ->
-    [{"id": "any" or the operator, "name", "price", "stock"}]; [] (PHP's empty array) and {} hold no offers."""
+    """Prices in either nesting, country -> service ({"0": {"tg": …}}) or service -> country ({"tg": {"186": …}},
+    privatesms.vip), or by service alone in a one-item list ([{"tg": …}], HeroSMS), to an offer ({"cost", "count"}),
+    a bare price (stock unknown) or one of those per operator -> [{"id": "any" or the operator, "name", "price",
+    "stock"}]; [] (PHP's empty array) and {} hold no offers."""
     if decoded == []:
         return []
-    by_service = entry_for(decoded, order and order.get("country"))
-    offers = entry_for(by_service, order and order.get("service"))
-    if "cost" in offers or "count" in offers:
+    if isinstance(decoded, list) and len(decoded) == 1:
+        decoded = decoded[0]
+    offers = offers_for(decoded, order or {})
+    if is_offer(offers):
         return [offer("any", "any operator", offers)]
+    if not isinstance(offers, dict):
+        raise ValueError(offers)
     return [offer(str(name), str(name), value) for name, value in offers.items()]
 
 
-def entry_for(mapping, asked):
-    """The asked entry of a JSON object, else its only entry ({} when it holds none)."""
+def offers_for(decoded, asked):
+    """The asked country's and service's entry, in whichever nesting the site uses ({} when it has none)."""
+    if not isinstance(decoded, dict):
+        raise ValueError(decoded)
+    country, service_code = (str(asked[name]) if asked.get(name) is not None else None
+                             for name in ("country", "service"))
+    if country is None or service_code is None:  # no order: one country and one service, keyed as they come
+        outer = only_entry(decoded)
+        return only_entry(outer) if isinstance(outer, dict) and not is_offer(outer) else outer
+    if country in decoded:
+        return entry_of(decoded[country], service_code)
+    if service_code in decoded:  # by service: to the offer itself (the asked country implied), or by country
+        by_service = decoded[service_code]
+        return by_service if is_offer(by_service) else entry_of(by_service, country)
+    return {}
+
+
+def entry_of(mapping, key):
     if not isinstance(mapping, dict):
         raise ValueError(mapping)
-    if asked is not None:
-        return mapping.get(str(asked), {})
-    if len(mapping) > 1:
+    return mapping.get(key, {})
+
+
+def only_entry(mapping):
+    """The only entry of a JSON object ({} when it holds none)."""
+    if not isinstance(mapping, dict) or len(mapping) > 1:
         raise ValueError(mapping)
     return next(iter(mapping.values()), {})
 
 
+def is_offer(value):
+    """An offer itself: a bare price, or an object with a price or a stock (not one keyed by operator)."""
+    return is_price(value) or isinstance(value, dict) and any(key in value for key in (*PRICE_KEYS, *STOCK_KEYS))
+
+
+def is_price(value):
+    return isinstance(value, (int, float, str)) and not isinstance(value, bool) and to_number(value) is not None
+
+
 def offer(item_id, name, value):
-    price, stock = to_number(value["cost"]), to_number(value["count"], int)
-    if stock is None:
+    """{"cost" or "price" or "retail_price", "count" or "physicalCount"} or a bare price -> a product; a cost of 0 or
+    less is no price; a missing stock is unknown (None: still buyable), an unreadable one is an unreadable answer."""
+    if is_price(value):
+        price, stock = to_number(value), None
+    elif isinstance(value, dict):
+        price = next((to_number(value[key]) for key in PRICE_KEYS if key in value), None)
+        given = next((value[key] for key in STOCK_KEYS if key in value), None)
+        stock = to_number(given, int) if given is not None else None
+        if given is not None and stock is None:
+            raise ValueError(value)
+    else:
         raise ValueError(value)
-    return {"id": item_id, "name": name, "price": price if price is not None and price > 0 else None,
-            "stock": stock}
+    return {"id": item_id, "name": name, "price": price if price is not None and price > 0 else None, "stock": stock}
 
 
 def purchase_v2(decoded, _order):

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from .smsonline_reader import read_answer, read_items, read_purchase, read_sms
 from .output import Failure
-from .platform import SMSONLINE_V1, Op
+from .platform import Op, declare
 
-NAME = SMSONLINE_V1
-KEY_PARAM = "apiKey"
-TEST_MODE = True  # buy-service&test=1: "not charged, no real number" (the user's notes)
 ENDPOINTS = {Op.COUNTRIES: "get-countries", Op.SERVICES: "get-services", Op.PRODUCTS: "get-products",
              Op.BUY: "buy-service", Op.READ: "get-sms", Op.FINISH: "change-status", Op.CANCEL: "change-status",
              Op.REFUND: "change-status"}
 STATUS_VALUES = {Op.FINISH: 3, Op.CANCEL: 4, Op.REFUND: 5}  # change-status's wire values
-OPERATIONS = frozenset(ENDPOINTS)  # no balance; no "another SMS": the site resends, and get-sms shows the next
+# no balance; no "another SMS": the site resends, and get-sms shows the next. test=1 on buy-service: "not charged, no
+# real number" (the user's notes). Its early-cancel refusals are read as sms-activate's window.
+PROTOCOL = declare(__name__, key_param="apiKey", operations=ENDPOINTS, test_mode=True, early_cancel_s=120.0)
 
 
 def request(op, params):
     """(path, query) for an operation; the key is added by the HTTP layer."""
-    if op not in OPERATIONS:
+    if not PROTOCOL.has(op):
         raise Failure("usage", f"SMSOnline v1 has no {op.value} operation.")
     queries = {
         Op.PRODUCTS: lambda: {"countryId": params["country"], "serviceId": params["service"]},

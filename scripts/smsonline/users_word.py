@@ -91,12 +91,8 @@ def honoured(ctx, order, asked):
     with ctx.guard.deferred():  # a signal now waits for the settlement, as in every settlement
         ctx.api.stop_at = ctx.clock() + flows.SETTLE_GRACE_S
         try:
-            if asked == FINISH and not order.get("code"):  # the `finish` command read the code: it is in the row
-                row = ctx.store.attempt(order["local_id"])
-                order.update(code=row["code"], sms=row["sms"])
-            if asked == FINISH and not order.get("code"):
-                raise Failure("usage", f"order {order['order_id']} has no code, and an order is never confirmed "
-                              "without one.")
+            if asked == FINISH:
+                require_code(ctx, order)
             flows.settle(ctx, order, asked, "at the user's request: ")
         except Failure as failure:
             problem = failure
@@ -105,6 +101,15 @@ def honoured(ctx, order, asked):
     said = f" ({problem.message})" if problem else ""
     return by_user(order, f"the user asked another run to {VERB[asked]} order {order['order_id']}: it is "
                           f"{order['state']} now{said}; this run stops here.")
+
+
+def require_code(ctx, order):
+    """A confirm the user asked for needs the code: the `finish` command read it into the row, or there is none."""
+    if not order.get("code"):
+        row = ctx.store.attempt(order["local_id"])
+        order.update(code=row["code"], sms=row["sms"])
+    if not order.get("code"):
+        raise Failure("usage", f"order {order['order_id']} has no code, and an order is never confirmed without one.")
 
 
 def by_user(order, message):
@@ -121,7 +126,7 @@ def holders_let_go(ctx):
         try:
             settled(ctx, order, CANCEL, "before buying: ")
         except Failure as failure:
-            if failure.cause != "early_cancel":  # rule 3; a cancel allowed only later waits for `cleanup`
+            if failure.kind != "early_cancel":  # rule 3; a cancel allowed only later waits for `cleanup`
                 raise
         replaced.append({"order_id": order["order_id"], "order_status": order["state"]})
     return replaced

@@ -1,5 +1,5 @@
-"""The money suite once per protocol, as one parametrised suite: SMSOnline v1 and the sms-activate standard
-(handler_api.php) through the bundled sandbox, with real subprocesses, real sockets and real signals. Whatever the
+"""The money suite once per protocol, as one parametrised suite: SMSOnline v1, the sms-activate standard
+(handler_api.php) and 5sim (REST, the key in a Bearer header) through the bundled sandbox, with real subprocesses, real sockets and real signals. Whatever the
 protocol: the code comes only with an SMS, an unused number is cancelled and refunded, a purchase that may have
 reached the platform is never bought again, and every order settles."""
 import collections
@@ -9,6 +9,7 @@ import time
 import pytest
 
 from e2e_support import Runner, calls, orders_in, wait_until
+from smsonline.platform import declared
 
 Protocol = collections.namedtuple("Protocol", "options by_ids silent names buy_call read_call")
 PROTOCOLS = {
@@ -18,6 +19,9 @@ PROTOCOLS = {
     "sms-activate": Protocol({"protocol": "sms-activate"}, ("--country", "3", "--service", "sl"),
                              ("--country", "3", "--service", "ot"), ("--country", "China", "--service", "Soul"),
                              "getNumber", "getStatus"),
+    "5sim": Protocol({"protocol": "5sim"}, ("--country", "china", "--service", "soul"),
+                     ("--country", "china", "--service", "other"), ("--country", "China", "--service", "Soul"),
+                     "buy", "check"),
 }
 FAST = ("--interval", "0.5")
 
@@ -133,10 +137,14 @@ def test_doctor_checks_the_key_in_the_sites_own_protocol_spending_nothing(tmp_pa
     assert sandbox.platform.balance == before and orders_in(sandbox) == []
 
 
-def test_doctor_flow_test_is_refused_where_there_is_no_test_mode(tmp_path, make_sandbox):
-    activate = make_sandbox(protocol="sms-activate")
-    result = Runner(tmp_path, [activate.base_url])("doctor", "--flow", "--test")
-    assert (result.code, result.kind) == (2, "usage") and orders_in(activate) == []
+@pytest.mark.parametrize("name", [name for name in sorted(PROTOCOLS) if not declared(name).test_mode])
+@pytest.mark.parametrize("command", [("doctor", "--flow", "--test"), ("receive", "--test", "--country", "China",
+                                                                      "--service", "Soul")])
+def test_test_mode_is_refused_before_anything_is_bought_where_there_is_none(tmp_path, make_sandbox, name, command):
+    sandbox = make_sandbox(**PROTOCOLS[name].options)
+    result = Runner(tmp_path, [sandbox.base_url])(*command)
+    assert (result.code, result.kind) == (2, "usage") and "no test mode" in result.line["error"]["message"]
+    assert orders_in(sandbox) == [] and calls(sandbox, PROTOCOLS[name].buy_call) == []
 
 
 def test_a_killed_wait_leaves_an_abandoned_order_that_cleanup_refunds(tmp_path, site, protocol):
