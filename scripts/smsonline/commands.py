@@ -10,7 +10,7 @@ from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, OPEN_STATES, PENDING_ACT
                      iso_time, public_order, reference, run_gone, shown_state)
 from .names import catalog, list_products, matches, resolve
 from .output import Failure, copy_to_clipboard, stderr_is_a_terminal, to_stderr
-from .platform import DEFAULT, module_for, protocol_of
+from .platform import DEFAULT, declared, protocol_of
 
 
 class Context(types.SimpleNamespace):
@@ -249,9 +249,9 @@ def cmd_change_status(action):
 
 def refund_exists_at(base, order_id):
     """refund --id: a protocol without a refund is told before the ledger changes or anything is sent."""
-    module = module_for(protocol_of(base)[0])
-    if REFUND not in module.OPERATIONS:
-        raise Failure("usage", f"order {order_id} is at {host_of(base)}, whose protocol ({module.NAME}) has no refund: "
+    protocol = declared(base)
+    if REFUND not in protocol.operations:
+        raise Failure("usage", f"order {order_id} is at {host_of(base)}, whose protocol ({protocol.name}) has no refund: "
                       f"nothing was sent and the ledger is unchanged. Before its code came, `cancel --id {order_id}` "
                       "cancels it and returns its price; once a code came, the order is charged and there is "
                       "nothing to do.")
