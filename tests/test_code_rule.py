@@ -504,6 +504,7 @@ def test_the_world_tables_are_as_wide_as_the_issue_asks():
     ("Your code: ABCD-EF", "ABCDEF"),  # given as the agent types it: without its hyphens, as 123-456 is
     ("Login code: AB12-CD34", "AB12CD34"),
     ("Your code: UNKNOWN", None), ("Code: AAAA", None), ("Your code AB12-CD34 expires", None),  # never a part of it
+    ("PIN: NEVER share it with anyone", None),  # capitals that go on are words, not a code
     ("Your code is\n4 8 2 9 1 3", "482913"),
     ("Order 551234\nValid for 5 minutes", None), ("2026\nValid until 31.12", None),  # a first line that is no code
     ("Go to https://shop.example.com/track/551234 for parcel 551234", None),  # a link that is no login link

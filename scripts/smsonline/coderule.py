@@ -52,9 +52,10 @@ BARE_CODE = r"[A-Za-z0-9]{4,12}|\d{3}[- ]\d{3}|\d{2}[- ]\d{2}[- ]\d{2}|\d{4}[- ]
 # an uppercase letters-and-digits code after a verification word and at most three words ("code for Steam is …")
 ALNUM_AFTER_WORD = (r"(?:\s*[^\s\d:：]{1,12}){0,3}?\s*[:：]?\s*(?<![A-Za-z0-9])((?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{4,8})"
                     r"(?![A-Za-z0-9]|-[A-Za-z0-9])")
-# right after a code word and its colon only: a letters-only code (ABCDEF) or one in hyphenated groups (ABCD-EF,
-# AB12-CD34), given without its hyphens as digit codes are (123-456 -> 123456)
-LABELLED_CODE = r"[^\S\n]*[:：][^\S\n]*((?=[A-Z0-9-]*[A-Z])[A-Z0-9]{2,6}(?:-[A-Z0-9]{2,6}){1,2}|[A-Z]{4,8})(?![\w-])"
+# right after a code word and its colon only: a code in hyphenated groups (ABCD-EF, AB12-CD34) or a letters-only
+# code that ends its sentence ("PIN: NEVER share it" is none), given without hyphens as digit codes are (123-456)
+LABELLED_CODE = (r"[^\S\n]*[:：][^\S\n]*((?=[A-Z0-9-]*[A-Z])[A-Z0-9]{2,6}(?:-[A-Z0-9]{2,6}){1,2}(?![\w-])"
+                 r"|[A-Z]{4,8}(?=[^\S\n]*(?:[.,)]|$)))")
 NOT_LETTER_CODES = {"NONE", "NULL", "EMPTY", "VALID", "INVALID", "READY", "SENT", "DONE", "USED", "ACTIVE", "UNKNOWN",
                     "PENDING", "EXPIRED", "FAILED", "ERROR", "WAITING", "HIDDEN", "XXXX", "STOP", "HELP"}
 OTP_FORMS = (r"(?<![A-Za-z0-9])G-(\d{4,8})(?!\d)", r"<#>\s*(\d{4,8})(?!\d)",  # Google's; Android's SMS retriever
@@ -155,11 +156,10 @@ def code_on_first_line(text, not_codes):
 def code_repeated_in_link(text, not_codes):
     """Digits that a login link carries and the text gives again on their own (not a reference, an amount …)."""
     live = [sentence for sentence in sentences(text) if not is_status_text(sentence)]
-    tokens = [token for sentence in live for token in sentence.split()]
-    linked = {digits for token in tokens if "/" in token and re.search(LINK_HINT, token)
+    linked = {digits for sentence in live for token in sentence.split() if "/" in token and re.search(LINK_HINT, token)
               for digits in re.findall(LINKED_DIGITS, token)}
     for sentence in live if linked else ():
-        runs = [(m.start(), m.end(), sum(c.isdigit() for c in m.group())) for m in re.finditer(DIGIT_RUN, sentence)]
+        runs = digit_runs(sentence)
         links = [m.span() for m in re.finditer(r"\S+", sentence) if "/" in m.group()]
         for match in re.finditer(CODE_CANDIDATES, sentence):
             digits = re.sub(r"[- ]", "", match.group(1))
@@ -190,14 +190,14 @@ def code_in_sentence(sentence, not_codes):
     if not words:
         return None
     for _, word_end in words:
-        labelled = re.match(LABELLED_CODE, sentence[word_end:word_end + 48])
+        labelled = re.match(LABELLED_CODE, sentence[word_end:])
         if labelled and is_letter_code(labelled.group(1).replace("-", ""), not_codes):
             return 1, labelled.group(1).replace("-", "")
         match = re.match(ALNUM_AFTER_WORD, sentence[word_end:word_end + 48])
         between = sentence[word_end:word_end + match.start(1)] if match else ""
         if match and match.group(1) not in not_codes and not re.search(DECOY_BEFORE, between):
             return 1, match.group(1)
-    runs = [(m.start(), m.end(), sum(c.isdigit() for c in m.group())) for m in re.finditer(DIGIT_RUN, sentence)]
+    runs = digit_runs(sentence)
     best = None
     for match in re.finditer(CODE_CANDIDATES, sentence):
         start, end = match.span()
@@ -210,6 +210,11 @@ def code_in_sentence(sentence, not_codes):
         if best is None or score < best[0]:
             best = (score, digits)
     return best
+
+
+def digit_runs(sentence):
+    """(start, end, digit count) of every run of digits with single separators (a phone number in groups is one)."""
+    return [(m.start(), m.end(), sum(c.isdigit() for c in m.group())) for m in re.finditer(DIGIT_RUN, sentence)]
 
 
 def is_decoy(sentence, start, end, digits, not_codes, runs):

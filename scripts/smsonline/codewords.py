@@ -2,9 +2,10 @@
 
 A row is (language, boundary, words). Words are regex fragments matched case-insensitively after NFKC; a word that
 names something else in a longer phrase ("code postal", "codice fiscale", "kode pos", "รหัสไปรษณีย์", "קודם") is
-refused by what follows it (coderule.NOT_VERIFICATION_AFTER), as "promo code" is by what precedes it. Bare qualifiers ("confirmation", "login",
-"activation") are not words: "Booking confirmation 551234" is a reference. Compounds that glue a qualifier to the
-word for code are (Bestätigungscode, vahvistuskoodi). reference/code-rule.md lists the rows and their test texts.
+refused by what follows it (coderule.NOT_VERIFICATION_AFTER), as "promo code" is by what precedes it. Bare
+qualifiers ("confirmation", "login", "activation") are not words: "Booking confirmation 551234" is a reference.
+Compounds that glue a qualifier to the word for code are (Bestätigungscode, vahvistuskoodi). reference/code-rule.md
+lists the rows and their test texts.
 """
 
 # How a row's words are delimited: (before, after). CJK, Thai, Indic … words need no boundary (no spaces, or vowel
