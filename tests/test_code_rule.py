@@ -382,6 +382,8 @@ WORLD_SMS = [
     ("C", "Russian in Latin letters", "Parol dlya vhoda 551902", "551902"),
     ("C", "Dutch", "Je verificatiecode is 551902", "551902"),
     ("C", "Danish", "Din bekræftelseskode er: 551902", "551902"),
+    ("C", "Danish", "551902 er din verificeringskode", "551902"),
+    ("C", "Chinese (traditional)", "您的驗証碼是: 551902", "551902"),
     ("C", "Norwegian", "551902 er verifiseringskoden din", "551902"),
     ("C", "Czech", "Váš ověřovací kód je 551902", "551902"),
     ("C", "Slovak", "Váš overovací kód je 551902", "551902"),

@@ -24,7 +24,7 @@ BOUNDARIES = {
 CODE_WORDS = (
     ("Chinese", "none", ("验证码", "校验码", "动态码", "确认码", "激活码", "安全码", "认证码", "登录码", "短信码",
                          "授权码", "动态口令", "验证代码")),
-    ("Chinese (traditional)", "none", ("驗證碼", "校驗碼", "動態碼", "認證碼", "確認碼", "安全碼", "登入碼", "啟用碼", "驗證代碼")),
+    ("Chinese (traditional)", "none", ("驗證碼", "校驗碼", "動態碼", "認證碼", "確認碼", "安全碼", "登入碼", "啟用碼", "驗證代碼", "驗証碼")),
     ("Chinese (password, operation)", "none", ("密码", "操作码", "密碼")),
     ("Japanese", "none", ("認証コード", "確認コード", "認証番号", "確認番号", "ワンタイムパスワード", "パスコード",
                           "セキュリティコード", "暗証番号", "検証コード", "コード")),
@@ -56,7 +56,7 @@ CODE_WORDS = (
      ("verifieringskod(?:en)?", "verifikationskod(?:en)?", "bekräftelsekod(?:en)?", "engångskod(?:en)?",
       "säkerhetskod(?:en)?", "inloggningskod(?:en)?", "lösenord(?:et)?", "engangskode(?:n)?",
       "bekreftelseskode(?:n)?", "verifiseringskode(?:n)?", "sikkerhetskode(?:n)?", "sikkerhedskode(?:n)?",
-      "bekræftelseskode(?:n)?", "adgangskode(?:n)?", "passord(?:et)?")),
+      "bekræftelseskode(?:n)?", "verificeringskode(?:n)?", "adgangskode(?:n)?", "passord(?:et)?")),
     ("Finnish, Estonian", "stem", ("vahvistuskood", "varmennuskood", "turvakood", "kertakäyttökood",
                                    "kirjautumiskood", "koodi", "tunnusluku", "salasan", "kinnituskood", "kood",
                                    "parool")),
