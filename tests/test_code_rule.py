@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from support import coderule
+from smsonline import codewords
 
 ORDER = {"order_id": "884213", "number": "+8613800001234", "national_number": "13800001234", "price": 0.35}
 
@@ -136,7 +137,8 @@ EXTRACTION_CASES = [  # without an order: decoys are known by their form alone
     ("验证码 3321，有效期 1800 秒", "3321"),
 ]
 
-# One SMS per row of coderule.CODE_WORDS, in that row's language: a row added is a row proven.
+# One SMS per row of codewords.CODE_WORDS, in that row's language, read only thanks to that row: a row added is a
+# row proven (test_each_row_of_the_word_table_is_needed_by_its_sms).
 WORD_ROWS = {
     "Chinese": ("【Soul】您的验证码是8848，5分钟内有效。", "8848"),
     "Chinese (traditional)": ("【蝦皮】您的驗證碼為 482913，請勿洩露。", "482913"),
@@ -144,16 +146,44 @@ WORD_ROWS = {
     "Japanese": ("LINEの認証コード：551902", "551902"),
     "Korean": ("[카카오] 인증번호 730215 를 입력하세요", "730215"),
     "English": ("Your verification PIN is 9034", "9034"),
+    "English (common typos)": ("Your Twitter confirmation coce is 180298", "180298"),
     "Vietnamese (without accents)": ("[Shopee] Ma xac minh cua ban la 829103. Khong chia se", "829103"),
     "Italian": ("Il tuo codice è 661204", "661204"),
     "German": ("Ihr Bestätigungscode lautet 448811", "448811"),
     "Turkish, Polish, Russian in Latin letters": ("Sberbank: kod 829103", "829103"),
     "Arabic": ("رمز التحقق 551177", "551177"),
     "Spanish": ("Tu código de verificación es 123456", "123456"),
-    "Indonesian": ("Kode verifikasi Anda adalah 482913.", "482913"),
+    "Indonesian": ("Kata sandi Anda adalah 482913.", "482913"),
     "Russian": ("Ваш код подтверждения: 4829.", "4829"),
-    "Vietnamese": ("Mã OTP Shopee: 880271, hiệu lực 5 phút.", "880271"),
+    "Vietnamese": ("Mã xác nhận của bạn là 123456. Không chia sẻ mã này.", "123456"),
     "Vietnamese (password)": ("Mật khẩu dùng một lần: 93 11 02", "931102"),
+    "Bulgarian, Serbian, Mongolian (password)": ("Вашата парола за еднократен достъп е 551902", "551902"),
+    "French": ("Votre mot de passe temporaire : 551902", "551902"),
+    "Portuguese": ("Sua senha temporária é 551902", "551902"),
+    "Catalan": ("El teu codi és 551902", "551902"),
+    "Dutch": ("Je verificatiecode is 551902", "551902"),
+    "Swedish, Norwegian, Danish (compounds)": ("Din bekræftelseskode er: 551902", "551902"),
+    "Finnish, Estonian": ("LashKirja-tilisi vahvistuskoodi on 123456. Koodi on voimassa 15 minuuttia.", "123456"),
+    "Czech, Slovak, Hungarian, Croatian, Slovene, Polish, Lithuanian (password)": ("Váš ověřovací kód je 551902",
+                                                                                   "551902"),
+    "Romanian": ("[402913] este codul dvs", "402913"),
+    "Afrikaans (compounds)": ("<#>Jou Wave verifikasiekode is: 054247\nabAbCDEFO1g", "054247"),
+    "Swahili, Yoruba, Hausa": ("Msimbo wako wa uthibitisho ni 551902", "551902"),
+    "Turkish, Azerbaijani (password)": ("Tek kullanımlık şifreniz: 551902", "551902"),
+    "Malay (TAC)": ("Your TAC is 551902. Do not share it.", "551902"),
+    "Greek": ("Ο κωδικός επαλήθευσης humanID σας είναι ο [402913]", "402913"),
+    "Hebrew": ("<#>(Wave) קוד האימות שלך הוא 490941\nabAbCDEFO1g", "490941"),
+    "Persian": ("کد تأیید شما: ۵۵۱۹۰۲", "551902"),
+    "Urdu": ("آپ کا تصدیقی کوڈ 551902 ہے۔", "551902"),
+    "Hindi, Marathi, Nepali": ("<#>आपका Wave सत्यापन कोड है: 832985\nabAbCDEFO1g", "832985"),
+    "Bengali": ("[402913] আপনার humanID যাচাইকরণ কোড।", "402913"),
+    "Punjabi, Gujarati, Telugu, Kannada, Malayalam": ("మీ ధృవీకరణ కోడ్ 551902", "551902"),
+    "Tamil": ("உங்கள் சரிபார்ப்புக் குறியீடு 551902", "551902"),
+    "Thai": ("[402913] คือ รหัสยืนยัน humanID", "402913"),
+    "Lao, Khmer": ("ລະຫັດຢືນຢັນຂອງທ່ານແມ່ນ ໕໕໑໙໐໒", "551902"),
+    "Burmese": ("သင့် အတည်ပြုကုဒ်မှာ ၅၅၁၉၀၂ ဖြစ်သည်", "551902"),
+    "Georgian, Armenian": ("თქვენი დადასტურების კოდია 551902", "551902"),
+    "Amharic": ("የእርስዎ የማረጋገጫ ኮድ 551902 ነው", "551902"),
 }
 
 
@@ -164,6 +194,13 @@ def test_every_row_of_the_word_table_has_an_sms_that_proves_it():
 @pytest.mark.parametrize("text, code", WORD_ROWS.values(), ids=list(WORD_ROWS))
 def test_each_language_of_the_word_table_gives_its_code(text, code):
     assert coderule.extract_code(text) == code
+
+
+@pytest.mark.parametrize("language", list(WORD_ROWS))
+def test_each_row_of_the_word_table_is_needed_by_its_sms(language, monkeypatch):
+    others = [row for row in codewords.CODE_WORDS if row[0] != language]
+    monkeypatch.setattr(coderule, "VERIFICATION_WORDS", "(?i)(?:" + codewords.words_alternation(others) + ")")
+    assert coderule.extract_code(WORD_ROWS[language][0]) is None
 
 
 @pytest.mark.parametrize("text, code", SMS_TEXTS)
@@ -224,6 +261,279 @@ def test_codes_the_red_team_saw_missed_are_found(text, code):
     assert coderule.extract_code(text, not_codes=coderule.not_codes_of(ORDER)) == code
 
 
+# --- the languages of the world: real texts, each with its source (reference/code-rule.md cites them) -------------
+
+SOURCES = {  # tag: where the texts come from (repository and path); C: constructed where no public text was found
+    "SIG": "iamticken/Wave app/src/test/java/org/thoughtcrime/securesms/service/VerificationCodeParserTest.java",
+    "POM": "transitive-bullshit/parse-otp-message test/index.js",
+    "OHT": "YacTeam/ohtipi src/assets/libs/parse-otp-message/test/custom.js",
+    "SHX": "Shelex/free-otp-api README.md",
+    "HID": "human-internet/humanid-core server/localization.js",
+    "LKJ": "LashKirjaCore Swift tests (AccountCode.extract)",
+    "C": "constructed",
+}
+
+# (source, language, SMS text, code): the positive set
+WORLD_SMS = [
+    ("SIG", "Japanese", "<#>あなたのWave 認証コード： 832985\nabAbCDEFO1g", "832985"),
+    ("SIG", "Japanese", "<#>あなたのWave 認証コード： 832-985\nabAbCDEFO1g", "832985"),
+    ("SIG", "Indonesian", "<#>Kode verifikasi Wave anda adalah: 832-985\nabAbCDEFO1g", "832985"),
+    ("SIG", "Russian", "<#>Ваш проверочный код Wave: 832985\nabAbCDEFO1g", "832985"),
+    ("SIG", "Hindi", "<#>आपका Wave सत्यापन कोड है: 832985\nabAbCDEFO1g", "832985"),
+    ("SIG", "French", "<#>Votre code de vérification Wave est: 490941\nabAbCDEFO1g", "490941"),
+    ("SIG", "Arabic", "<#>\u202bرمز تعريفك الخاص ب Wave هو 490-941\u202c\nabAbCDEFO1g", "490941"),
+    ("SIG", "Chinese (traditional)", "<#>您的 Wave 驗證代碼是：490941\nabAbCDEFO1g", "490941"),
+    ("SIG", "Hebrew", "<#>(Wave) קוד האימות שלך הוא 490941\nabAbCDEFO1g", "490941"),
+    ("SIG", "Hebrew", "<#>(Wave) קוד האימות שלך הוא 490-941\nabAbCDEFO1g", "490941"),
+    ("SIG", "Greek", "<#>Ο Wave κωδικός σας επιβεβαίωσης είναι: 054-247\nabAbCDEFO1g", "054247"),
+    ("SIG", "Catalan", "<#>El teu Wave codi de verificació és: 054247\nabAbCDEFO1g", "054247"),
+    ("SIG", "Filipino", "<#>Ang iyong pamberipikasyong code sa Wave ay: 054247\nabAbCDEFO1g", "054247"),
+    ("SIG", "Afrikaans", "<#>Jou Wave verifikasiekode is: 054247\nabAbCDEFO1g", "054247"),
+    ("SIG", "English", "【SIGNAL】 Your code is: 423-431", "423431"),
+    ("SIG", "English", "SIGNAL: Your code is: 123456\nDo not share this code\n\nabAbCDEFO1g", "123456"),
+    ("SIG", "English", "hi 1234-5678\n\nsgnl://verify/1234-5678\n\naAbBcCdDeEf", "12345678"),
+    ("SIG", "English", "Your Wave verification code 1337-1337", "13371337"),
+    ("POM", "English", "469538 is your verification code for your Sony Entertainment Network account.", "469538"),
+    ("POM", "English", "512665 (NetEase Verification Code)", "512665"),
+    ("POM", "English", "[HuomaoTV]code: 456291. Please complete the verification within 5 minutes. If you did not "
+                       "operate, please ignore this message.", "456291"),
+    ("POM", "English", "Auth code: 2607 Please enter this code in your app.", "2607"),
+    ("POM", "English", "Welcome to ClickSend, for your first login you'll need the activation PIN: 464120", "464120"),
+    ("POM", "English", "Use 5677 as Microsoft account security code", "5677"),
+    ("POM", "English", "Your WhatsApp code is 105-876 but you can simply tap on this link to verify your device: "
+                       "v.whatsapp.com/105876", "105876"),
+    ("POM", "English", "This is your secret password for REGISTRATION. GO-JEK never asks for your password, DO NOT "
+                       "GIVE IT TO ANYONE. Your PASSWORD is 1099 .", "1099"),
+    ("POM", "English", "Your confirmation code is 951417. Please enter it in the text field.", "951417"),
+    ("POM", "English", "Your one-time eBay pin is 3190", "3190"),
+    ("POM", "English", "0013 is your verification code for HQ Trivia", "0013"),
+    ("POM", "Russian", "Пароль: 1752 (никому не говорите) Доступ к информации", "1752"),
+    ("POM", "English", "[#] Your Uber code: 5934 qlRnn4A1sbt", "5934"),
+    ("POM", "English", "Humaniq code: 167-262", "167262"),
+    ("POM", "English", "373473(Weibo login verification code) This code is for user authentication, please do not "
+                       "send it to anyone else.", "373473"),
+    ("POM", "German", "117740 ist dein Verifizierungscode für dein Sony Entertainment Network-Konto.", "117740"),
+    ("POM", "Japanese", "Cash Show - 賞金クイズ の確認コードは 764972 です。", "764972"),
+    ("POM", "English", "VerifyCode:736136", "736136"),
+    ("POM", "Vietnamese (without accents)", "(Zalo) 8568 la ma kich hoat cua so dien thoai 13658014095. Vui long "
+                                            "nhap ma nay vao ung dung Zalo de kich hoat tai khoan.", "8568"),
+    ("POM", "English", "You are editing the phone number information of your weibo account, the verification code "
+                       "is: 588397 (expire in 10 min).", "588397"),
+    ("POM", "Korean", "G-723210(이)가 Google 인증 코드입니다.", "723210"),
+    ("POM", "English", "You requested a secure one-time password to log in to your USCIS Account. Please enter this "
+                       "secure one-time password: 04352398", "04352398"),
+    ("POM", "English", "Hello! Your BuzzSumo verification code is 823 815", "823815"),
+    ("POM", "English", "Use the code (7744) on WeChat to log in to your account. Don't forward the code!", "7744"),
+    ("POM", "English", "Your boa code is \"521992\"", "521992"),
+    ("POM", "English (typo)", "Your Twitter confirmation coce is 180298", "180298"),
+    ("POM", "English", "Use 003407 as your password for Facebook for iPhone.", "003407"),
+    ("POM", "English", "+1-388-941-4444 your code is 333-222", "333222"),
+    ("POM", "English", "Microsoft access code: 6907", "6907"),
+    ("OHT", "English", "588873 is the OTP for transaction of INR 3373.00 on your Kotak Bank Card 9688 at AMAZON PAY "
+                       "INDIA PRIVATET valid for 15 mins. DONT SHARE OTP WITH ANYONE INCLUDING BANK OFFICIALS.",
+     "588873"),
+    ("SHX", "English", "Amazon: Your code is 228438. Don't share it. If you didn't request it, deny here "
+                       "https://amazon.com/a/c/r/lnqyxK8ckySBXJNgvdp014rIO", "228438"),
+    ("HID", "Bengali", "[402913] আপনার humanID যাচাইকরণ কোড।", "402913"),
+    ("HID", "Chinese", "[402913] 是您的humanID验证码。请勿与任何人分享此验证码。", "402913"),
+    ("HID", "German", "[402913] ist Ihr humanID-Bestätigungscode", "402913"),
+    ("HID", "Spanish", "Su código de verificación es [402913]", "402913"),
+    ("HID", "Greek", "Ο κωδικός επαλήθευσης humanID σας είναι ο [402913]", "402913"),
+    ("HID", "Croatian", "[402913] je Vaš humanID kôd za verifikaciju", "402913"),
+    ("HID", "Hindi", "[402913] आपका humanID पुष्टि संख्या है। इसे किसी के साथ साझा न करें।", "402913"),
+    ("HID", "Italian", "Il Suo codice di verifica humanID è [402913]", "402913"),
+    ("HID", "Japanese", "humanID認証コードは[402913]です。", "402913"),
+    ("HID", "Korean", "[402913]는 당신의 humanID 인증 코드입니다", "402913"),
+    ("HID", "Malay", "[402913] ialah kod pengesahan humanID anda", "402913"),
+    ("HID", "Polish", "[402913] to Twój kod weryfikacyjny humanID", "402913"),
+    ("HID", "Portuguese", "[402913] é o seu codigo de verificacão de humanID", "402913"),
+    ("HID", "Romanian", "[402913] este codul dvs", "402913"),
+    ("HID", "Russian", "[402913] это ваш humanID код подтверждения", "402913"),
+    ("HID", "Swedish", "[402913] är din verifikationskod till humanID", "402913"),
+    ("HID", "Thai", "[402913] คือ รหัสยืนยัน humanID", "402913"),
+    ("HID", "Turkish", "[402913] humanID doğrulama kodunuzdur", "402913"),
+    ("HID", "Chinese (traditional)", "[402913] 是您的 humanID 認證碼，請勿與他人分享", "402913"),
+    ("HID", "Vietnamese", "[402913] là số mã xác minh cá nhân humanID của bạn", "402913"),
+    ("LKJ", "Finnish", "LashKirja-tilisi vahvistuskoodi on 123456. Koodi on voimassa 15 minuuttia.", "123456"),
+    ("LKJ", "Finnish", "123456 on LashKirja-vahvistuskoodisi", "123456"),
+    ("LKJ", "Finnish", "042001\n\nTämä on LashKirja-tilisi vahvistuskoodi, ja se on voimassa 15 minuuttia.", "042001"),
+    # constructed: no public text found for these languages or forms
+    ("C", "Urdu", "آپ کا تصدیقی کوڈ 551902 ہے۔ اسے کسی کے ساتھ شیئر نہ کریں۔", "551902"),
+    ("C", "Persian", "کد تأیید شما: 551902", "551902"),
+    ("C", "Persian (Persian digits)", "کد تأیید شما: ۵۵۱۹۰۲", "551902"),
+    ("C", "Burmese", "သင့် OTP ကုဒ်မှာ 551902 ဖြစ်သည်", "551902"),
+    ("C", "Georgian", "თქვენი დადასტურების კოდია 551902", "551902"),
+    ("C", "Armenian", "Ձեր հաստատման կոդն է 551902", "551902"),
+    ("C", "Khmer", "លេខកូដ OTP របស់អ្នកគឺ 551902", "551902"),
+    ("C", "Lao", "ລະຫັດຢືນຢັນຂອງທ່ານແມ່ນ 551902", "551902"),
+    ("C", "Amharic", "የእርስዎ የማረጋገጫ ኮድ 551902 ነው", "551902"),
+    ("C", "Tamil", "உங்கள் சரிபார்ப்புக் குறியீடு 551902", "551902"),
+    ("C", "Telugu", "మీ ధృవీకరణ కోడ్ 551902", "551902"),
+    ("C", "Marathi", "तुमचा सत्यापन कोड 551902 आहे", "551902"),
+    ("C", "Gujarati", "તમારો ચકાસણી કોડ 551902 છે", "551902"),
+    ("C", "Punjabi", "ਤੁਹਾਡਾ ਪੁਸ਼ਟੀਕਰਨ ਕੋਡ 551902 ਹੈ", "551902"),
+    ("C", "Kannada", "ನಿಮ್ಮ ಪರಿಶೀಲನಾ ಕೋಡ್ 551902", "551902"),
+    ("C", "Malayalam", "നിങ്ങളുടെ സ്ഥിരീകരണ കോഡ് 551902 ആണ്", "551902"),
+    ("C", "Ukrainian", "Ваш код підтвердження: 551902", "551902"),
+    ("C", "Bulgarian", "Вашата парола за еднократен достъп е 551902", "551902"),
+    ("C", "Kazakh", "Растау коды: 551902", "551902"),
+    ("C", "Serbian", "Ваша лозинка за пријаву је 551902", "551902"),
+    ("C", "Russian in Latin letters", "Vash kod podtverzhdeniya: 551902", "551902"),
+    ("C", "Russian in Latin letters", "Parol dlya vhoda 551902", "551902"),
+    ("C", "Dutch", "Je verificatiecode is 551902", "551902"),
+    ("C", "Danish", "Din bekræftelseskode er: 551902", "551902"),
+    ("C", "Danish", "551902 er din verificeringskode", "551902"),
+    ("C", "Chinese (traditional)", "您的驗証碼是: 551902", "551902"),
+    ("C", "Norwegian", "551902 er verifiseringskoden din", "551902"),
+    ("C", "Czech", "Váš ověřovací kód je 551902", "551902"),
+    ("C", "Slovak", "Váš overovací kód je 551902", "551902"),
+    ("C", "Hungarian", "Az Ön ellenőrző kódja: 551902", "551902"),
+    ("C", "Estonian", "Sinu kinnituskood on 551902", "551902"),
+    ("C", "Latvian", "Jūsu verifikācijas kods ir 551902", "551902"),
+    ("C", "Lithuanian", "551902 yra jūsų patvirtinimo kodas", "551902"),
+    ("C", "Slovene", "Vaše enkratno geslo je 551902", "551902"),
+    ("C", "Azerbaijani", "Təsdiq kodunuz: 551902", "551902"),
+    ("C", "Uzbek", "Tasdiqlash kodi: 551902", "551902"),
+    ("C", "Swahili", "Msimbo wako wa uthibitisho ni 551902", "551902"),
+    ("C", "Yoruba", "Koodu ijẹrisi rẹ ni 551902", "551902"),
+    ("C", "Hausa", "Lambar tabbatarwa: 551902", "551902"),
+    ("C", "Mongolian", "Таны нууц үг: 551902", "551902"),
+    ("C", "Portuguese (password)", "Sua senha temporária é 551902", "551902"),
+    ("C", "German (TAN)", "Ihre mTAN für die Überweisung lautet 551902", "551902"),
+    ("C", "German (compound)", "Ihr Anmeldecode: 551902", "551902"),
+    ("C", "Polish (password)", "Twoje hasło jednorazowe: 551902", "551902"),
+    ("C", "Malay (TAC)", "Your TAC is 551902. Do not share it.", "551902"),
+    ("C", "Japanese", "【LINE】認証番号：551902", "551902"),
+    ("C", "Japanese", "ワンタイムパスワード：551902", "551902"),
+    ("C", "Chinese", "【闲鱼】校验码551902，切勿告知他人", "551902"),
+    ("C", "Chinese", "您的动态码为551902，5分钟内有效", "551902"),
+    ("C", "Chinese", "短信码：551902", "551902"),
+    ("C", "Chinese", "确认码551902", "551902"),
+    ("C", "Vietnamese", "Ma xac thuc cua ban la 551902", "551902"),
+    # forms without a usable keyword, or with a code of letters
+    ("C", "English (label line)", "Your verification code:\n551902\nDo not share it.", "551902"),
+    ("C", "English (label line)", "Your Tinder code is\n551902", "551902"),
+    ("C", "English (spaced)", "Your code is 5 5 1 9 0 2", "551902"),
+    ("C", "English (letters)", "Your code: ABCD-EF", "ABCDEF"),
+    ("C", "English (letters)", "Your Steam Guard code: FJKQT", "FJKQT"),
+    ("C", "English (letters)", "Login code: AB12-CD34", "AB12CD34"),
+    ("C", "English (typo)", "Your verifcation code is 551902", "551902"),
+    ("C", "English (first line)", "551902\nValid for 5 minutes", "551902"),
+    ("C", "English (link)", "Tap https://app.example.com/login/551902 to sign in, or enter 551902 in the app",
+     "551902"),
+    ("C", "German (first line)", "551902\nGültig für 10 Minuten", "551902"),
+]
+
+# (source, language, text): digits and no code (amounts, card endings, ids, dates, numbers, postal and promo codes)
+NO_CODE_TEXTS = [
+    ("POM", "English", "2-step verification is now deactivated on your Sony Entertainment Network account."),
+    ("POM", "English", "FWD from (817) 697-4520: Mark me"),
+    ("POM", "English", "Your Purchase Code is 39M4W"),
+    ("POM", "English", "Reasy. Set. Get. Your new glasses are ready for pick up at LensCrafters! Stop in any time to "
+                       "see th enew you. Questions? 718-858-7036"),
+    ("POM", "English", "388-941-"),
+    ("LKJ", "Finnish", "Koodi on voimassa 15 minuuttia."),
+    ("LKJ", "Finnish", "Tilaus 1234567 on vahvistettu"),
+    ("LKJ", "Finnish", "040 123 4567"),
+    ("LKJ", "Finnish", "https://x.fi/palauta-salasana?token=123456"),
+    ("C", "English", "Your card ending 4412 was charged USD 45.00 at STARBUCKS on 12/05"),
+    ("C", "English", "Booking confirmation 551234: check-in 14:00, 12 Dec 2026"),
+    ("C", "English", "Your password was changed on 12/05/2026 at 10:45. Not you? Call 1800 555 0199"),
+    ("C", "English", "Your parcel 5512345 will be delivered tomorrow between 10:00 and 14:00"),
+    ("C", "English", "Your code: PENDING"),
+    ("C", "English", "PIN: XXXX"),
+    ("C", "English", "Transaction 88231 of INR 2500.00 successful. Avl bal INR 10234.50"),
+    ("C", "English", "Track your order at https://shop.example.com/orders/551234 (order 551234)"),
+    ("C", "French", "Votre colis 551234 sera livré le 12/05. Code postal 75001"),
+    ("C", "French", "Code promo BIENVENUE10 : -10% sur votre commande 55123"),
+    ("C", "Spanish", "Su pedido 551234 ha sido enviado. Código postal 28001"),
+    ("C", "Portuguese", "Seu pedido 551234 foi enviado. Código de barras 34191790010104351004791020150008"),
+    ("C", "Italian", "Il tuo codice fiscale RSSMRA80A01H501U è stato verificato. Ordine 551234"),
+    ("C", "German", "Ihre Bestellung 4412345 wurde versandt. Sendungsnummer 00340434161234567890"),
+    ("C", "German", "Ihr Kontostand: 1.234,56 EUR. Karte endet auf 4412"),
+    ("C", "Indonesian", "Kode pos 12345 tidak valid untuk alamat Anda"),
+    ("C", "Indonesian", "Transfer Rp 500.000 ke rek 1234567890 berhasil"),
+    ("C", "Polish", "Kod pocztowy 00950. Paczka 551234 czeka w paczkomacie"),
+    ("C", "Polish", "Kod rabatowy 20PROC na zamówienie 551234"),
+    ("C", "Turkish", "Siparişiniz 551234 kargoya verildi. Posta kodu 34000"),
+    ("C", "Russian", "Покупка 1500р. Карта *4412. Баланс 23000р"),
+    ("C", "Russian", "Код города 4952, телефон 1234567"),
+    ("C", "Vietnamese", "TK 1234 -500,000VND luc 10:45 05/12. So du 12,500,000VND"),
+    ("C", "Vietnamese", "Mã giảm giá 5512 cho đơn tiếp theo"),
+    ("C", "Vietnamese", "Mã đơn hàng 551234 đã được giao"),
+    ("C", "Chinese", "您尾号1234的储蓄卡12月5日10:45消费500.00元，余额2345.67元"),
+    ("C", "Chinese", "【菜鸟】您的快递单号 7731234567 已到达驿站"),
+    ("C", "Chinese (traditional)", "您的訂單 551234 已出貨，預計 12/07 送達"),
+    ("C", "Japanese", "ご注文番号 551234 の商品を発送しました"),
+    ("C", "Korean", "주문번호 551234 배송이 시작되었습니다"),
+    ("C", "Thai", "รหัสไปรษณีย์ 10110 กรุงเทพ"),
+    ("C", "Thai", "พัสดุหมายเลข 551234 จะจัดส่งวันที่ 12/05"),
+    ("C", "Arabic", "الرمز البريدي 11564 الرياض"),
+    ("C", "Arabic", "تم خصم 500 ريال من بطاقتك المنتهية 4412"),
+    ("C", "Hebrew", "ההזמנה שלך 551234 נשלחה. קוד מוצר 7731"),
+    ("C", "Hebrew", "קודם כל, ההזמנה 551234 נשלחה"),  # "first of all": קודם is not קוד
+    ("C", "Persian", "کد پستی 1234567890 ثبت شد"),
+    ("C", "Hindi", "आपके खाते XX1234 से ₹500 डेबिट किए गए"),
+    ("C", "Greek", "Η παραγγελία σας 551234 απεστάλη"),
+    ("C", "Swedish", "Ditt paket 551234 levereras 12/05"),
+    ("C", "Finnish", "Tilauksesi 551234 on lähetetty"),
+    ("C", "Georgian", "თქვენი შეკვეთა 551234 გაიგზავნა"),
+    ("C", "Burmese", "သင်၏ အော်ဒါ 551234 ပို့ပြီးပါပြီ"),
+]
+
+
+@pytest.mark.parametrize("source, language, text, code", WORLD_SMS, ids=[f"{r[0]}-{r[1]}" for r in WORLD_SMS])
+def test_a_real_sms_in_its_language_gives_its_code(source, language, text, code):
+    assert coderule.extract_code(text, not_codes=coderule.not_codes_of(ORDER)) == code
+
+
+@pytest.mark.parametrize("source, language, text", NO_CODE_TEXTS, ids=[f"{r[0]}-{r[1]}" for r in NO_CODE_TEXTS])
+def test_a_text_with_digits_and_no_code_gives_none_in_any_language(source, language, text):
+    assert coderule.extract_code(text, not_codes=coderule.not_codes_of(ORDER)) is None
+
+
+def test_the_world_tables_are_as_wide_as_the_issue_asks():
+    def languages(names):
+        return {name.split(" (")[0] for group in names for name in group.split(", ")}
+    assert len(languages(language for language, _, _ in codewords.CODE_WORDS)) >= 40
+    assert len(languages(language for _, language, _, _ in WORLD_SMS)) >= 40
+    assert len(languages(language for _, language, _ in NO_CODE_TEXTS)) >= 20
+    scripts = "验驗コ인кرקमκთรကাக"  # CJK, kana, Hangul, Cyrillic, Arabic, Hebrew, Devanagari, Greek, Georgian, Thai …
+    assert [c for c in scripts if not any(c in text for _, _, text, _ in WORLD_SMS)] == []
+    assert {source for source, *_ in WORLD_SMS + NO_CODE_TEXTS} <= set(SOURCES)
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Your code: ABCD-EF", "ABCDEF"),  # given as the agent types it: without its hyphens, as 123-456 is
+    ("Login code: AB12-CD34", "AB12CD34"),
+    ("Your code: UNKNOWN", None), ("Code: AAAA", None), ("Your code AB12-CD34 expires", None),  # never a part of it
+    ("PIN: NEVER share it with anyone", None),  # capitals that go on are words, not a code
+    ("Your code is\n4 8 2 9 1 3", "482913"),
+    ("Order 551234\nValid for 5 minutes", None), ("2026\nValid until 31.12", None),  # a first line that is no code
+    ("Go to https://shop.example.com/track/551234 for parcel 551234", None),  # a link that is no login link
+    ("Tap https://app.example.com/login/551234 to sign in", None),  # the link alone: not given again in the text
+])
+def test_forms_without_a_code_word_beside_the_code(text, code):
+    assert coderule.extract_code(text) == code
+
+
+ADVERSARIAL_TEXTS = {
+    "code words": "code " * 800, "spaced digits": "code " + "1 " * 2000, "letters": "a" * 4000,
+    "label and spaces": "code:" + " " * 3990 + "\n1", "links": "login/" + "1/" * 2000, "a stem": "kod" + "a" * 4000,
+    "digits": "1" * 4000, "labels": "code: " * 700, "links and digits": "https://x/login/551234 " * 200 + "551234",
+    "first line": "551234\n" + " " * 4000, "hyphens": "code: " + "AB-" * 1400, "Thai": "รหัส" * 1000,
+    "CJK": "验证码" * 1300, "label lines": "code\n" * 800, "dashed digits": "code " + "1-" * 2000,
+}
+
+
+@pytest.mark.parametrize("name", list(ADVERSARIAL_TEXTS))
+def test_an_adversarial_text_of_4000_characters_is_read_in_linear_time(name):
+    import time
+    started = time.perf_counter()
+    coderule.extract_code(ADVERSARIAL_TEXTS[name], not_codes={"1"})
+    assert time.perf_counter() - started < 1  # ~0.05 s idle; a quadratic pattern takes seconds
+
+
 # --- the docs and the code say the same ------------------------------------------------------------------------
 
 SHAPES_DOC = (Path(__file__).resolve().parent.parent / "reference" / "response-shapes.md").read_text("utf-8")
@@ -254,3 +564,11 @@ def test_every_documented_verification_word_is_one():
     listed = SMS_DOC[start:].split(":", 1)[1].split('"error code"')[0]
     words = [re.sub(r"\(s\)|…", "", w).strip() for w in re.split(r",\s*", " ".join(listed.split())) if w.strip()]
     assert len(words) > 30 and [w for w in words if not re.search(coderule.VERIFICATION_WORDS, w.rstrip("."))] == []
+
+
+CODE_RULE_DOC = (Path(__file__).resolve().parent.parent / "reference" / "code-rule.md").read_text("utf-8")
+
+
+def test_the_reference_lists_every_row_of_the_word_table_and_cites_every_source():
+    assert [language for language, _, _ in codewords.CODE_WORDS if f"| {language} |" not in CODE_RULE_DOC] == []
+    assert [source for source in SOURCES.values() if source.split(" ")[0] not in CODE_RULE_DOC] == []

@@ -7,53 +7,17 @@ protocol's success form (STATUS_OK:<code>, a text that is BARE_CODE), or (c) dig
 verification word, or in a known OTP form (extract_code). A sentence that is a platform's status line (is_status_text)
 gives none. reference/response-shapes.md writes the rule down.
 
-Its words are one table, CODE_WORDS: one row per language (or form), each with how its words are delimited; a
-language is added as a row. The other patterns below are the forms around a code (what may stand before or after it).
+Its words are one table by language, codewords.CODE_WORDS (a language is added as a row there). The patterns below
+are the forms around a code (what may stand before or after it); reference/code-rule.md writes them down.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 
-# How a row's words are delimited: (before, after). CJK words need no boundary; alphabetic words must not be glued
-# to letters of their own script.
-BOUNDARIES = {
-    "none": ("", ""),
-    "latin": (r"(?<![a-z])", r"(?![a-z])"),
-    "latin start": (r"(?<![a-z])", ""),  # a stem: its word may go on (kod, kodu, kodunuz)
-    "accented": (r"(?<![a-záéíóúñ])", r"(?![a-záéíóúñ])"),
-    "cyrillic start": (r"(?<![а-яё])", ""),
-    "word": (r"(?<!\w)", r"(?!\w)"),
-}
-# The words that say "this is a code", one row per language or form: (language, boundary, words). Rows are tried in
-# this order (a stem row before a row whose words it starts: "kod…" before Indonesian "kode").
-CODE_WORDS = (
-    ("Chinese", "none", ("验证码", "校验码", "动态码", "确认码", "激活码", "安全码", "认证码", "登录码", "短信码")),
-    ("Chinese (traditional)", "none", ("驗證碼", "校驗碼", "動態碼")),
-    ("Chinese (password, operation)", "none", ("密码", "操作码")),
-    ("Japanese", "none", ("認証コード", "確認コード")),
-    ("Korean", "none", ("인증번호",)),
-    ("English", "latin", ("codes?", "otp", "passcode", "password", "pin", "verification", "verify", "one[- ]time")),
-    ("Vietnamese (without accents)", "latin", ("ma xac (?:minh|nhan|thuc)", "ma otp")),
-    ("Italian", "latin", ("codice",)),
-    ("German", "latin", ("bestätigungscode", "sicherheitscode", "verifizierungscode", "anmeldecode", "zugangscode")),
-    ("Turkish, Polish, Russian in Latin letters", "latin start", ("kod[a-zığüşöç]*",)),
-    ("Arabic", "none", ("رمز",)),
-    ("Spanish", "accented", ("códigos?", "codigos?", "clave", "contraseña")),
-    ("Indonesian", "accented", ("kode", "sandi", "verifikasi")),
-    ("Russian", "cyrillic start", ("код", "пароль")),
-    ("Vietnamese", "word", ("mã",)),
-    ("Vietnamese (password)", "none", ("mật khẩu",)),
-)
+from .codewords import CODE_WORDS, words_alternation
 
-
-def words_pattern(rows):
-    """One case-insensitive pattern for the rows, tried in their order."""
-    return "(?i)" + "|".join(f"{BOUNDARIES[boundary][0]}(?:{'|'.join(words)}){BOUNDARIES[boundary][1]}"
-                             for _, boundary, words in rows)
-
-
-VERIFICATION_WORDS = words_pattern(CODE_WORDS)
+VERIFICATION_WORDS = "(?i)(?:" + words_alternation(CODE_WORDS) + ")"
 
 # The one list of waiting words: a state field holding one is "waiting", and a sentence holding one is a status
 # line, never an SMS. English, Chinese, Russian, Indonesian, Vietnamese, Spanish (patterns compile on first use).
@@ -75,12 +39,25 @@ NOT_AN_SMS = (r"(?i)(?<![a-z])(error|errors|err|fail|failed|failure|not found|un
               r"|отсутств|ошибк|не приш|не найд|недоступ"
               r"|lỗi|không khả dụng|không tìm thấy|gagal|tidak ditemukan|tidak tersedia|no disponible|no se encontr")
 NOT_VERIFICATION_BEFORE = (r"(?i)(error|status|response|http|promo|promotion|coupon|discount|referral|invite"
-                           r"|invitation|tracking|zip|postal|area|country|product|booking|错误|状态|邀请|优惠)\s*[-_]?\s*$")
+                           r"|invitation|tracking|zip|postal|posta|area|country|product|booking|purchase|indirim"
+                           r"|错误|状态|邀请|优惠)\s*[-_]?\s*$")
+# … nor a code word followed by what makes it another code: postal, tax, product, discount, branch ("code postal",
+# "kode pos", "codice fiscale", "mã giảm giá", "รหัสไปรษณีย์", Hebrew "קודם" = "before").
+NOT_VERIFICATION_AFTER = (r"(?i)^\s*(postale?|poștal|pocztow|pos\b|fiscale|cliente|sconto|promo|voucher|rabat|rabatt"
+                          r"|réduction|descuento|desconto|cup[oó]n|cupom|de barras|qr\b|giảm giá|bưu|số thuế|đơn"
+                          r"|города|регион|پستی|البريدي|ไปรษณีย์|สินค้า|สาขา|ลูกค้า|ם|מוצר|סניף)")
 CODE_CANDIDATES = (r"(?<![\dA-Za-z+*])(?<!\d\.)(?<![A-Za-z][-_])"  # not glued to a word, a number or a mask
-                   r"(\d{3}[- ]\d{3}|\d{2}[- ]\d{2}[- ]\d{2}|\d{4}[- ]\d{4}|\d{4,8})(?![\dA-Za-z*])")
+                   r"(\d{3}[- ]\d{3}|\d{2}[- ]\d{2}[- ]\d{2}|\d{4}[- ]\d{4}|\d{4,8}|\d(?: \d){3,7})(?![\dA-Za-z*])")
 BARE_CODE = r"[A-Za-z0-9]{4,12}|\d{3}[- ]\d{3}|\d{2}[- ]\d{2}[- ]\d{2}|\d{4}[- ]\d{4}"  # a text that is only a code
 # an uppercase letters-and-digits code after a verification word and at most three words ("code for Steam is …")
-ALNUM_AFTER_WORD = r"(?:\s*[^\s\d:：]{1,12}){0,3}?\s*[:：]?\s*((?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{4,8})(?![A-Za-z0-9])"
+ALNUM_AFTER_WORD = (r"(?:\s*[^\s\d:：]{1,12}){0,3}?\s*[:：]?\s*(?<![A-Za-z0-9])((?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{4,8})"
+                    r"(?![A-Za-z0-9]|-[A-Za-z0-9])")
+# right after a code word and its colon only: a code in hyphenated groups (ABCD-EF, AB12-CD34) or a letters-only
+# code that ends its sentence ("PIN: NEVER share it" is none), given without hyphens as digit codes are (123-456)
+LABELLED_CODE = (r"[^\S\n]*[:：][^\S\n]*((?=[A-Z0-9-]*[A-Z])[A-Z0-9]{2,6}(?:-[A-Z0-9]{2,6}){1,2}(?![\w-])"
+                 r"|[A-Z]{4,8}(?=[^\S\n]*(?:[.,)]|$)))")
+NOT_LETTER_CODES = {"NONE", "NULL", "EMPTY", "VALID", "INVALID", "READY", "SENT", "DONE", "USED", "ACTIVE", "UNKNOWN",
+                    "PENDING", "EXPIRED", "FAILED", "ERROR", "WAITING", "HIDDEN", "XXXX", "STOP", "HELP"}
 OTP_FORMS = (r"(?<![A-Za-z0-9])G-(\d{4,8})(?!\d)", r"<#>\s*(\d{4,8})(?!\d)",  # Google's; Android's SMS retriever
              r"^\W*(\d{3}[- ]\d{3}|\d{4,8}) (?:is your|is the|es tu|es su|là mã|adalah)\b",  # "123-456 is your …"
              r"(?i)\buse (\d{3}[- ]\d{3}|\d{4,8}) (?:to|for|as)\b")  # "Use 556677 to sign in"
@@ -106,6 +83,15 @@ SMS_TEXT_CAP = 4000  # an SMS is at most a few hundred characters; extraction ne
 DATE_AFTER = r"(年|[-/.]\d{1,2}(?!\d))"
 DATE_BEFORE = r"(?i)(©\s*|\d{1,2}[-/.]\d{1,2}[-/.]|(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s*)$"
 KEYWORD_REACH = 60  # within one sentence
+# A label and its code on the next line are one sentence ("Your verification code:\n482913")
+LABEL_BREAK = "(?i)((?:" + words_alternation(CODE_WORDS) + r")(?:[^\S\n]*(?:is|[:：]))?)[^\S\n]*\r?\n"
+# A code alone on the first line, when the next line gives its validity or names it ("482913\nValid for 5 minutes",
+# "042001\n\nTämä on … vahvistuskoodi") …
+FIRST_LINE_CODE = r"^[^\S\n]*(\d{4,8}|\d{3}[- ]\d{3})[^\S\n]*\r?\n\s*([^\n]*)"
+VALIDITY = r"(?i)valid|expir|gültig|válid|valable|有效|действ|berlaku|hiệu lực|geçerli|ważn|voimassa|geldig|giltig|gyldig"
+# … or a code given in a login link and again on its own in the text ("t.me/login/55821 … enter 55821")
+LINK_HINT = r"(?i)log-?in|sign-?in|verif|confirm|auth|otp|code|activat|2fa"
+LINKED_DIGITS = r"(?<=[/=])(\d{4,8})(?![\w])"
 
 
 def is_year(text, start, end, near_keyword):
@@ -127,7 +113,8 @@ def sentences(text):
 def verification_words(sentence):
     """Where the verification words stand in a sentence; "error code", "promo code" … are not ones."""
     return [m.span() for m in re.finditer(VERIFICATION_WORDS, sentence)
-            if not re.search(NOT_VERIFICATION_BEFORE, sentence[max(0, m.start() - 16):m.start()])][:50]
+            if not re.search(NOT_VERIFICATION_BEFORE, sentence[max(0, m.start() - 16):m.start()])
+            and not re.match(NOT_VERIFICATION_AFTER, sentence[m.end():m.end() + 16])][:50]
 
 
 def extract_code(text, pattern=None, not_codes=()):
@@ -136,6 +123,8 @@ def extract_code(text, pattern=None, not_codes=()):
     right after one, or a known OTP form. Never: the order id, the number, a price, a reference, a duration, a year.
     --code-regex (pattern) replaces the words (group 1 if it has a group)."""
     text = ascii_digits(unicodedata.normalize("NFKC", text)[:SMS_TEXT_CAP])
+    if not pattern:
+        text = re.sub(LABEL_BREAK, r"\1 ", text)
     best = None
     for sentence in sentences(text):
         if is_status_text(sentence):
@@ -148,7 +137,36 @@ def extract_code(text, pattern=None, not_codes=()):
         found = code_in_sentence(sentence, not_codes)
         if found and (best is None or found[0] < best[0]):
             best = found
-    return best[1] if best else None
+    if best or pattern:
+        return best[1] if best else None
+    return code_on_first_line(text, not_codes) or code_repeated_in_link(text, not_codes)
+
+
+def code_on_first_line(text, not_codes):
+    """A code alone on the text's first line when the next line gives its validity or holds a verification word
+    (and is no status line); never a year or a known id."""
+    match = re.match(FIRST_LINE_CODE, text)
+    if not match or is_status_text(match.group(2)) or is_year(text, *match.span(1), False):
+        return None
+    code = re.sub(r"[- ]", "", match.group(1))
+    named = re.match(VALIDITY, match.group(2)) or verification_words(match.group(2))
+    return code if named and code not in not_codes else None
+
+
+def code_repeated_in_link(text, not_codes):
+    """Digits that a login link carries and the text gives again on their own (not a reference, an amount …)."""
+    live = [sentence for sentence in sentences(text) if not is_status_text(sentence)]
+    linked = {digits for sentence in live for token in sentence.split() if "/" in token and re.search(LINK_HINT, token)
+              for digits in re.findall(LINKED_DIGITS, token)}
+    for sentence in live if linked else ():
+        runs = digit_runs(sentence)
+        links = [m.span() for m in re.finditer(r"\S+", sentence) if "/" in m.group()]
+        for match in re.finditer(CODE_CANDIDATES, sentence):
+            digits = re.sub(r"[- ]", "", match.group(1))
+            in_link = any(start <= match.start() < end for start, end in links)
+            if digits in linked and not in_link and not is_decoy(sentence, *match.span(), digits, not_codes, runs):
+                return digits
+    return None
 
 
 def pattern_codes(pattern, sentence, not_codes):
@@ -172,11 +190,14 @@ def code_in_sentence(sentence, not_codes):
     if not words:
         return None
     for _, word_end in words:
+        labelled = re.match(LABELLED_CODE, sentence[word_end:])
+        if labelled and is_letter_code(labelled.group(1).replace("-", ""), not_codes):
+            return 1, labelled.group(1).replace("-", "")
         match = re.match(ALNUM_AFTER_WORD, sentence[word_end:word_end + 48])
         between = sentence[word_end:word_end + match.start(1)] if match else ""
         if match and match.group(1) not in not_codes and not re.search(DECOY_BEFORE, between):
             return 1, match.group(1)
-    runs = [(m.start(), m.end(), sum(c.isdigit() for c in m.group())) for m in re.finditer(DIGIT_RUN, sentence)]
+    runs = digit_runs(sentence)
     best = None
     for match in re.finditer(CODE_CANDIDATES, sentence):
         start, end = match.span()
@@ -191,6 +212,11 @@ def code_in_sentence(sentence, not_codes):
     return best
 
 
+def digit_runs(sentence):
+    """(start, end, digit count) of every run of digits with single separators (a phone number in groups is one)."""
+    return [(m.start(), m.end(), sum(c.isdigit() for c in m.group())) for m in re.finditer(DIGIT_RUN, sentence)]
+
+
 def is_decoy(sentence, start, end, digits, not_codes, runs):
     """A digit run that is no code: a known id or number, part of a longer number, a year, a reference or an amount
     (by the word before it), a duration or a unit (by what follows)."""
@@ -199,6 +225,11 @@ def is_decoy(sentence, start, end, digits, not_codes, runs):
     return digits in not_codes or in_longer_run or is_year(sentence, start, end, True) \
         or bool(re.search(DECOY_BEFORE, sentence[max(0, start - 16):start])) \
         or bool(re.match(NOT_A_CODE_AFTER, sentence[end:end + 12]))
+
+
+def is_letter_code(code, not_codes):
+    """A labelled code of letters (and digits) that is no status word, mask (XXXX) or known id."""
+    return code not in NOT_LETTER_CODES and code not in not_codes and len(set(code)) > 1
 
 
 def is_status_text(text):
