@@ -20,9 +20,11 @@ Reply = collections.namedtuple("Reply", "status reason content_type body")  # on
 Answer = collections.namedtuple("Answer", "payload unwrapped")
 # text as decoded, the codec that read it, and lossy: no charset read every byte (the text holds U+FFFD)
 Decoded = collections.namedtuple("Decoded", "text charset lossy")
-# said_received: the order's state says received/success but no SMS or code could be read (payload kept to show it)
-SmsState = collections.namedtuple("SmsState", "code sms closed said_received texts payload",
-                                  defaults=(None, None, False, False, (), None))
+# said_received: the order's state says received/success but no SMS or code could be read (payload kept to show it);
+# new_texts: the SMS texts not seen before (`seen`) in which the code rule found no code, newest first, as the
+# protocol's reader judges them to be SMS texts (never a status line, a protocol word or an empty text)
+SmsState = collections.namedtuple("SmsState", "code sms closed said_received texts payload new_texts",
+                                  defaults=(None, None, False, False, (), None, ()))
 
 MAX_DEPTH = 64
 WRAPPER_KEYS = ("data", "result", "body")
@@ -682,15 +684,27 @@ def read_sms(answer, order=None, code_regex=None, seen=()):
         else:
             fresh.append(message)
     not_codes, seen_codes = not_codes_of(order), {item[5:] for item in seen if item.startswith("code:")}
-    code, text = None, (fresh or messages or [Message()])[0].text
+    code, text, without_code = None, (fresh or messages or [Message()])[0].text, []
     for message in fresh:  # newest first: the first with a code not taken before
         found = code_of(message, not_codes, code_regex)
         if found and found not in seen_codes:
             code, text = found, message.text
             break
+        if not found and is_sms_text(message.text):
+            without_code.append(message.text)
     return SmsState(code=code, sms=text, closed=state == "closed" and not code,
                     said_received=state == "received" and not messages, texts=tuple(map(identity, messages)),
-                    payload=payload)
+                    payload=payload, new_texts=() if code else tuple(without_code))
+
+
+def is_sms_text(text):
+    """Whether a text can be an SMS that a person reads: words (a letter in any script), neither a platform's
+    status line (waiting, failed, absent, null) nor one bare protocol word (OK, success, received, STATUS_OK)."""
+    text = str(text or "").strip()
+    if not re.search(r"[^\W\d_]", text) or is_status_text(text):
+        return False
+    return not (re.fullmatch(r"\W*\w+\W*", text) and (text.strip("!. ").lower() in PROTOCOL_STATUSES or
+                                                     classify_state(text.strip("!. "))))
 
 
 # ----------------------------------------------------------------------------- code in an SMS text (rule c)

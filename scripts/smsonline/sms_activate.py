@@ -20,7 +20,7 @@ import collections
 import re
 
 from . import platform
-from .answers import BARE_CODE, Message, SmsState, code_of, decode, not_codes_of, parse_json, to_number
+from .answers import BARE_CODE, Message, SmsState, code_of, decode, is_sms_text, not_codes_of, parse_json, to_number
 from .output import Failure, excerpt
 from .platform import Op
 
@@ -218,7 +218,9 @@ def acknowledgement(op, token, payload, text):
 
 def sms_state(token, payload, text, order, code_regex, seen):
     """A getStatus token -> SmsState: a code only from STATUS_OK:<code> with evidence (a bare code, or a code in the
-    SMS's text), and only when it was not taken before (`seen` holds "code:<c>")."""
+    SMS's text), and only when it was not taken before (`seen` holds "code:<c>"). STATUS_OK:<text> with no code in
+    it is an SMS without a code (new_texts) when the text is not one seen before and reads as an SMS (words, not a
+    status line or a protocol word): the protocol says the SMS came, and this is its text."""
     state = STATES.get(token)
     if state is None:
         raise unreadable(text)
@@ -228,7 +230,9 @@ def sms_state(token, payload, text, order, code_regex, seen):
     message = Message(given, given if re.fullmatch(BARE_CODE, given) else None)
     code = code_of(message, not_codes_of(order), code_regex)
     taken = {item[5:] for item in seen if item.startswith("code:")}
-    return SmsState(code=None if code in taken else code, sms=given, texts=(given,), payload=text)
+    new_text = not code and given not in seen and is_sms_text(given)
+    return SmsState(code=None if code in taken else code, sms=given, texts=(given,), payload=text,
+                    new_texts=(given,) if new_text else ())
 
 
 # ----------------------------------------------------------------------------- JSON answers
