@@ -20,9 +20,11 @@ import collections
 import re
 
 from . import platform
-from .answers import BARE_CODE, Message, SmsState, code_of, decode, is_sms_text, not_codes_of, parse_json, to_number
+from .coderule import BARE_CODE, code_of, not_codes_of, reads_as_an_sms
+from .decoding import decode, parse_json
 from .output import Failure, excerpt
 from .platform import Op
+from .shapes import Message, SmsState, to_number
 
 NAME = platform.SMS_ACTIVATE
 KEY_PARAM = "api_key"
@@ -219,8 +221,8 @@ def acknowledgement(op, token, payload, text):
 def sms_state(token, payload, text, order, code_regex, seen):
     """A getStatus token -> SmsState: a code only from STATUS_OK:<code> with evidence (a bare code, or a code in the
     SMS's text), and only when it was not taken before (`seen` holds "code:<c>"). STATUS_OK:<text> with no code in
-    it is an SMS without a code (new_texts) when the text is not one seen before and reads as an SMS (words, not a
-    status line or a protocol word): the protocol says the SMS came, and this is its text."""
+    it is an SMS without a code (new_texts) when the text was not seen before and reads as an SMS: words, no status
+    line, and no bare protocol token (STATUS_OK:OK, STATUS_OK:ACCESS_READY): the protocol says the SMS came."""
     state = STATES.get(token)
     if state is None:
         raise unreadable(text)
@@ -230,7 +232,7 @@ def sms_state(token, payload, text, order, code_regex, seen):
     message = Message(given, given if re.fullmatch(BARE_CODE, given) else None)
     code = code_of(message, not_codes_of(order), code_regex)
     taken = {item[5:] for item in seen if item.startswith("code:")}
-    new_text = not code and given not in seen and is_sms_text(given)
+    new_text = not code and given not in seen and reads_as_an_sms(given) and not re.fullmatch(r"[A-Z_]+", given)
     return SmsState(code=None if code in taken else code, sms=given, texts=(given,), payload=text,
                     new_texts=(given,) if new_text else ())
 
