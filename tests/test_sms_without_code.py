@@ -3,6 +3,7 @@ code null), and the order is held as a received one is: the skill neither confir
 confirms it on its own reading (`finish --id X --code C`, recorded in the ledger), waits for another SMS
 (`wait --next`) or cancels it. A platform that says "received" with no text, or with a status line for a text, is
 never taken for an SMS. Both protocols, on `responses`."""
+import argparse
 import json
 
 import pytest
@@ -10,7 +11,7 @@ import responses
 from responses import matchers, registries
 
 import fakes
-from support import KEY
+from support import KEY, config
 
 ordered = responses.activate(assert_all_requests_are_fired=True, registry=registries.OrderedRegistry)
 activate = responses.activate(assert_all_requests_are_fired=True)
@@ -288,3 +289,20 @@ def test_sms_activate_wait_next_asks_for_another_sms_and_skips_the_text_already_
     sa("getStatus", "STATUS_OK:Your Telegram code is 482-913", id="7001")
     run = cli("wait", "--id", "7001", "--next", "--timeout", "60", "--interval", "5")
     assert (run.code, run.line["status"], run.line["code"]) == (0, "received", "482913")
+
+
+# --- adding a site keeps the defaults (issue 22 §3) -------------------------------------------------------
+
+@pytest.mark.parametrize("settings, expected", [
+    ({"SMSONLINE_EXTRA_BASE_URLS": SA_SITE}, ["https://premium.smsonline.cloud/api/v1", "https://smsonline.io/api/v1",
+                                              SA_SITE]),
+    ({"SMSONLINE_BASE_URLS": "https://a.example.test/api/v1", "SMSONLINE_EXTRA_BASE_URLS": f"{SA_SITE},"
+      "https://a.example.test/api/v1/"}, ["https://a.example.test/api/v1", SA_SITE]),
+])
+def test_extra_base_urls_come_after_the_list_in_effect_once_each(env, settings, expected):
+    environ = {**{k: v for k, v in env.items() if k != "SMSONLINE_BASE_URLS"}, **settings}
+    args = argparse.Namespace(base_url=None, proxy=None, state_dir=None, connect_timeout=None, read_timeout=None,
+                              trace=None, test=False, refresh=False, sandbox=False, verbose=False, quiet=False)
+    assert config.load_config(args, environ).base_urls == expected
+    assert config.load_config(argparse.Namespace(**{**vars(args), "base_url": [SA_SITE]}), environ).base_urls == \
+        [SA_SITE]  # --base-url is the whole list
