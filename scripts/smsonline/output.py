@@ -15,7 +15,7 @@ EXIT_CODES = {
     "budget": 3, "network": 4, "open_order": 5, "cancel_failed": 6, "internal": 7, "interrupted": 130,
 }
 # A success line that hands the agent something to act on has an exit code of its own: an SMS came, the code rule
-# found no code in it, and the order is held for the agent's reading (`finish --id X --code C`, `wait --next`, `cancel`).
+# found no code in it, and the order is held for the agent's reading (`finish --code`, `wait --next`, `cancel`).
 STATUS_EXIT_CODES = {"sms_without_code": 8}
 
 
