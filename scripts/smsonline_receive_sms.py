@@ -1,19 +1,18 @@
 #!/usr/bin/env python3
-"""Receive SMS verification codes through SMSOnline: buy a number, wait, confirm or cancel.
+"""Receive SMS verification codes through SMSOnline, sms-activate sites and 5sim: buy a number, wait, confirm or cancel.
 
 Every run prints exactly one JSON object on one line to stdout (``--help`` excepted);
 progress and diagnostics go to stderr. Exit codes: 0 ok, 1 timeout (order cancelled),
 2 usage/config, 3 platform refused, 4 network, 5 an open order blocks a buy,
-6 an order could not be cancelled (money at risk), 7 internal error, 130 interrupted.
+6 an order could not be cancelled (money at risk), 7 internal error, 8 the user's command in another run settled the
+order (by_user), 9 an SMS came in which no code was found (ok: true, its text in sms), 130 interrupted.
 
-The flow (smsonline/flows.py): buy a number and record it in the ledger before anything else; poll get-sms at once,
-every --interval and once more at the deadline; a code: confirm it (status 3); the deadline, an error or a signal:
-cancel (status 4), and if the platform refuses, ask get-sms once more, so every order ends settled. The layers under
-it: smsonline/output.py, config.py, http.py (+ fallback), decoding.py (bytes to text), the protocols (smsonline_v1.py
-with its tolerant smsonline_reader.py, sms_activate.py), coderule.py (what in an SMS is a code), shapes.py, ledger.py,
-names.py, commands.py, and cli.py, the command line, which this script runs (from modules, whose bytecode Python
-caches: a fast start). Started by a Python that lacks the requirements, it runs itself again with the skill's .venv,
-else says how to install them (smsonline/bootstrap.py).
+The flow (smsonline/flows.py): buy a number and record it in the ledger before anything else; poll the order at once,
+every --interval and once more at the deadline; a code: confirm it; the deadline, an error or a signal: cancel it, and
+if the platform refuses, read the order once more, so every order ends settled. The layers under it are listed in
+README.md; cli.py, the command line, is what this script runs (from modules, whose bytecode Python caches: a fast
+start). Started by a Python that lacks the requirements, it runs itself again with the skill's .venv, else says how
+to install them (smsonline/bootstrap.py).
 
 Usage:
   python3 scripts/smsonline_receive_sms.py receive --sandbox --country China --service Soul

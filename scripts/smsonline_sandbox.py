@@ -54,8 +54,8 @@ COUNTRIES = [(1, "China", "中国", "+86138", 13), (2, "United States", "美国"
              (3, "United Kingdom", "英国", "+447912", 12), (4, "Indonesia", "印度尼西亚", "+62812", 13),
              (5, "Russia", "俄罗斯", "+7916", 11)]
 SERVICES = [(101, "Soul"), (102, "bilibili"), (103, "WhatsApp"), (104, "WeChat"), (105, "Telegram"),
-            (199, "Silent Test Service")]  # 199 never receives an SMS
-SILENT_SERVICE = 199
+            (198, "No-Code Test Service"), (199, "Silent Test Service")]  # 198: an SMS with no code; 199: none
+SILENT_SERVICE, NO_CODE_SERVICE = 199, 198
 COUNTRY, SERVICE_NAME = {c[0]: c for c in COUNTRIES}, dict(SERVICES)
 OPERATORS = [(11, "Mobile", 1.0, 120), (12, "Unicom", 0.7, 0), (13, "Telecom", 0.85, 45)]  # 12: cheapest, no stock
 BASE_PRICE = {1: 0.35, 2: 0.5, 3: 0.6, 4: 0.2, 5: 0.25}
@@ -65,6 +65,7 @@ SMS_TEMPLATES = {
     103: "Your WhatsApp code: {dashed}\nDon't share this code with others. Ref 2026 4sgLq1p5sV6",
     104: "【腾讯科技】验证码 {code}，用于微信注册，15分钟内有效。尾号8848的手机号勿转发。",
     105: "Telegram code: {code}. You can also tap on this link to log in: t.me/login/{code}",
+    NO_CODE_SERVICE: "Welcome to the No-Code Test Service! Your account is ready. Reply STOP to opt out.",
 }
 STATUS_NAMES = {3: "finished", 4: "cancelled", 5: "refunded"}
 CLOSED_HTTP = {"http410": (410, "Order expired"), "http400": (400, "ORDER_CANCELLED")}
@@ -217,9 +218,9 @@ class Platform:
 
     def land_sms(self, order, text, code=None):
         """An SMS lands: the text given, else the service's template around the code given or a random one."""
-        code = code or (None if text else f"{random.randint(100000, 999999)}")
         template = SMS_TEMPLATES.get(order["service_id"], "Your code is {code}")
-        order["sms"] = text or template.format(code=code, dashed=f"{code[:3]}-{code[3:]}")
+        code = code or (None if text or "{code}" not in template else f"{random.randint(100000, 999999)}")
+        order["sms"] = text or template.format(code=code, dashed=f"{code[:3]}-{code[3:]}" if code else "")
         order["code"] = code  # what the text shape answers as STATUS_OK:code
         order.setdefault("messages", []).append({"text": order["sms"], "code": code, "at": self.now()})
         order["state"], order["landed_at"], order["retry"] = "received", self.now(), None
@@ -586,7 +587,7 @@ class SmsOnlineV1(SandboxApi):
 SA_PATH = "/stubs/handler_api.php"
 # sms-activate country id: (the catalogue's country id, Russian name); the ids differ from SMSOnline's on purpose
 SA_COUNTRIES = {0: (5, "Россия"), 3: (1, "Китай"), 6: (4, "Индонезия"), 16: (3, "Великобритания"), 187: (2, "США")}
-SA_SERVICES = {"sl": 101, "bl": 102, "wa": 103, "wx": 104, "tg": 105, "ot": SILENT_SERVICE}
+SA_SERVICES = {"sl": 101, "bl": 102, "wa": 103, "wx": 104, "tg": 105, "nc": NO_CODE_SERVICE, "ot": SILENT_SERVICE}
 SA_OPERATORS = {"mobile": 11, "unicom": 12, "telecom": 13}
 SA_PRICE_SCALE = 50.0  # prices and the balance in RUB-like amounts: 0.25 -> 12.5
 SA_ENDED = ("cancelled", "refunded", "closed")

@@ -5,13 +5,15 @@ speaks it (standard library only)."""
 import time
 from urllib.parse import unquote
 
-from smsonline_sandbox import COUNTRY, SA_PRICE_SCALE, SILENT_SERVICE, Refused, SandboxApi, float_or_zero
+from smsonline_sandbox import (COUNTRY, NO_CODE_SERVICE, SA_PRICE_SCALE, SILENT_SERVICE, Refused, SandboxApi,
+                               float_or_zero)
 
 FS_PATH = "/v1"
 # 5sim's country names: (the catalogue's country id, ISO code, dial code)
 FS_COUNTRIES = {"russia": (5, "ru", "+7"), "china": (1, "cn", "+86"), "indonesia": (4, "id", "+62"),
                 "england": (3, "gb", "+44"), "usa": (2, "us", "+1")}
-FS_PRODUCTS = {"soul": 101, "bilibili": 102, "whatsapp": 103, "wechat": 104, "telegram": 105, "other": SILENT_SERVICE}
+FS_PRODUCTS = {"soul": 101, "bilibili": 102, "whatsapp": 103, "wechat": 104, "telegram": 105, "nocode": NO_CODE_SERVICE,
+               "other": SILENT_SERVICE}
 FS_OPERATORS = {"mobile": (11, 99.5), "unicom": (12, None), "telecom": (13, 87.2)}  # delivery rate, where given
 FS_STATES = {"waiting": "PENDING", "received": "RECEIVED", "finished": "FINISHED", "cancelled": "CANCELED",
              "closed": "TIMEOUT", "refunded": "BANNED"}

@@ -93,20 +93,26 @@ def test_an_env_file_that_is_not_text_stops_other_commands_as_a_config_error_not
     assert (result.code, result.kind) == (2, "config") and "not UTF-8 text" in result.line["error"]["message"]
 
 
-def test_when_every_name_lookup_fails_no_internet_is_said_plainly(cli, env, closed_port, monkeypatch):
+@pytest.fixture
+def no_dns(monkeypatch):
     real_lookup = socket.getaddrinfo
 
-    def no_dns(host, *args, **kwargs):
+    def lookup(host, *args, **kwargs):
         try:
             ipaddress.ip_address(host)
         except ValueError:
             raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution") from None
         return real_lookup(host, *args, **kwargs)
-    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+
+
+def test_when_every_name_lookup_fails_no_internet_is_said_plainly(cli, env, closed_port, no_dns):
     result = doctor(cli, env, closed_port)
     assert (result.code, result.kind) == (4, "network")
     assert result.line["verdict"].startswith("no internet at all")
-    assert names(result) == ["no_internet"] and result.line["next_steps"][0].startswith("No internet at all")
+    assert names(result) == ["no_internet"] and result.line["next_steps"][0].startswith("Connect this machine")
+    message = result.line["error"]["message"].lower()
+    assert message.count("no internet at all") == 1 and message.count("no name lookup works") == 1
     assert [b["failed_step"] for b in result.line["bases"]] == ["dns", "dns"]
     assert "premium.example.test" in result.line["next_steps"][0] and "backup.example.test" in \
         result.line["next_steps"][0]
@@ -159,3 +165,20 @@ def test_doctor_shows_each_sites_balance_where_its_protocol_has_one(cli, env, cl
     base, = result.line["bases"]
     assert (base["verdict"], base["balance"], base["steps"]["http"]["balance"]) == ("works", 5000.0, 5000.0)
     assert [c["endpoint"] for c in sms_activate_site.platform.snapshot()["calls"]] == ["getBalance"]
+
+
+def test_a_dead_proxy_is_named_before_no_internet_and_the_unchecked_key_is_said(cli, env, closed_port, no_dns):
+    result = doctor(cli, env, closed_port, SMSONLINE_PROXY=f"http://127.0.0.1:{closed_port}")
+    assert (result.code, result.kind) == (4, "network")
+    assert names(result) == ["dead_proxy", "no_internet"]
+    assert result.line["verdict"].startswith("the proxy in effect accepts no connection (SMSONLINE_PROXY)")
+    assert "the key (SMSONLINE_API_KEY) could not be checked" in result.line["verdict"]
+    assert [base["key_checked"] for base in result.line["bases"]] == [False, False]
+    assert "could not be checked" in result.line["next_steps"][-1]
+    message = result.line["error"]["message"]
+    assert message.count(result.line["verdict"]) == 1 and message.count("accepts no connection") == 1
+
+
+def test_a_key_that_was_checked_is_not_said_unchecked(cli, env, closed_port, refusing_site):
+    result = doctor(cli, env, closed_port, SMSONLINE_BASE_URLS=refusing_site.base_url)
+    assert result.line["bases"][0]["key_checked"] is True and "could not be checked" not in result.line["verdict"]

@@ -255,3 +255,55 @@ def test_the_sandbox_refuses_a_purchase_past_the_daily_budget(cli, env):
     run = cli("receive", "--sandbox", "--country", "China", "--service", "Soul", "--no-finish")
     assert (run.code, run.kind, run.line["budget"]) == (3, "budget", 0.1)
     assert "order_id" not in run.line  # refused before buying, as at a real platform
+
+
+TEXT_ONLY = {"status": 1, "data": {"orderId": 500001, "status": "received", "sms": "Welcome to Soul, your sign-in is "
+                                                                                   "ready"}}
+
+
+@activate
+def test_an_sms_without_a_code_is_shown_and_enter_confirms_it_as_the_persons_reading(cli, keys, store):
+    fakes.buy()
+    fakes.poll(TEXT_ONLY)
+    finish = fakes.status(3)
+    keys += ["r", "\n"]  # r is not a key of this question: ignored
+
+    def unconfirmed_while_asking(seconds):
+        assert finish.call_count == 0 and store.order("500001")["state"] == "sms_without_code"
+        return keys.pop(0)
+    prompt.read_key = unconfirmed_while_asking
+    run = cli(*RECEIVE)
+    assert (run.code, run.line["finished"], run.line["order_status"], run.line["prompt"]) == (0, True, "finished",
+                                                                                               "enter")
+    assert (run.line["code"], run.line["code_from"]) == (None, "person")
+    assert store.order("500001")["code_from"] == "person"
+    assert "Welcome to Soul, your sign-in is ready" in run.err and "Enter = you used a code from it" in run.err
+
+
+@ordered
+def test_w_at_an_sms_without_a_code_waits_for_another_sms_then_asks_about_its_code(cli, keys, store):
+    fakes.buy()
+    fakes.poll(TEXT_ONLY)
+    fakes.poll(TEXT_ONLY)  # the same SMS: seen
+    fakes.poll({"status": 1, "data": {"orderId": 500001, "status": "received",
+                                      "messages": [{"text": TEXT_ONLY["data"]["sms"]}, {"text": fakes.SMS_TEXT}]}})
+    fakes.status(3)
+    keys += ["w", "\n"]
+    run = cli(*RECEIVE, "--timeout", "5")
+    assert (run.code, run.line["code"], run.line["finished"], run.line["resends"]) == (0, "8848", True, 1)
+    assert "code_from" not in run.line and run.err.count("Enter = the code worked") == 1
+
+
+@activate
+@pytest.mark.parametrize("key, code, order_status", [("c", 0, "cancelled"), (None, 9, "sms_without_code")])
+def test_c_cancels_an_sms_without_a_code_and_silence_leaves_it_held(cli, keys, store, key, code, order_status):
+    fakes.buy()
+    fakes.poll(TEXT_ONLY)
+    if key == "c":
+        fakes.status(4)
+    keys.append(key)
+    run = cli(*RECEIVE)
+    assert (run.code, run.line["order_status"]) == (code, order_status)
+    assert store.order("500001")["state"] == order_status
+    if key is None:
+        assert "--code" in run.line["warning"] and run.line["prompt"] == "silence"

@@ -104,13 +104,13 @@ def test_timeout_cancels_at_the_deadline_not_an_interval_later(cli, clock, store
 
 
 @activate
-def test_a_sms_without_a_code_is_never_confirmed(cli, store):
+def test_a_sms_without_a_code_is_never_confirmed_nor_cancelled_but_handed_over(cli, store):
     fakes.buy()
     fakes.poll({"status": 1, "data": {"status": "received", "sms": "Welcome aboard"}})
-    fakes.status(4)
     run = cli(*RECEIVE, "--timeout", "3", "--interval", "1")
-    assert run.code == 1 and run.line["sms"] == "Welcome aboard"
-    assert not [c for c in fakes.calls_to("change-status") if "status=3" in c.request.url]
+    assert (run.code, run.line["status"], run.line["sms"], run.line["code"]) == (9, "sms_without_code",
+                                                                                 "Welcome aboard", None)
+    assert fakes.calls_to("change-status") == [] and store.order(fakes.ORDER_ID)["state"] == "sms_without_code"
 
 
 @ordered

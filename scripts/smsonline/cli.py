@@ -15,7 +15,7 @@ from .commands import COMMANDS, KEYLESS_COMMANDS, OFFLINE_COMMANDS, Context
 from .config import (MIN_INTERVAL_S, SANDBOX_KEY, bounded_seconds, load_config, positive_number, proxy_secrets,
                      require_a_key, shown_proxy)
 from .ledger import Store
-from .output import REDACT, Failure, Log, Tracer, UsageError, as_failure, emit_line, json_line
+from .output import REDACT, STATUS_EXIT_CODES, Failure, Log, Tracer, UsageError, as_failure, emit_line, json_line
 from .signals import SignalGuard
 
 
@@ -105,6 +105,21 @@ def order_id(parser, required=True):
     parser.add_argument("--id", required=required, help="order id (as printed by buy)")
 
 
+def finish_options(parser):
+    order_id(parser)
+    parser.add_argument("--code", type=read_code, help="the code you read yourself in the order's SMS (after status "
+                        "sms_without_code) and used: the order is confirmed, and the ledger records your reading")
+
+
+def read_code(text):
+    """finish --code: a verification code as a person or agent reads it (letters, digits, hyphens; 3 to 20)."""
+    code = text.strip()
+    if not re.fullmatch(r"[^\W_]([^\W_]|-(?=[^\W_])){2,19}", code):
+        raise argparse.ArgumentTypeError(f"must be the code as the SMS gives it (3 to 20 letters or digits, hyphens "
+                                         f"between them), got {text!r}")
+    return code
+
+
 def search_option(parser):
     parser.add_argument("--search", metavar="TEXT", help="only names matching TEXT")
 
@@ -158,7 +173,7 @@ SUBCOMMANDS = {
              wait_command_options),
     "receive": ("buy then wait in one run (for a person at a terminal)", receive_options),
     "check": ("one get-sms call, no waiting", check_options),
-    "finish": ("confirm an order that has its code (status 3)", order_id),
+    "finish": ("confirm an order that has its code, or whose code you read (--code) (status 3)", finish_options),
     "cancel": ("cancel an order and get the money back (status 4)", order_id),
     "refund": ("ask for a refund after an error (status 5)", order_id),
     "orders": ("the ledger: open orders and money (--all: history too, newest first, --limit of them)",
@@ -365,7 +380,7 @@ def main(doc, argv=None, environ=None, clock=time.monotonic, sleep=time.sleep, n
                     *([SANDBOX_KEY] if config.sandbox else [])])
         config.tracer = Tracer(config.trace) if config.trace else None
         body = run(args, config, clock, sleep, guard, now)
-        ok, code = True, 0
+        ok, code = True, STATUS_EXIT_CODES.get(body.get("status"), 0)
     except SystemExit as exit_:  # --help
         guard.restore()
         return exit_.code or 0

@@ -232,6 +232,13 @@ def is_letter_code(code, not_codes):
     return code not in NOT_LETTER_CODES and code not in not_codes and len(set(code)) > 1
 
 
+def reads_as_an_sms(text):
+    """Whether a text can be an SMS a person reads: words (a letter in any script), and no platform status line
+    (waiting, failed, absent, null). Each protocol's reader adds its own protocol words."""
+    text = str(text or "").strip()
+    return bool(re.search(r"[^\W\d_]", text)) and not is_status_text(text)
+
+
 def is_status_text(text):
     """A platform's message (waiting, failed, absent), not an SMS."""
     return bool(re.search(WAITING, text) or re.search(NOT_AN_SMS, text))

@@ -1,13 +1,14 @@
 """The commands: each takes the run's Context and its parsed arguments and returns the body of its JSON line."""
 from __future__ import annotations
 
+import collections
 import functools
 import os
 import types
 
 from .config import Budget, host_of, site_of, site_token, user_limit
-from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, OPEN_STATES, PENDING_ACTION, REFUND, SETTLED_STATES,
-                     iso_time, public_order, reference, run_gone, shown_state)
+from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, HELD_FOR_THE_AGENT, OPEN_STATES, PENDING_ACTION, REFUND,
+                     SETTLED_STATES, SPENT_STATES, iso_time, public_order, reference, run_gone, shown_state)
 from .names import catalog, list_products, matches, resolve
 from .output import Failure, copy_to_clipboard, stderr_is_a_terminal, to_stderr
 from .platform import DEFAULT, declared, protocol_of
@@ -94,9 +95,12 @@ def cmd_wait(ctx, args):
     if args.next and args.id is None:
         raise Failure("usage", "--next waits for another SMS on one order: give it with --id.")
     order = flows().sole_waiting_order(ctx) if args.id is None else flows().order_or_adopted(ctx, args.id)
+    already = {"elapsed_s": 0.0, "polls": 0, "sms": order.get("sms")}
     if order["state"] == "received" and order.get("code") and not args.next:  # `check` already saw the code
-        return flows().confirmed(ctx, order, args, {"elapsed_s": 0.0, "polls": 0, "sms": order.get("sms")})
-    if order["state"] not in ("waiting", "received"):
+        return flows().confirmed(ctx, order, args, already)
+    if order["state"] == "sms_without_code" and not args.next:  # its SMS is the agent's to read
+        return flows().without_code(order, already, [order["sms"]])
+    if order["state"] not in ("waiting", *HELD_FOR_THE_AGENT):
         raise Failure("usage", f"order {order['order_id']} is {order['state']}, so no SMS can come for it any more; "
                       "buy a new number.", **public_order(order))
     with ctx.store.transaction():
@@ -148,12 +152,12 @@ def cmd_receive(ctx, args):
         except Failure as failure:
             numbers.append(attempt_of(failure.data, failure.kind))
             if len(numbers) == args.attempts or not worth_another_number(failure):
-                raise with_receive_facts(failure, failure.data, numbers, clipboard, args) from None
+                raise with_receive_facts(ctx, failure, failure.data, numbers, clipboard, args) from None
             next_number(ctx, args, numbers)
             continue
-        numbers.append(attempt_of(line, "received"))
+        numbers.append(attempt_of(line, "sms_without_code" if line["status"] == "sms_without_code" else "received"))
         tell_the_outcome(ctx, line)
-        return with_receive_facts(None, line, numbers, clipboard, args)
+        return with_receive_facts(ctx, None, line, numbers, clipboard, args)
 
 
 def attempt_of(data, outcome):
@@ -176,10 +180,17 @@ def next_number(ctx, args, numbers):
                    f"{last['order_status']}); buying number {len(numbers) + 1} of {args.attempts} …")
 
 
-def with_receive_facts(failure, data, numbers, clipboard, args):
-    """The line's receive-only fields: attempts (with --attempts above 1), copied and the clipboard's warning (--copy).
-    Returns the line, or the failure with them."""
-    extra = {"attempts": [n for n in numbers if n["order_id"] or n["order_status"]]} if args.attempts > 1 else {}
+def with_receive_facts(ctx, failure, data, numbers, clipboard, args):
+    """The line's receive-only fields: attempts and attempts_summary (with --attempts above 1, also on stderr),
+    copied and the clipboard's warning (--copy). Returns the line, or the failure with them."""
+    extra = {}
+    if args.attempts > 1:
+        tried = [n for n in numbers if n["order_id"] or n["order_status"]]
+        extra.update(attempts=tried, attempts_summary=summary_of(tried))
+        for position, number in enumerate(tried, 1):
+            ctx.log.notice(f"number {position}: order {number['order_id']} (operator {number['operator_id']}, price "
+                           f"{number['price']}): {number['outcome']}, now {number['order_status']}")
+        ctx.log.notice(extra["attempts_summary"])
     if args.copy:
         extra["copied"] = clipboard["copied"]
     if clipboard["failed"]:
@@ -194,11 +205,29 @@ def with_receive_facts(failure, data, numbers, clipboard, args):
     return {**data, **extra}
 
 
+def summary_of(tried):
+    """One sentence on the numbers `receive --attempts` tried: which got an SMS, what became of them, what they cost
+    ("3 numbers tried, none got an SMS; all 3 cancelled, nothing spent.")."""
+    got = [f"number {i} got {'its code' if n['outcome'] == 'received' else 'an SMS without a code'}"
+           for i, n in enumerate(tried, 1) if n["outcome"] in ("received", "sms_without_code")]
+    states = collections.Counter(n["order_status"] for n in tried)
+    fates = f"all {len(tried)} {tried[0]['order_status']}" if len(states) == 1 and len(tried) > 1 else \
+        ", ".join(f"{count} {state}" for state, count in states.items())
+    spent = sum(n["price"] or 0 for n in tried if n["order_status"] in SPENT_STATES)
+    held = sum(n["price"] or 0 for n in tried if n["order_status"] in OPEN_STATES and
+               n["order_status"] not in SPENT_STATES)
+    money = ", ".join(filter(None, [f"{spent:g} spent" if spent else "", f"{held:g} held until settled" if held
+                                    else ""])) or "nothing spent"
+    tries = f"{len(tried)} number{'s' if len(tried) != 1 else ''} tried"
+    return f"{tries}, {', '.join(got) or 'none got an SMS'}; {fates}, {money}."
+
+
 def tell_the_outcome(ctx, line):
     """The last human line on a terminal, before the JSON line: the code, the number, and whether it is confirmed."""
     if stderr_is_a_terminal():
         state = "confirmed" if line.get("finished") else f"{line['order_status']}, not confirmed"
-        ctx.log.notice(f"code {line.get('code')} · number {line.get('number')} · order {line.get('order_id')} {state}.")
+        what = f"code {line['code']}" if line.get("code") else "an SMS without a code the skill could read"
+        ctx.log.notice(f"{what} · number {line.get('number')} · order {line.get('order_id')} {state}.")
 
 
 def ring_bell():
@@ -212,24 +241,24 @@ def cmd_check(ctx, args):
     state = flows().fetch_sms(ctx, order or {"order_id": args.id}, args.code_regex)
     if order and state.code and order["state"] == "waiting":
         flows().record_code(ctx, order, state)
+    elif order and state.new_texts and order["state"] == "waiting":
+        flows().held_for_the_agent(ctx, order, state)
     elif order and state.closed and order["state"] == "waiting":
         flows().settle(ctx, order, CANCEL)  # make sure: the platform refuses it if the order really is over
-    status = "received" if state.code else "closed" if state.closed else "waiting"
+    status = "received" if state.code else "closed" if state.closed else "sms_without_code" if state.new_texts \
+        else "waiting"
     shown = {**public_order(order), "order_status": shown_state(order, ctx.store.now())} if order else \
         {"order_id": str(args.id)}
-    return {"status": status, **shown, "code": state.code, "sms": state.sms}
+    return {"status": status, **shown, "code": state.code, "sms": state.sms,
+            **({"texts": list(state.new_texts)} if state.new_texts else {})}
 
 
 def cmd_change_status(action):
     def run(ctx, args):
-        order, found = flows().recorded_order(ctx, args.id), None
+        order = flows().recorded_order(ctx, args.id)
         if action == REFUND:
             refund_exists_at(order["base_url"] if order else ctx.api.bases_in_order()[0], args.id)
-        if action == FINISH and not (order and order.get("code")):
-            found = flows().fetch_sms(ctx, order or {"order_id": args.id})
-            if not found.code:
-                raise Failure("usage", f"order {args.id} has no code yet, and an order is never confirmed without "
-                              "one: `wait` or `check` first, or `cancel` it.")
+        found = evidence_of_a_code(ctx, order, args) if action == FINISH else None
         order = order or flows().order_or_adopted(ctx, args.id)
         if order["state"] in SETTLED_STATES:
             if order["state"] == DONE_STATE[action]:
@@ -237,12 +266,16 @@ def cmd_change_status(action):
             raise Failure("usage", f"order {order['order_id']} is already {order['state']}; nothing was sent.",
                           **public_order(order))
         if found:
-            ctx.store.update(order, code=found.code, sms=found.sms)
+            ctx.store.update(order, **found)
         users_word().settled(ctx, order, action)  # the user's word: a live run holding it is asked to do it
         line = {"status": order["state"], **public_order(order)}
-        if action == CANCEL and order["state"] == "received":
+        if action == CANCEL and order["state"] in HELD_FOR_THE_AGENT:
             line["warning"] = ("the platform refused the cancel because an SMS had arrived: the code is in `code`; "
-                               f"run `finish --id {order['order_id']}` once it is used.")
+                               f"run `finish --id {order['order_id']}` once it is used." if order["code"] else
+                               "the platform refused the cancel because an SMS had arrived (its text is in `sms`): "
+                               f"run `finish --id {order['order_id']} --code CODE` once a code you read in it "
+                               "worked.")
+            line["sms"] = order["sms"]
         return line
     return run
 
@@ -255,6 +288,23 @@ def refund_exists_at(base, order_id):
                       f"nothing was sent and the ledger is unchanged. Before its code came, `cancel --id {order_id}` "
                       "cancels it and returns its price; once a code came, the order is charged and there is "
                       "nothing to do.")
+
+
+def evidence_of_a_code(ctx, order, args):
+    """What a confirm rests on -> the fields to record first (None: the ledger has them already): the rule's code,
+    or the code the agent read itself (--code) in an SMS that came; without either, nothing is confirmed."""
+    read = {"code": args.code, "code_from": "agent"} if args.code else None
+    if order and (order["state"] in HELD_FOR_THE_AGENT and read or order.get("code") and not read):
+        return read
+    found = flows().fetch_sms(ctx, order or {"order_id": args.id})
+    if read and (found.code or found.new_texts):
+        return {**read, "sms": found.sms}
+    if found.code and not read:
+        return {"code": found.code, "sms": found.sms}
+    raise Failure("usage", f"order {args.id} has no SMS yet, and an order is never confirmed without a code: `wait` "
+                  "or `check` first, or `cancel` it." if read or not found.new_texts else
+                  f"order {args.id} has an SMS in which no code was found ({found.new_texts[0]!r}): if you read a "
+                  f"code in it and it worked, `finish --id {args.id} --code CODE`; else `cancel --id {args.id}`.")
 
 
 def cmd_orders(ctx, args):
@@ -345,6 +395,11 @@ def cmd_cleanup(ctx, args):
             settle(ctx, order, PENDING_ACTION[order["state"]])
             if order["state"] == "received":
                 settle(ctx, order, FINISH)
+            if order["state"] == "sms_without_code":  # the cancel was refused because its SMS came
+                pending.append({**public_order(order), "error": "the platform refused the cancel because an SMS "
+                                f"had come: `finish --id {order['order_id']} --code CODE` if a code in it was used, "
+                                "else check the order on the website."})
+                continue
             done.append(public_order(order))
         except Failure as failure:
             if failure.kind == "open_order":  # another run took it meanwhile, and is settling it
@@ -357,8 +412,8 @@ def cmd_cleanup(ctx, args):
                       "`cleanup` again later (each `error` says what to check).", settled=done, unsettled=failed,
                       unknown=unknown, pending=pending, left=left)
     line = {"status": "ok", "count": len(done), "settled": done, "unknown": unknown, "pending": pending, "left": left}
-    warnings = [f"{len(pending)} order(s) cannot be cancelled yet (the platform's early-cancel window): run "
-                "`cleanup` again after each one's cancel_after." if pending else "",
+    warnings = [f"{len(pending)} order(s) cannot be cancelled yet (each one's `error` says why): run `cleanup` "
+                "again after its cancel_after, or do what its `error` says." if pending else "",
                 f"{len(unknown)} purchase(s) got no answer, so the platform may have sold a number: check the "
                 "website's orders page, cancel any you find there, then `cleanup --forget ID` each." if unknown else ""]
     return {**line, "warning": " ".join(filter(None, warnings))} if any(warnings) else line
@@ -374,13 +429,16 @@ def why_left(ctx, order, everything):
     if everything:
         return None
     if not run_gone(order):
-        doing = "is settling it" if state not in ("waiting", "received") else f"holds it ({state})"
+        doing = "is settling it" if state not in ("waiting", *HELD_FOR_THE_AGENT) else f"holds it ({state})"
         return f"a live run (process {order['pid']}) {doing}; `cleanup --all` or `cancel --id` asks it"
     if state == "waiting" and ctx.store.now() < (order["settle_after"] or 0):
         return f"bought, and within its hold until {until} for its `wait`; `cleanup --all` or `cancel --id` cancels " \
                "it now"
     if state == "received" and ctx.store.now() < (order["settle_after"] or 0):
         return f"has its code, and is within its hold until {until} for `finish`; `cleanup --all` confirms it now"
+    if state == "sms_without_code" and ctx.store.now() < (order["settle_after"] or 0):
+        return f"has an SMS without a code, and is within its hold until {until} for `finish --code`; `cleanup " \
+               "--all` or `cancel --id` cancels it now"
     return None
 
 

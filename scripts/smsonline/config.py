@@ -443,14 +443,14 @@ def load_config(args, environ, lenient=False):
     """The run's Config. lenient (doctor): problems in the settings become config.findings instead of a Failure."""
     findings = [] if lenient else None
     settings = read_settings(environ, findings)
-    urls = args.base_url or [u for u in settings.get("SMSONLINE_BASE_URLS", "").split(",") if u.strip()]
+    urls = configured_base_urls(args, settings)
     user_state_dir = users_state_dir(settings)
     proxy, proxy_source = proxy_in_effect(args, settings, environ)
     seconds = bounded_seconds()
     config = Config(
         settings=settings, keys={} if args.sandbox else checked_keys(settings, findings),
         findings=[] if findings is None else findings,
-        base_urls=[clean_base_url(u) for u in (urls or DEFAULT_BASE_URLS)],
+        base_urls=list(dict.fromkeys(clean_base_url(u) for u in urls)),
         proxy=proxy, proxy_source=proxy_source,
         state_dir=os.path.expanduser(args.state_dir) if args.state_dir else state_dir_setting(settings) or
         user_state_dir,
@@ -474,6 +474,16 @@ def load_config(args, environ, lenient=False):
     elif lenient and not any(f["finding"] == "placeholder_key" for f in findings):  # that fix already says it
         require_a_key(config, findings)
     return config
+
+
+def configured_base_urls(args, settings):
+    """--base-url (the whole list); else SMSONLINE_BASE_URLS or the defaults, then SMSONLINE_EXTRA_BASE_URLS: a site
+    is added without retyping the defaults, which stay (and follow a new version's defaults)."""
+    def listed(name):
+        return [url for url in settings.get(name, "").split(",") if url.strip()]
+    if args.base_url:
+        return args.base_url
+    return [*(listed("SMSONLINE_BASE_URLS") or DEFAULT_BASE_URLS), *listed("SMSONLINE_EXTRA_BASE_URLS")]
 
 
 def lowest(*limits):

@@ -36,15 +36,19 @@ def cmd_doctor(ctx, args):
     findings = in_fix_order([*config.findings, *proxy_findings(config, proxy, found),
                              *base_findings(config, proxy, bases, found)])
     verdict, kind = overall(findings, bases)
-    report = {"verdict": verdict, "key": key_report(config), "proxy": proxy, "bases": bases}
+    unchecked = key_unchecked(bases)
+    report = {"verdict": verdict + (f"; {unchecked}" if unchecked else ""), "key": key_report(config),
+              "proxy": proxy, "bases": bases}
     if found or not proxy.get("reachable"):
         report["local_proxies"] = found
     report["findings"] = findings
     report["next_steps"] = [finding["fix"] for finding in findings] or [ALL_WELL]
+    if unchecked:
+        report["next_steps"].append(f"Then run doctor again: {unchecked}, so whether it works is not known yet.")
     if args.flow and kind is None:
         report["flow"] = rehearsal(ctx, args, next(b["base_url"] for b in bases if b["verdict"] == "works"))
     if kind:
-        raise Failure(kind, f"{verdict}. " + " ".join(report["next_steps"]), **report)
+        raise Failure(kind, f"{report['verdict']}. Next: " + " ".join(report["next_steps"]), **report)
     return {"status": "ok", **report}
 
 
@@ -282,7 +286,7 @@ def local_proxies(config, bases):
 
 FINDINGS = {  # every finding and its kind, in the order their fixes are to be made: the most basic first
     "env_file_unreadable": "config", "bad_proxy": "config", "placeholder_key": "config", "missing_key": "config",
-    "no_internet": "network", "dead_proxy": "network", "proxy_failed": "network", "dns_failed": "network",
+    "dead_proxy": "network", "no_internet": "network", "proxy_failed": "network", "dns_failed": "network",
     "tcp_failed": "network", "tls_failed": "network", "no_answer": "network", "html_answer": "network",
     "key_refused": "auth", "no_site_key": "auth", "unreadable_answer": "api",
 }
@@ -334,9 +338,8 @@ def base_findings(config, proxy, bases, found):
     said_for_all = {"dns_failed": offline, "no_site_key": any(f["finding"] in KEY_FINDINGS for f in config.findings),
                     "proxy_failed": bool(proxy["url"]) and not proxy["reachable"]}
     hosts = ", ".join(base["host"] for base in bases)
-    findings = [finding("no_internet", f"No internet at all: no name lookup works ({hosts} did not resolve): "
-                        "connect this machine to a network (or fix its DNS), then run doctor again.",
-                        where="this machine")] if offline else []
+    findings = [finding("no_internet", f"Connect this machine to a network (or fix its DNS: {hosts} did not "
+                        "resolve), then run doctor again.", where="this machine")] if offline else []
     made = (BASE_FINDINGS[base["verdict"]](base, found) for base in bases)
     return findings + [one for one in made if one and not said_for_all.get(one["finding"])]
 
@@ -395,13 +398,26 @@ def overall(findings, bases):
     verdicts = {
         "config": lambda: "the settings must be fixed first: " + ", ".join(
             f"{f['finding']} ({f['variable'] or f['where']})" for f in failing if f["kind"] == "config"),
-        "network": lambda: "no internet at all: no name lookup works" if top["finding"] == "no_internet" else
-        "no base URL could be reached with the API",
+        "network": lambda: {"no_internet": "no internet at all: no name lookup works",
+                            "dead_proxy": f"the proxy in effect accepts no connection ({top['variable'] or '--proxy'})"
+                            }.get(top["finding"], "no base URL could be reached with the API"),
         "auth": lambda: f"the key is refused at {hosts('key_refused')} and no base URL accepts it"
         if hosts("key_refused") else "no base URL that answers has a key for it",
         "api": lambda: f"{hosts('unreadable')} answered, but not in a form the skill can read",
     }
     return verdicts[top["kind"]](), top["kind"]
+
+
+def key_unchecked(bases):
+    """Each base with a key says whether it was checked (key_checked); when none was (no site was reached with it),
+    the sentence that says so, else None."""
+    with_a_key = [base for base in bases if base["key_variable"]]
+    for base in with_a_key:
+        base["key_checked"] = base["verdict"] in ("works", "key_refused")
+    if not with_a_key or any(base["key_checked"] for base in with_a_key):
+        return None
+    names = ", ".join(sorted({base["key_variable"] for base in with_a_key}))
+    return f"the key ({names}) could not be checked: no site was reached with it"
 
 
 def key_report(config):

@@ -20,7 +20,8 @@ from .decoding import parse_json
 from .output import Failure
 from .platform import Op, declare
 from .shapes import Message, SmsState, identity, to_number
-from .strict import Refusal, Unreadable, answer_text, new_code, raise_for_http, refused, unreadable
+from .strict import (Refusal, Unreadable, answer_text, new_code, raise_for_http, refused, texts_without_code,
+                     unreadable)
 
 REFUSALS = {
     "no free phones": Refusal("no_numbers", True, "no numbers for this service, country and operator now: try "
@@ -165,13 +166,16 @@ def purchase(decoded, *_):
 
 def sms_state(decoded, order, code_regex, seen, _op):
     """/user/check: the order -> SmsState. A code only from an SMS in its list (its code field judged as evidence,
-    else its text's), newest first, not taken before; a closed state with no new code is closed."""
+    else its text's), newest first, not taken before; the new SMS in which the rule finds none are handed over
+    (new_texts); a closed state with no new code is closed."""
     state = STATES[decoded["status"]]
     messages = [message(item) for item in decoded["sms"]][::-1]  # 5sim lists them oldest first
     code, text_with_code = new_code(messages, order, code_regex, seen)
-    shown = text_with_code or (messages[0].text if messages else None)
-    return SmsState(code=code, sms=shown, closed=state == "closed" and not code,
-                    texts=tuple(map(identity, messages)), payload=decoded)
+    without_code = () if code else texts_without_code(messages, order, code_regex, seen)
+    newest = messages[0].text if messages else None
+    return SmsState(code=code, sms=text_with_code or next(iter(without_code), newest),
+                    closed=state == "closed" and not code, texts=tuple(map(identity, messages)), payload=decoded,
+                    new_texts=without_code)
 
 
 def message(item):

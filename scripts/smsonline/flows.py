@@ -5,7 +5,8 @@ here.
 buy: bought_at_some_site -> what_to_buy (the site's own names, operator and limits) -> buy_number (rule 3, stale
 orders settled, the purchase, the ledger first), with signals held until the order is recorded and guarded; the next
 site only when the purchase provably did not happen. wait_and_settle: poll_for_code (at once, every interval, and
-once more at the deadline) -> a code: confirmed (FINISH). The deadline, an error or a signal: settled_failure ->
+once more at the deadline) -> a code: confirmed (FINISH); an SMS in which the rule finds no code: held_for_the_agent
+(neither confirmed nor cancelled: the agent reads it). The deadline, an error or a signal: settled_failure ->
 settle(CANCEL), which takes the order first (ledger.take: one owner, settled rows final) and reads the order once
 more when the platform refuses, so that every order ends received, cancelled, closed, cancelled later (the
 platform's early-cancel window: cancel_after) or reported with what to check (exit 6), within seconds of the deadline.
@@ -18,8 +19,8 @@ import os
 import sqlite3
 
 from .config import host_of, limits_for
-from .ledger import (ASK_EVERY_S, CANCEL, DAY_S, DONE_STATE, FINISH, INTENT_STATE, ORDER_FIELDS, PENDING_ACTION,
-                     REFUND, describe_order, iso_time, public_order, reference)
+from .ledger import (ASK_EVERY_S, CANCEL, DAY_S, DONE_STATE, FINISH, HELD_FOR_THE_AGENT, INTENT_STATE, ORDER_FIELDS,
+                     PENDING_ACTION, REFUND, describe_order, iso_time, public_order, reference)
 from .names import list_products, load_countries_for, number_fields, region_of, resolve
 from .output import Failure, Interrupted, Progress, as_failure, excerpt
 from .platform import Op, declared, protocol_of
@@ -56,6 +57,8 @@ def settle(ctx, order, action=CANCEL, reason=""):
             return closed(ctx, order, action, refusal.message)
         if state and state.code and action == CANCEL:
             return record_code(ctx, order, state, note=f"cancel refused: {refusal.message}")
+        if state and state.new_texts and action == CANCEL:  # the SMS came, and the rule finds no code in it
+            return held_for_the_agent(ctx, order, state, note=f"cancel refused: {refusal.message}")
         if refusal.kind == "early_cancel" and action == CANCEL:  # routine: cancelled once the platform allows it
             window = declared(order["base_url"]).early_cancel_s or 0.0
             ctx.store.update(order, settle_after=max(ctx.store.now() + EARLY_CANCEL_RETRY_S,
@@ -412,6 +415,10 @@ def settled_failure(ctx, order, args, exc):
                     return confirmed(ctx, order, args, facts_of(failure, order), warning=
                                      f"The run was ending ({failure.kind}) when the platform refused the cancel "
                                      "because the SMS had arrived: the code is here.")
+                if order["state"] == "sms_without_code":
+                    return without_code(order, facts_of(failure, order), [order["sms"]], warning=
+                                        f"The run was ending ({failure.kind}) when the platform refused the cancel "
+                                        "because an SMS had arrived: its text is here.")
                 failure.data.update(public_order(order))
                 raise failure
         except Interrupted as late:
@@ -468,16 +475,16 @@ def poll_for_code(fetch, timeout, interval, clock, sleep, log, progress=None, as
             log.debug(f"poll {polls} failed, will poll again: {failure.message}")
         else:
             answered_at = clock()
-            if last.code or last.closed:
+            if last.code or last.closed or last.new_texts:  # a new SMS without a code ends the wait too
                 return PollOutcome(last, polls, answered_at - start, False, None, deadline)
             if last.said_received and not warned:
                 warned = True
                 log.notice("the platform says the SMS was received, but no text or code could be read in its answer; "
                            "polling goes on (-v shows it).")
                 log.debug(f"the order's answer: {excerpt(last.payload, 2000)}")
-            if last.sms and last.sms != shown_text:  # digits without evidence: never confirmed, shown with -v
+            if last.sms and last.sms != shown_text:  # seen before, or no SMS text: shown with -v
                 shown_text = last.sms
-                log.debug(f"an SMS text with no evidence of a code; polling goes on: {excerpt(last.sms, 500)}")
+                log.debug(f"a text seen before or not an SMS; polling goes on: {excerpt(last.sms, 500)}")
         if at_deadline:
             return PollOutcome(last, polls, clock() - start, True, last_error, deadline)
         while next_poll <= clock():
@@ -486,8 +493,9 @@ def poll_for_code(fetch, timeout, interval, clock, sleep, log, progress=None, as
 
 def wait_and_settle(ctx, order, args, on_code=None):
     """Poll for a code (with --next, one from an SMS not seen before); confirm it (FINISH) if asked, or, on the
-    deadline, cancel (CANCEL) within seconds. on_code(order) runs as soon as the code is recorded."""
-    seen = json.loads(order.get("seen") or "[]") if order["state"] == "received" else []
+    deadline, cancel (CANCEL) within seconds. An SMS in which the rule finds no code ends the wait at once: the
+    order is held for the agent (status sms_without_code). on_code(order) runs as soon as the code is recorded."""
+    seen = json.loads(order.get("seen") or "[]") if order["state"] in HELD_FOR_THE_AGENT else []
     if order["state"] == "waiting":  # a run waits on it now: if that run dies, it is abandoned at once (no hold)
         ctx.store.update(order, settle_after=min(order["settle_after"] or 0, ctx.store.now()))
     if seen:
@@ -508,6 +516,9 @@ def wait_and_settle(ctx, order, args, on_code=None):
         raise timed_out(ctx, order, args, outcome, facts)
     if outcome.state.closed:
         raise closed_by_platform(ctx, order, facts)
+    if not outcome.state.code:
+        held_for_the_agent(ctx, order, outcome.state, seen)
+        return without_code(order, {**facts, "sms": outcome.state.new_texts[0]}, outcome.state.new_texts)
     record_code(ctx, order, outcome.state, seen)
     if on_code:
         on_code(order)
@@ -526,6 +537,10 @@ def closed_by_platform(ctx, order, facts):
     """The platform says the order is over. Without a code, settled_failure still sends the cancel (a misread
     "closed" must not leave money held: the platform refuses it if the order really is closed, and the order is
     read again); with a code (--next), the order counts as used."""
+    if order["state"] == "sms_without_code":  # nothing more can come; whether the SMS was used is the agent's word
+        ctx.store.update(order, state="closed", note="the platform closed the order after an SMS without a code")
+        return Failure("order_closed", f"the platform says order {order['order_id']} is no longer open (after an SMS "
+                       "in which no code was found); buy a new number.", **facts, **public_order(order))
     if order["state"] == "received":
         ctx.store.update(order, state="finished", note="the platform closed the order after its code")
         return Failure("order_closed", f"the platform says order {order['order_id']} is no longer waiting (it had "
@@ -557,6 +572,11 @@ def repeated_closes(ctx, order, closes):
 def timed_out(ctx, order, args, outcome, facts):
     """The deadline's failure: the order is cancelled next (settled_failure), unless it already had a code."""
     detail = f" Last poll error: {outcome.last_error}" if outcome.last_error else ""
+    if order["state"] == "sms_without_code":  # --next: the SMS already handed over stays the agent's to judge
+        return Failure("timeout", f"no new SMS within {args.timeout:g}s; order {order['order_id']} keeps the SMS "
+                       f"it had (no code found in it): `finish --id {order['order_id']} --code CODE` once a code you "
+                       f"read in it worked, `wait --id {order['order_id']} --next` again, or `cancel --id "
+                       f"{order['order_id']}`.{detail}", status="timeout", **facts, **public_order(order))
     if order["state"] == "received":  # --next: the earlier code stays, and so does the money
         return Failure("timeout", f"no new SMS within {args.timeout:g}s; order {order['order_id']} keeps its code "
                        f"{order['code']}: `finish --id {order['order_id']}` once a code worked, or press resend on "
@@ -574,6 +594,21 @@ def record_code(ctx, order, state, seen=(), note=None):
     return ctx.store.update(order, state="received", code=state.code, sms=state.sms,
                             seen=json.dumps(seen_after(seen, state), ensure_ascii=False),
                             settle_after=ctx.store.now() + order["hold_s"], **({"note": note} if note else {}))
+
+
+def held_for_the_agent(ctx, order, state, seen=(), note=None):
+    """An SMS came in which the rule finds no code: the order is held as a received one is (its hold restarted), and
+    the skill neither confirms nor cancels it; the agent reads the text. An order that had a code keeps it."""
+    text = {"state": "received"} if order.get("code") else {"state": "sms_without_code", "sms": state.new_texts[0]}
+    return ctx.store.update(order, **text, seen=json.dumps(seen_after(seen, state), ensure_ascii=False),
+                            settle_after=ctx.store.now() + order["hold_s"], **({"note": note} if note else {}))
+
+
+def without_code(order, facts, texts, warning=None):
+    """The line that hands an SMS without a code to the agent: its text(s), newest first, and code null."""
+    line = {"status": "sms_without_code", **public_order(order), **facts, "code": None, "texts": list(texts),
+            "finished": False}
+    return {**line, "warning": warning} if warning else line
 
 
 def confirmed(ctx, order, args, facts, warning=None):

@@ -18,14 +18,18 @@ from .platform import Op
 CANCEL, FINISH, REFUND = Op.CANCEL, Op.FINISH, Op.REFUND  # the actions that settle an order
 DONE_STATE = {CANCEL: "cancelled", FINISH: "finished", REFUND: "refunded"}
 INTENT_STATE = {CANCEL: "cancelling", FINISH: "finishing", REFUND: "refunding"}
+# sms_without_code: an SMS came in which the code rule found no code; the order is held for the agent's reading as a
+# received one is, and once its hold is over it is cancelled (never confirmed without a code: the platform refuses
+# the cancel if the SMS counts as used)
 PENDING_ACTION = {"waiting": CANCEL, "cancelling": CANCEL, "received": FINISH, "finishing": FINISH,
-                  "refunding": REFUND}
+                  "refunding": REFUND, "sms_without_code": CANCEL}
+HELD_FOR_THE_AGENT = ("received", "sms_without_code")  # an SMS came: the agent decides within the hold
 NO_CODE_STATES = ("buying", "waiting", "cancelling")  # rule 3: while one of these is open, nothing else is bought
-OPEN_STATES = ("buying", "waiting", "received", "cancelling", "finishing", "refunding", "unknown")
+OPEN_STATES = ("buying", "waiting", "received", "sms_without_code", "cancelling", "finishing", "refunding", "unknown")
 SETTLED_STATES = ("finished", "cancelled", "refunded", "closed", "forgotten")
 SPENT_STATES = ("received", "finishing", "finished")
-HELD_STATES = ("buying", "waiting", "cancelling", "refunding", "unknown")
-FACT_COLUMNS = ("code", "sms", "seen")  # what an order learned: kept even once it is settled
+HELD_STATES = ("buying", "waiting", "sms_without_code", "cancelling", "refunding", "unknown")
+FACT_COLUMNS = ("code", "sms", "seen", "code_from")  # what an order learned: kept even once it is settled
 FREE_TEXT_COLUMNS = ("note", "sms", "seen")  # what a platform may echo a key in: redacted before it is written
 ORDER_LIFETIME_S = 20 * 60  # how long the platform is assumed to keep an unanswered purchase open
 DAY_S = 24 * 3600  # the daily budget's window
@@ -46,8 +50,11 @@ CREATE TABLE IF NOT EXISTS requests (
     local_id INTEGER PRIMARY KEY, action TEXT NOT NULL, asked_by INTEGER, asked_at REAL NOT NULL, seen_at REAL,
     answered_at REAL, outcome TEXT)
 """
-V2_COLUMNS = ("dial_code TEXT", "national_number TEXT", "region TEXT", "seen TEXT", "settle_after REAL")
-SCHEMA_VERSION = 3  # 3: the requests table (the user's command asks the run that holds an order)
+# columns added since the first schema; code_from: who read the code when the rule did not ("agent": `finish
+# --code`; "person": Enter at the prompt)
+ADDED_COLUMNS = ("dial_code TEXT", "national_number TEXT", "region TEXT", "seen TEXT", "settle_after REAL",
+                 "code_from TEXT")
+SCHEMA_VERSION = 4  # 3: the requests table (the user's command asks the run that holds an order); 4: code_from
 ORDER_FIELDS = ("order_id", "number", "dial_code", "national_number", "region", "price", "country_id", "service_id",
                 "operator_id", "base_url")
 
@@ -118,7 +125,7 @@ class Store:
             for statement in SCHEMA.split(";"):  # CREATE … IF NOT EXISTS: harmless on a ledger that has them
                 self.db.execute(statement)
             present = {row["name"] for row in self.db.execute("PRAGMA table_info(orders)")}
-            missing = [column for column in V2_COLUMNS if column.split()[0] not in present]
+            missing = [column for column in ADDED_COLUMNS if column.split()[0] not in present]
             for column in missing:
                 self.db.execute(f"ALTER TABLE orders ADD COLUMN {column}")
             if "settle_after REAL" in missing:
@@ -271,7 +278,7 @@ class Store:
             return "settle"  # a live run's order was asked of it first (users_word.holders_let_go)
         if live or state == "waiting":
             return "block" if state in NO_CODE_STATES else None
-        return "settle" if state != "received" or now > order["settle_after"] else None
+        return "settle" if state not in HELD_FOR_THE_AGENT or now > order["settle_after"] else None
 
     def mark_abandoned_purchases(self):
         """A `buying` row whose process is gone (or is this one: an earlier run in it) becomes `unknown`: the platform
@@ -480,6 +487,8 @@ def public_order(order):
         shown["attempt"] = reference(order)
     shown.update(test=bool(order.get("test")), order_status=order["state"], code=order.get("code"),
                  created_at=iso_time(order["created_at"]) if order.get("created_at") else None)
+    if order.get("code_from"):  # the code was read by the agent or a person, not found by the rule
+        shown["code_from"] = order["code_from"]
     return shown
 
 

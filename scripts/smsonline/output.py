@@ -15,6 +15,9 @@ EXIT_CODES = {
     "budget": 3, "network": 4, "open_order": 5, "cancel_failed": 6, "internal": 7,
     "by_user": 8, "interrupted": 130,
 }
+# A success line that hands the agent something to act on has an exit code of its own: an SMS came, the code rule
+# found no code in it, and the order is held for the agent's reading (`finish --code`, `wait --next`, `cancel`).
+STATUS_EXIT_CODES = {"sms_without_code": 9}
 
 
 class Failure(Exception):

@@ -6,9 +6,11 @@ from __future__ import annotations
 import collections
 import math
 
-# said_received: the order's state says received/success but no SMS or code could be read (payload kept to show it)
-SmsState = collections.namedtuple("SmsState", "code sms closed said_received texts payload",
-                                  defaults=(None, None, False, False, (), None))
+# said_received: the order's state says received/success but no SMS or code could be read (payload kept to show it);
+# new_texts: the SMS texts not seen before (`seen`) in which the code rule found no code, newest first, as the
+# protocol's reader judges them to be SMS texts (never a status line, a protocol word or an empty text)
+SmsState = collections.namedtuple("SmsState", "code sms closed said_received texts payload new_texts",
+                                  defaults=(None, None, False, False, (), None, ()))
 # One SMS: its text, the code field that came with it (already judged as evidence), and its date and id, if given.
 Message = collections.namedtuple("Message", "text code date sms_id", defaults=(None, None, None, None))
 

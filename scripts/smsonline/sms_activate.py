@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from . import strict
-from .coderule import BARE_CODE, code_of, not_codes_of
+from .coderule import BARE_CODE, code_of, not_codes_of, reads_as_an_sms
 from .decoding import parse_json
 from .output import Failure, excerpt
 from .platform import Op, declare
@@ -259,7 +259,9 @@ def acknowledgement(op, token, payload, text):
 
 def sms_state(token, payload, text, order, code_regex, seen):
     """A getStatus token -> SmsState: a code only from STATUS_OK:<code> with evidence (a bare code, or a code in the
-    SMS's text), and only when it was not taken before (`seen` holds "code:<c>")."""
+    SMS's text), and only when it was not taken before (`seen` holds "code:<c>"). STATUS_OK:<text> with no code in
+    it is an SMS without a code (new_texts) when the text was not seen before and reads as an SMS: words, no status
+    line, and no bare protocol token (STATUS_OK:OK, STATUS_OK:ACCESS_READY): the protocol says the SMS came."""
     state = STATES.get(token)
     if state is None:
         raise Unreadable(text)
@@ -268,7 +270,9 @@ def sms_state(token, payload, text, order, code_regex, seen):
         return SmsState(closed=state == "closed", payload=text)
     message = Message(given, given if re.fullmatch(BARE_CODE, given) else None)
     code = code_of(message, not_codes_of(order), code_regex)
-    return SmsState(code=None if code in taken_codes(seen) else code, sms=given, texts=(given,), payload=text)
+    new_text = not code and given not in seen and reads_as_an_sms(given) and not re.fullmatch(r"[A-Z_]+", given)
+    return SmsState(code=None if code in taken_codes(seen) else code, sms=given, texts=(given,), payload=text,
+                    new_texts=(given,) if new_text else ())
 
 
 # ----------------------------------------------------------------------------- JSON answers

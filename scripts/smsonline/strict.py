@@ -13,7 +13,7 @@ from __future__ import annotations
 import collections
 import re
 
-from .coderule import code_of, not_codes_of
+from .coderule import code_of, not_codes_of, reads_as_an_sms
 from .decoding import decode
 from .output import Failure, excerpt
 from .shapes import identity
@@ -80,13 +80,28 @@ def taken_codes(seen):
 def new_code(messages, order, code_regex, seen):
     """(code, its SMS's text) of the newest SMS not seen before (`seen`: a multiset of identities) whose code was
     not taken before; (None, None) when none has one."""
-    already, taken = collections.Counter(seen), taken_codes(seen)
-    not_codes = not_codes_of(order)
-    for message in messages:  # newest first
-        if already[identity(message)]:
-            already[identity(message)] -= 1
-            continue
+    taken, not_codes = taken_codes(seen), not_codes_of(order)
+    for message in fresh(messages, seen):
         code = code_of(message, not_codes, code_regex)
         if code and code not in taken:
             return code, message.text
     return None, None
+
+
+def texts_without_code(messages, order, code_regex, seen):
+    """The texts of the SMS not seen before in which the rule finds no code and that read as an SMS, newest first:
+    what reaches the agent as `sms_without_code`."""
+    not_codes = not_codes_of(order)
+    return tuple(message.text for message in fresh(messages, seen)
+                 if not code_of(message, not_codes, code_regex) and reads_as_an_sms(message.text))
+
+
+def fresh(messages, seen):
+    """The messages (newest first) not accounted for by `seen`, a multiset of identities: the same text sent again
+    is a new SMS once the first is accounted for."""
+    already = collections.Counter(seen)
+    for message in messages:
+        if already[identity(message)]:
+            already[identity(message)] -= 1
+            continue
+        yield message
