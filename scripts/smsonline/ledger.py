@@ -25,7 +25,7 @@ OPEN_STATES = ("buying", "waiting", "received", "cancelling", "finishing", "refu
 SETTLED_STATES = ("finished", "cancelled", "refunded", "closed", "forgotten")
 SPENT_STATES = ("received", "finishing", "finished")
 HELD_STATES = ("buying", "waiting", "cancelling", "refunding", "unknown")
-FACT_COLUMNS = ("code", "sms", "seen")  # what an order learned: kept even once it is settled
+FACT_COLUMNS = ("code", "sms", "seen", "sms_at")  # what an order learned: kept even once it is settled
 FREE_TEXT_COLUMNS = ("note", "sms", "seen")  # what a platform may echo a key in: redacted before it is written
 ORDER_LIFETIME_S = 20 * 60  # how long the platform is assumed to keep an unanswered purchase open
 DAY_S = 24 * 3600  # the daily budget's window
@@ -41,8 +41,10 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE INDEX IF NOT EXISTS orders_state ON orders (state);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, stored_at REAL NOT NULL)
 """
-V2_COLUMNS = ("dial_code TEXT", "national_number TEXT", "region TEXT", "seen TEXT", "settle_after REAL")
-SCHEMA_VERSION = 2
+# columns added since the first schema; sms_at (3): when the ledger first learned of an SMS (the delivery history)
+ADDED_COLUMNS = ("dial_code TEXT", "national_number TEXT", "region TEXT", "seen TEXT", "settle_after REAL",
+                 "sms_at REAL")
+SCHEMA_VERSION = 3
 ORDER_FIELDS = ("order_id", "number", "dial_code", "national_number", "region", "price", "country_id", "service_id",
                 "operator_id", "base_url")
 
@@ -113,7 +115,7 @@ class Store:
             for statement in SCHEMA.split(";"):  # CREATE … IF NOT EXISTS: harmless on a ledger that has them
                 self.db.execute(statement)
             present = {row["name"] for row in self.db.execute("PRAGMA table_info(orders)")}
-            missing = [column for column in V2_COLUMNS if column.split()[0] not in present]
+            missing = [column for column in ADDED_COLUMNS if column.split()[0] not in present]
             for column in missing:
                 self.db.execute(f"ALTER TABLE orders ADD COLUMN {column}")
             if "settle_after REAL" in missing:
@@ -159,6 +161,8 @@ class Store:
 
     def record(self, order, **fields):
         """Write fields of one order (text redacted: a platform may echo the key in an error); raises on failure."""
+        if (fields.get("code") or fields.get("sms")) and not order.get("sms_at"):
+            fields.setdefault("sms_at", self.now())  # the first SMS: its time is the delivery history's
         fields = {name: REDACT.fields(value, structured=name not in FREE_TEXT_COLUMNS)
                   for name, value in fields.items()}  # ids, numbers, prices, times: masked only if they hold a key
         fields["updated_at"] = self.now()
@@ -305,6 +309,18 @@ class Store:
             (order["base_url"], order["country_id"], order["service_id"], order["operator_id"], since,
              order["local_id"])).fetchone()[0]
 
+    def deliveries(self, base_url=None, country_id=None, service_id=None):
+        """The delivery history: each order sold with a known operator (this ledger's, real or sandbox), whether an
+        SMS came (a code, a text, or its time) and when; only one site, country or service when given."""
+        query = ("SELECT base_url, country_id, service_id, operator_id, test, state, created_at, sms_at, "
+                 "(code IS NOT NULL OR sms IS NOT NULL OR sms_at IS NOT NULL) AS delivered FROM orders "
+                 "WHERE sandbox = ? AND order_id IS NOT NULL AND operator_id IS NOT NULL")
+        params = [self.sandbox]
+        for column, value in (("base_url", base_url), ("country_id", country_id), ("service_id", service_id)):
+            if value is not None:
+                query, params = query + f" AND {column} = ?", params + [str(value)]
+        return [dict(row) for row in self.db.execute(query + " ORDER BY local_id", params)]
+
     def drop(self, order):
         self.db.execute("DELETE FROM orders WHERE local_id = ? AND state = 'buying'", (order["local_id"],))
 
@@ -419,6 +435,8 @@ def public_order(order):
         shown["attempt"] = reference(order)
     shown.update(test=bool(order.get("test")), order_status=order["state"], code=order.get("code"),
                  created_at=iso_time(order["created_at"]) if order.get("created_at") else None)
+    if order.get("choice"):  # in memory only: why this run bought this operator (choice.py)
+        shown["choice"] = order["choice"]
     return shown
 
 
