@@ -72,7 +72,7 @@ def rank(offers, history, timeout, interval, prefer=DEFAULT_PREFERENCE, tried=()
         order = sorted(judged, key=lambda j: price_key(j["offer"]))
     else:
         near = [j for j in judged if j["expected"] <= best * (1 + slack) + 1e-9]
-        order = sorted(near, key=lambda j: (price_key(j["offer"]), j["expected"])) + \
+        order = sorted(near, key=lambda j: (price_key(j["offer"]) if slack else j["plain"], j["expected"])) + \
             sorted((j for j in judged if j not in near), key=lambda j: (j["expected"], price_key(j["offer"])))
     last = str(tried[-1]) if tried else None
     order.sort(key=lambda j: (str(j["offer"]["id"]) in map(str, tried), str(j["offer"]["id"]) == last))

@@ -259,7 +259,8 @@ def cmd_stats(ctx, args):
                                                                             key[2])]
     rows.sort(key=lambda row: (row["site"], row["country_id"], row["service_id"], row["test"], -row["bought"]))
     if rows and stderr_is_a_terminal():
-        ctx.log.notice(history.table(rows))
+        for text in history.table(rows):
+            ctx.log.notice(text)
     return {"status": "ok", "count": len(rows), "rows": rows}
 
 

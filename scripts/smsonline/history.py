@@ -82,10 +82,10 @@ STATS_COLUMNS = (("site", 28), ("country_id", 7), ("service_id", 7), ("operator_
 
 
 def table(rows):
-    """The rows as a table for a person at a terminal."""
+    """The rows as a table for a person at a terminal: its lines."""
     def cell(value, width):
         text = "-" if value is None else "yes" if value is True else "no" if value is False else str(value)
         return (text if len(text) <= width else "…" + text[-(width - 1):]).ljust(width)
     header = "  ".join(name.replace("_id", "").replace("delivery_", "").ljust(width) for name, width in STATS_COLUMNS)
-    return "\n".join([header.rstrip()] + ["  ".join(cell(row[name], width) for name, width in STATS_COLUMNS).rstrip()
-                                          for row in rows])
+    return [header.rstrip()] + ["  ".join(cell(row[name], width) for name, width in STATS_COLUMNS).rstrip()
+                                for row in rows]
