@@ -9,10 +9,11 @@ progress and diagnostics go to stderr. Exit codes: 0 ok, 1 timeout (order cancel
 The flow (smsonline/flows.py): buy a number and record it in the ledger before anything else; poll get-sms at once,
 every --interval and once more at the deadline; a code: confirm it (status 3); the deadline, an error or a signal:
 cancel (status 4), and if the platform refuses, ask get-sms once more, so every order ends settled. The layers under
-it: smsonline/output.py, config.py, http.py (+ fallback), answers.py, ledger.py, names.py, commands.py, and cli.py,
-the command line, which this script runs (from modules, whose bytecode Python caches: a fast start). Started by a
-Python that lacks the requirements, it runs itself again with the skill's .venv, else says how to install them
-(smsonline/bootstrap.py).
+it: smsonline/output.py, config.py, http.py (+ fallback), decoding.py (bytes to text), the protocols (smsonline_v1.py
+with its tolerant smsonline_reader.py, sms_activate.py), coderule.py (what in an SMS is a code), shapes.py, ledger.py,
+names.py, commands.py, and cli.py, the command line, which this script runs (from modules, whose bytecode Python
+caches: a fast start). Started by a Python that lacks the requirements, it runs itself again with the skill's .venv,
+else says how to install them (smsonline/bootstrap.py).
 
 Usage:
   python3 scripts/smsonline_receive_sms.py receive --sandbox --country China --service Soul

@@ -3,16 +3,16 @@ import json
 
 import pytest
 
-from support import answers, output
+from support import coderule, decoding, output, shapes, smsonline_reader
 
 
 def reply(body, status=200, content_type="application/json"):
     text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
-    return answers.Reply(status, "Reason", content_type, text.encode("utf-8"))
+    return decoding.Reply(status, "Reason", content_type, text.encode("utf-8"))
 
 
 def answer(body, status=200, content_type="application/json"):
-    return answers.read_answer(reply(body, status, content_type))
+    return smsonline_reader.read_answer(reply(body, status, content_type))
 
 
 def refusal(body, status=200):
@@ -31,7 +31,7 @@ def refusal(body, status=200):
     {"orderId": 7, "number": "+861", "error": None},
 ])
 def test_payload_at_top_level_or_under_data_result_body(body):
-    assert answers.read_purchase(answer(body))["order_id"] == "7"
+    assert smsonline_reader.read_purchase(answer(body))["order_id"] == "7"
 
 
 @pytest.mark.parametrize("body, kind", [
@@ -84,18 +84,18 @@ def test_excerpt_is_short():
 # --- sms-activate style text answers ---------------------------------------------------------------
 
 def test_text_access_number():
-    assert answers.read_purchase(answer("ACCESS_NUMBER:123456:79001234567")) == \
+    assert smsonline_reader.read_purchase(answer("ACCESS_NUMBER:123456:79001234567")) == \
         {"order_id": "123456", "number": "79001234567", "price": None, "price_unreadable": False}
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("STATUS_WAIT_CODE", answers.SmsState()),
-    ("STATUS_WAIT_RETRY:4521", answers.SmsState()),
-    ("STATUS_OK:8848", answers.SmsState(code="8848")),
-    ("STATUS_CANCEL", answers.SmsState(closed=True)),
+    ("STATUS_WAIT_CODE", shapes.SmsState()),
+    ("STATUS_WAIT_RETRY:4521", shapes.SmsState()),
+    ("STATUS_OK:8848", shapes.SmsState(code="8848")),
+    ("STATUS_CANCEL", shapes.SmsState(closed=True)),
 ])
 def test_text_sms_states(text, expected):
-    state = answers.read_sms(answer(text))
+    state = smsonline_reader.read_sms(answer(text))
     assert (state.code, state.sms, state.closed) == (expected.code, expected.sms, expected.closed)
 
 
@@ -124,7 +124,7 @@ def test_text_ack_for_change_status():
     {"result": {"items": [{"country_id": "1", "rus": "China"}, {"country_id": "2", "rus": "USA"}]}},
 ])
 def test_list_shapes(body):
-    assert [(i["id"], i["name"]) for i in answers.read_items(answer(body))] == [("1", "China"), ("2", "USA")]
+    assert [(i["id"], i["name"]) for i in smsonline_reader.read_items(answer(body))] == [("1", "China"), ("2", "USA")]
 
 
 @pytest.mark.parametrize("item", [
@@ -134,18 +134,19 @@ def test_list_shapes(body):
     {"operatorId": 9, "name": "Any", "cost": 0.25, "available": 3},
 ])
 def test_product_price_and_stock_keys(item):
-    assert answers.read_items(answer([item])) == [{"id": "9", "name": "Any", "price": 0.25, "stock": 3}]
+    assert smsonline_reader.read_items(answer([item])) == [{"id": "9", "name": "Any", "price": 0.25, "stock": 3}]
 
 
 def test_products_keyed_by_operator_name():
-    items = answers.read_items(answer({"mts": {"cost": 12.5, "count": 0}, "beeline": {"cost": 10, "count": 4}}))
+    body = {"mts": {"cost": 12.5, "count": 0}, "beeline": {"cost": 10, "count": 4}}
+    items = smsonline_reader.read_items(answer(body))
     assert items == [{"id": "mts", "name": "mts", "price": 12.5, "stock": 0},
                      {"id": "beeline", "name": "beeline", "price": 10.0, "stock": 4}]
 
 
 def test_a_list_endpoint_answering_a_scalar_is_an_api_error():
     with pytest.raises(output.Failure) as caught:
-        answers.read_items(answers.Answer("hello", False))
+        smsonline_reader.read_items(smsonline_reader.Answer("hello", False))
     assert caught.value.kind == "api"
 
 
@@ -154,13 +155,13 @@ def test_a_list_endpoint_answering_a_scalar_is_an_api_error():
 @pytest.mark.parametrize("id_key", ["id", "orderId", "order_id", "activationId"])
 @pytest.mark.parametrize("number_key", ["number", "phone", "phoneNumber", "phone_number"])
 def test_purchase_id_and_number_keys(id_key, number_key):
-    purchase = answers.read_purchase(answer({"data": {id_key: 42, number_key: "+15550100", "cost": "0.5"}}))
+    purchase = smsonline_reader.read_purchase(answer({"data": {id_key: 42, number_key: "+15550100", "cost": "0.5"}}))
     assert purchase == {"order_id": "42", "number": "+15550100", "price": 0.5, "price_unreadable": False}
 
 
 def test_purchase_without_id_is_uncertain_api_error():
     with pytest.raises(output.Failure) as caught:
-        answers.read_purchase(answer({"status": 1, "data": {"phone": "+1555"}}))
+        smsonline_reader.read_purchase(answer({"status": 1, "data": {"phone": "+1555"}}))
     assert caught.value.kind == "api" and caught.value.reason == "uncertain"
 
 
@@ -168,60 +169,60 @@ def test_purchase_without_id_is_uncertain_api_error():
 
 @pytest.mark.parametrize("key", ["sms", "text", "smsText"])
 def test_sms_text_keys(key):
-    state = answers.read_sms(answer({key: "Your code is 482913"}))
+    state = smsonline_reader.read_sms(answer({key: "Your code is 482913"}))
     assert (state.code, state.sms) == ("482913", "Your code is 482913")
 
 
 def test_message_is_the_sms_only_inside_a_payload():
-    assert answers.read_sms(answer({"status": 1, "data": {"message": "验证码 5521"}})).code == "5521"
+    assert smsonline_reader.read_sms(answer({"status": 1, "data": {"message": "验证码 5521"}})).code == "5521"
     # at top level, `message` is the envelope's own message, never an SMS
-    assert answers.read_sms(answer({"status": 1, "message": "Order 12345678 waiting"})).code is None
+    assert smsonline_reader.read_sms(answer({"status": 1, "message": "Order 12345678 waiting"})).code is None
 
 
 @pytest.mark.parametrize("key", ["smsCode", "sms_code", "otp", "verifyCode"])
 def test_code_keys_win_over_extraction(key):
-    state = answers.read_sms(answer({"data": {key: "A1B2", "sms": "code 999999"}}))
+    state = smsonline_reader.read_sms(answer({"data": {key: "A1B2", "sms": "code 999999"}}))
     assert state.code == "A1B2"
 
 
 def test_a_bare_code_field_that_its_text_does_not_name_is_not_taken():
-    assert answers.read_sms(answer({"data": {"code": "A1B2", "sms": "code 999999"}})).code == "999999"
+    assert smsonline_reader.read_sms(answer({"data": {"code": "A1B2", "sms": "code 999999"}})).code == "999999"
 
 
 def test_list_of_messages_newest_wins():
     body = {"data": {"sms": [{"text": "old code 111111"}, {"text": "new code 222222"}]}}
-    assert answers.read_sms(answer(body)).code == "222222"
-    assert answers.read_sms(answer({"sms": ["code 333333", "code 444444"]})).code == "444444"
-    assert answers.read_sms(answer({"data": {"sms": [{"text": "x", "smsCode": "5555"}]}})).code == "5555"
+    assert smsonline_reader.read_sms(answer(body)).code == "222222"
+    assert smsonline_reader.read_sms(answer({"sms": ["code 333333", "code 444444"]})).code == "444444"
+    assert smsonline_reader.read_sms(answer({"data": {"sms": [{"text": "x", "smsCode": "5555"}]}})).code == "5555"
 
 
 def test_a_top_level_list_is_a_list_of_messages():
-    assert answers.read_sms(answer([{"message": "OTP 778899"}])).code == "778899"
+    assert smsonline_reader.read_sms(answer([{"message": "OTP 778899"}])).code == "778899"
 
 
 @pytest.mark.parametrize("state", ["cancelled", "CANCELED", "expired", "finished", "refunded", "STATUS_CANCEL", 4, "5"])
 def test_closed_states_stop_polling(state):
-    assert answers.read_sms(answer({"data": {"status": state, "sms": None}})).closed
+    assert smsonline_reader.read_sms(answer({"data": {"status": state, "sms": None}})).closed
 
 
 @pytest.mark.parametrize("state", ["waiting", "pending", 1, "success", None, "received"])
 def test_other_states_keep_waiting(state):
-    result = answers.read_sms(answer({"data": {"status": state, "sms": None}}))
+    result = smsonline_reader.read_sms(answer({"data": {"status": state, "sms": None}}))
     assert not result.closed and result.code is None
 
 
 def test_a_closed_order_with_a_code_counts_as_received():
-    state = answers.read_sms(answer({"data": {"status": "finished", "sms": "code 123456"}}))
+    state = smsonline_reader.read_sms(answer({"data": {"status": "finished", "sms": "code 123456"}}))
     assert (state.code, state.sms, state.closed) == ("123456", "code 123456", False)
 
 
 def test_an_sms_without_a_code_is_not_a_code():
-    state = answers.read_sms(answer({"data": {"sms": "Welcome to the service"}}))
+    state = smsonline_reader.read_sms(answer({"data": {"sms": "Welcome to the service"}}))
     assert state.code is None and state.sms == "Welcome to the service"
 
 
 def test_code_regex_overrides_extraction():
-    state = answers.read_sms(answer({"data": {"sms": "ref AB-7781 code 123456"}}), code_regex=r"AB-(\d+)")
+    state = smsonline_reader.read_sms(answer({"data": {"sms": "ref AB-7781 code 123456"}}), code_regex=r"AB-(\d+)")
     assert state.code == "7781"
 
 
@@ -253,7 +254,7 @@ ORDER = {"order_id": "500001", "number": "+8613800001234", "national_number": "1
     "STATUS_WAIT_RETRY:4521",
 ])
 def test_no_code_without_an_sms(body):
-    state = answers.read_sms(answer(body), ORDER)
+    state = smsonline_reader.read_sms(answer(body), ORDER)
     assert state.code is None and not state.closed
 
 
@@ -273,7 +274,7 @@ def test_no_code_without_an_sms(body):
     ({"status": 1, "data": {"sms": "订单500001，验证码 8848，2026年11月28日"}}, "8848"),
 ])
 def test_codes_come_from_the_sms_or_a_code_field_in_the_payload(body, code):
-    assert answers.read_sms(answer(body), ORDER).code == code
+    assert smsonline_reader.read_sms(answer(body), ORDER).code == code
 
 
 @pytest.mark.parametrize("text", [
@@ -282,7 +283,7 @@ def test_codes_come_from_the_sms_or_a_code_field_in_the_payload(body, code):
     "© 2026 SMSOnline, 28/11/2026",
 ])
 def test_an_order_id_the_number_a_price_or_a_year_is_never_a_code(text):
-    assert answers.extract_code(text, not_codes=answers.not_codes_of(ORDER)) is None
+    assert coderule.extract_code(text, not_codes=coderule.not_codes_of(ORDER)) is None
 
 
 # --- order states: closed, waiting, received (items 4 and 5) ----------------------------------------
@@ -290,7 +291,7 @@ def test_an_order_id_the_number_a_price_or_a_year_is_never_a_code(text):
 @pytest.mark.parametrize("word", ["cancelled", "CANCELED_BY_TIMEOUT", "已取消", "已过期", "expired", "ORDER_CLOSED",
                                   "refunded", "STATUS_CANCEL", "订单已关闭", "timeout", 4, "8"])
 def test_closed_state_words_in_english_and_chinese(word):
-    assert answers.read_sms(answer({"status": 1, "data": {"status": word}}), ORDER).closed
+    assert smsonline_reader.read_sms(answer({"status": 1, "data": {"status": word}}), ORDER).closed
 
 
 @pytest.mark.parametrize("body", [
@@ -302,7 +303,7 @@ def test_closed_state_words_in_english_and_chinese(word):
 def test_closed_orders_in_refusals_are_kind_order_closed(body):
     payload, status = body
     try:
-        state = answers.read_sms(answer(payload, status), ORDER)
+        state = smsonline_reader.read_sms(answer(payload, status), ORDER)
     except output.Failure as failure:
         assert failure.kind == "order_closed"
     else:
@@ -312,13 +313,13 @@ def test_closed_orders_in_refusals_are_kind_order_closed(body):
 @pytest.mark.parametrize("message", ["SMS already received, the order cannot be cancelled", "Can't cancel: not expired",
                                      "unable to cancel a closed order", "cancel refused: SMS received"])
 def test_a_refusal_to_cancel_is_not_a_closed_order(message):
-    assert answers.kind_of_message(message) != "order_closed"
+    assert smsonline_reader.kind_of_message(message) != "order_closed"
 
 
 def test_a_received_state_without_a_readable_sms_is_flagged_with_its_payload():
-    state = answers.read_sms(answer({"status": 1, "data": {"status": "received", "payload": {"x": "验证码在这里"}}}))
+    state = smsonline_reader.read_sms(answer({"status": 1, "data": {"status": "received", "payload": {"x": "验证码在这里"}}}))
     assert state.said_received and state.code is None and state.payload["payload"] == {"x": "验证码在这里"}
-    assert not answers.read_sms(answer({"status": 1, "data": {"status": "waiting"}})).said_received
+    assert not smsonline_reader.read_sms(answer({"status": 1, "data": {"status": "waiting"}})).said_received
 
 
 # --- bounded and hostile answers (item 7) -------------------------------------------------------------
@@ -334,7 +335,7 @@ def test_a_key_echoed_in_a_long_message_is_redacted_before_it_is_cut(monkeypatch
     key = "test-key-0123456789abcdef0123456789"
     monkeypatch.setattr(output, "REDACT", output.Redactor())
     output.REDACT.use([key])
-    monkeypatch.setattr(answers, "excerpt", output.excerpt)
+    monkeypatch.setattr(smsonline_reader, "excerpt", output.excerpt)
     for echoed in (key, key.replace("-", "%2D")):
         message = "x" * 100 + f" key {echoed} is not allowed here"  # the cut (120) falls inside the key
         output.REDACT.use([key, key.replace("-", "%2D")])
@@ -380,12 +381,12 @@ def test_classifying_a_huge_message_takes_linear_time():
     failure = refusal({"status": -1, "message": "wait " * 200_000})  # ~1 MB: a quadratic pattern took minutes
     assert time.perf_counter() - started < 1 and failure.kind == "api"
     started = time.perf_counter()
-    assert answers.extract_code("code 1234 " * 100_000) == "1234" and time.perf_counter() - started < 1
+    assert coderule.extract_code("code 1234 " * 100_000) == "1234" and time.perf_counter() - started < 1
     assert refusal("<" * 1_000_000).kind == "api"
 
 
 def test_an_empty_error_list_is_no_error():
-    assert answers.read_purchase(answer({"status": 1, "error": [], "message": "ok",
+    assert smsonline_reader.read_purchase(answer({"status": 1, "error": [], "message": "ok",
                                          "data": {"orderId": 7001, "number": "+8613800001234"}}))["order_id"] == "7001"
 
 
@@ -404,16 +405,17 @@ def test_a_refusal_inside_the_payload_is_a_refusal():
 ])
 def test_nothing_here_is_a_code(body):
     order = {"order_id": "12001", "number": "+79001234567", "national_number": "9001234567"}
-    assert answers.read_sms(answer(body), order).code is None
+    assert smsonline_reader.read_sms(answer(body), order).code is None
 
 
 def test_nan_and_infinity_are_no_price():
-    purchase = answers.read_purchase(answer('{"status": 1, "data": {"orderId": 1, "number": "+1", "price": NaN}}'))
+    body = '{"status": 1, "data": {"orderId": 1, "number": "+1", "price": NaN}}'
+    purchase = smsonline_reader.read_purchase(answer(body))
     assert purchase["price"] is None
-    assert answers.to_number("1e999") is None and answers.to_number(float("nan")) is None
+    assert shapes.to_number("1e999") is None and shapes.to_number(float("nan")) is None
 
 
 @pytest.mark.parametrize("message", ["SMS not found", "API temporarily closed for maintenance, retry in a minute",
                                      "Service closed for today", "not found"])
 def test_words_about_other_things_are_not_a_closed_or_unknown_order(message):
-    assert answers.kind_of_message(message) not in ("order_closed", "not_found")
+    assert smsonline_reader.kind_of_message(message) not in ("order_closed", "not_found")

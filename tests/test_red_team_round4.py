@@ -6,7 +6,7 @@ import pytest
 import responses
 
 import fakes
-from support import KEY, PRIMARY, answers, config, output
+from support import KEY, PRIMARY, config, output, smsonline_reader
 
 activate = responses.activate(assert_all_requests_are_fired=True)
 BUY = ("buy", "--country", "1", "--service", "101", "--operator", "13")
@@ -90,17 +90,17 @@ def test_a_key_with_quotes_or_backslashes_is_redacted_in_json_text(key):
     ({"orderId": 500001, "number": ["+8613800001549"]}, "500001", "+8613800001549"),
 ])
 def test_a_purchase_in_an_odd_shape_keeps_its_order_id(payload, order_id, number):
-    purchase = answers.read_purchase(answers.Answer(payload, True))
+    purchase = smsonline_reader.read_purchase(smsonline_reader.Answer(payload, True))
     assert (purchase["order_id"], purchase["number"]) == (order_id, number)
 
 
 def test_a_boolean_is_no_order_id():
     with pytest.raises(output.Failure) as caught:
-        answers.read_purchase(answers.Answer({"orderId": True, "number": "+8613800001549"}, True))
+        smsonline_reader.read_purchase(smsonline_reader.Answer({"orderId": True, "number": "+8613800001549"}, True))
     assert caught.value.reason == "uncertain"
 
 
 def test_an_sms_id_too_long_for_a_number_is_no_id():
     items = [{"id": "9" * 5000, "text": "Your code is 111111"}, {"id": 7, "text": "Your code is 222222"}]
-    state = answers.read_sms(answers.Answer({"messages": items}, True), {"order_id": "1"})
+    state = smsonline_reader.read_sms(smsonline_reader.Answer({"messages": items}, True), {"order_id": "1"})
     assert state.code == "222222"  # the last given is the newest when ids cannot be compared

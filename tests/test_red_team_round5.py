@@ -7,16 +7,16 @@ import json
 import pytest
 import responses
 
-from support import KEY, answers, config, output
+from support import KEY, coderule, config, decoding, output, smsonline_reader
 
 ORDER = {"order_id": "700001", "number": "+8613800001549", "national_number": "13800001549", "price": 0.3}
 activate = responses.activate(assert_all_requests_are_fired=True)
 
 
 def sms_of(body, content_type="application/json", order=ORDER):
-    reply = answers.Reply(200, "OK", content_type, body)
+    reply = decoding.Reply(200, "OK", content_type, body)
     try:
-        return answers.read_sms(answers.read_answer(reply, free_text=True), order).code
+        return smsonline_reader.read_sms(smsonline_reader.read_answer(reply, free_text=True), order).code
     except output.Failure:
         return None  # unreadable: no code either
 
@@ -43,7 +43,7 @@ def test_a_charset_that_lies_never_turns_a_waiting_text_into_a_code(body, conten
     "인증번호가 아직 도착하지 않았습니다 남은 시간 1187", "รหัส OTP ยังไม่มา เหลือ 1187", "لم يصل رمز OTP بعد، المتبقي 1187",
 ])
 def test_waiting_texts_in_other_words_give_no_code(text):
-    assert answers.extract_code(text, not_codes=answers.not_codes_of(ORDER)) is None
+    assert coderule.extract_code(text, not_codes=coderule.not_codes_of(ORDER)) is None
 
 
 @pytest.mark.parametrize("text, code", [
@@ -52,7 +52,7 @@ def test_waiting_texts_in_other_words_give_no_code(text):
     ("【某某】验证码482913，如非本人操作请忽略，登录失败请重试", "482913"),
 ])
 def test_codes_in_more_languages_are_found(text, code):
-    assert answers.extract_code(text, not_codes=answers.not_codes_of(ORDER)) == code
+    assert coderule.extract_code(text, not_codes=coderule.not_codes_of(ORDER)) == code
 
 
 @pytest.mark.parametrize("data", [
@@ -73,7 +73,7 @@ def test_status_ok_with_a_word_and_a_number_is_no_code(payload):
 
 def test_code_regex_never_takes_the_order_id_or_a_slice_of_the_number():
     for text in ("79161234567", "700001 13800001549"):
-        assert answers.extract_code(text, r"(\d{4,6})", answers.not_codes_of(ORDER)) is None
+        assert coderule.extract_code(text, r"(\d{4,6})", coderule.not_codes_of(ORDER)) is None
 
 
 @pytest.mark.parametrize("payload, unreadable, price", [
@@ -84,7 +84,7 @@ def test_code_regex_never_takes_the_order_id_or_a_slice_of_the_number():
     ({"orderId": 1, "number": "+1", "price": 0.1, "cost": 0.9}, False, 0.9),
 ])
 def test_a_charged_price_that_is_no_price_is_unreadable(payload, unreadable, price):
-    purchase = answers.read_purchase(answers.Answer(payload, True))
+    purchase = smsonline_reader.read_purchase(smsonline_reader.Answer(payload, True))
     assert (purchase["price_unreadable"], purchase["price"]) == (unreadable, price)
 
 
@@ -92,7 +92,8 @@ def test_a_charged_price_that_is_no_price_is_unreadable(payload, unreadable, pri
                                   "ACCESS_NUMBER:555001:7916 123 45 67", "access_number:555001:79161234567",
                                   "ACCESS_NUMBER: 555001 : 79161234567"])
 def test_a_purchase_named_in_an_odd_text_keeps_its_order_id(text):
-    assert answers.purchase_in(answers.Reply(500, "Error", "text/plain", text.encode()))["order_id"] == "555001"
+    reply = decoding.Reply(500, "Error", "text/plain", text.encode())
+    assert smsonline_reader.purchase_in(reply)["order_id"] == "555001"
 
 
 def test_a_key_echoed_in_base64_is_masked():

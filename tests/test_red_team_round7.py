@@ -2,7 +2,7 @@
 fields, a key-shaped text taken for a code."""
 import json
 
-from support import KEY, answers, config, output
+from support import KEY, coderule, config, output
 from smsonline import cli
 
 
@@ -27,8 +27,8 @@ def test_the_key_is_masked_even_in_a_structured_field():
 
 
 def test_digits_glued_to_a_word_by_a_dash_are_no_code():
-    assert answers.extract_code("code test-key-redteam-0007") is None
-    assert answers.extract_code("Your code is 0007") == "0007"
+    assert coderule.extract_code("code test-key-redteam-0007") is None
+    assert coderule.extract_code("Your code is 0007") == "0007"
 
 
 def test_the_key_never_reaches_the_ledger_even_as_an_order_id(store):

@@ -253,15 +253,15 @@ def test_receive_passes_on_what_the_purchase_had_to_say(cli, store):
                                   "Please wait for the code (attempt 3 of 10000)"])
 @pytest.mark.parametrize("key", ["sms", "text"])
 def test_a_status_line_in_the_sms_field_is_no_code(key, text):
-    from support import answers
-    body = answers.read_answer(answers.Reply(200, "OK", "application/json",
-                                             json.dumps({"status": 1, "data": {key: text}}).encode()))
-    assert answers.read_sms(body, {"order_id": "500001"}).code is None
+    from support import decoding, smsonline_reader
+    body = smsonline_reader.read_answer(decoding.Reply(200, "OK", "application/json",
+                                                       json.dumps({"status": 1, "data": {key: text}}).encode()))
+    assert smsonline_reader.read_sms(body, {"order_id": "500001"}).code is None
 
 
 def test_a_real_sms_that_says_wait_keeps_its_code():
-    from support import answers
-    assert answers.extract_code("Your verification code is 482913. Please wait 60 seconds before a new one.") \
+    from support import coderule
+    assert coderule.extract_code("Your verification code is 482913. Please wait 60 seconds before a new one.") \
         == "482913"
 
 

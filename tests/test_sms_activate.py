@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from support import answers, output
+from support import decoding, output
 from smsonline import platform, sms_activate as sa  # noqa: E402  (support sets the path)
 
 Op = platform.Op
@@ -16,7 +16,7 @@ ORDER = {"order_id": "555123", "number": "79161234567"}
 
 def reply(body, status=200, content_type="text/html; charset=UTF-8"):  # handler_api.php's own content type
     text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
-    return answers.Reply(status, "Reason", content_type, text.encode("utf-8"))
+    return decoding.Reply(status, "Reason", content_type, text.encode("utf-8"))
 
 
 def read(op, body, status=200, **kwargs):

@@ -12,7 +12,7 @@ import responses
 from responses import registries
 
 import fakes
-from support import BACKUP, FakeClock, KEY, answers, commands, flows, ledger, output, signals
+from support import BACKUP, FakeClock, KEY, commands, flows, ledger, output, shapes, signals, smsonline_reader
 from smsonline.platform import Op
 from test_cli import dead_pid
 
@@ -200,7 +200,7 @@ def test_poll_loop_sleeps_until_the_next_poll_or_the_deadline_and_polls_there_un
     def fetch(cap):
         times.append((clock.now, cap))
         clock.now += 0.4  # each poll takes 0.4 s: the one at 2 s answers at 2.4 s
-        return answers.SmsState()
+        return shapes.SmsState()
     outcome = flows.poll_for_code(fetch, timeout, 1, clock, clock.sleep, output.Log())
     assert outcome.timed_out and [round(t - 1000, 2) for t, _ in times] == polls_at
     caps = [round(cap, 2) for _, cap in times][:3]
@@ -548,7 +548,7 @@ def test_a_signal_inside_the_cancel_handler_still_cancels(store):
 
         def call(self, op, params, **kwargs):
             sent.append((op, params))
-            return answers.Answer({"ack": "OK"}, False), fakes.PRIMARY
+            return smsonline_reader.Answer({"ack": "OK"}, False), fakes.PRIMARY
 
     guard = signals.SignalGuard()
     real_deferred, raised = guard.deferred, []

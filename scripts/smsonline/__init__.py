@@ -1,2 +1,3 @@
-"""The layers under scripts/smsonline_receive_sms.py: output, config, http (+ fallback), answers (normalisation),
-ledger, names, signals. The script itself holds the flows and the command line."""
+"""The layers under scripts/smsonline_receive_sms.py: output, config, platform, http (+ fallback), decoding (bytes
+to text), shapes, coderule (what in an SMS is a code), the protocols (smsonline_v1 + smsonline_reader, sms_activate),
+ledger, names, flows, commands, cli."""

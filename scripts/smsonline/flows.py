@@ -18,13 +18,13 @@ import os
 import sqlite3
 
 from . import choice, history
-from .answers import SmsState, purchase_in, seen_after
 from .config import host_of, limits_for
 from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, INTENT_STATE, ORDER_FIELDS, PENDING_ACTION, REFUND,
                      describe_order, iso_time, public_order, reference)
 from .names import list_products, load_countries_for, number_fields, region_of, resolve
 from .output import Failure, Interrupted, Progress, as_failure, excerpt
 from .platform import Op, module_for, protocol_of
+from .shapes import SmsState, seen_after
 
 FINAL_POLL_CAP_S = 3.0  # the poll at the deadline
 JUST_POLLED_S = 0.5  # an answer this recent makes the poll at the deadline needless
@@ -246,12 +246,18 @@ def purchased(ctx, what, warnings):
     try:
         return ctx.api.call(Op.BUY, what, bases=[what["site"]])
     except Failure as failure:
-        hidden = purchase_in(failure.reply) if getattr(failure, "reply", None) else None
+        hidden = purchase_hidden_in(failure)
         if not hidden:
             raise
         warnings.append(f"the purchase was answered like a refusal ({failure.message}) yet named order "
                         f"{hidden['order_id']}: it is treated as bought, so it is cancelled if it goes unused.")
         return hidden, failure.base
+
+
+def purchase_hidden_in(failure):
+    """What a buy answer read as a refusal still names as bought (any protocol), or None: see purchased()."""
+    from .smsonline_reader import purchase_in  # the tolerant reader: loaded only once a purchase has failed
+    return purchase_in(failure.reply) if getattr(failure, "reply", None) else None
 
 
 def formatted_number(ctx, number, country_id, base):
@@ -327,7 +333,7 @@ def bought_at_some_site(ctx, args):
         except Failure as failure:
             failure.attempts = attempts = attempts + [a for a in failure.attempts if a not in attempts]
             provably_not_bought = failure.reason in ("skip_site", "refused") or failure.kind in NEXT_SITE_KINDS and \
-                failure.reason != "uncertain" and not (getattr(failure, "reply", None) and purchase_in(failure.reply))
+                failure.reason != "uncertain" and not purchase_hidden_in(failure)
             if not provably_not_bought:
                 raise
             failures.append(failure)
@@ -646,5 +652,3 @@ def recorded_order(ctx, order_id):
 def order_or_adopted(ctx, order_id):
     """The ledger's order, or a new record of one bought elsewhere, so that what is sent for it is crash-safe."""
     return recorded_order(ctx, order_id) or ctx.store.adopt(order_id, ctx.api.bases_in_order()[0])
-
-

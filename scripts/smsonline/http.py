@@ -22,10 +22,11 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, LocationParseError, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
-from .answers import Reply, decode, purchase_in
+from .decoding import Reply, decode
 from .config import proxy_for, shown_proxy, site_key_variable
 from .output import REDACT, Failure, Tracer, excerpt
 from .platform import Kind, kind_of, module_for, protocol_of
+from .smsonline_reader import purchase_in
 
 MAX_ANSWER_BYTES = 1024 * 1024
 

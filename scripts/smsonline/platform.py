@@ -1,6 +1,7 @@
 """The platform layer: what the flows ask of a platform (operations), what they send (actions), and which protocol a
 site speaks. The flows know only these; each protocol module maps them to requests and reads the answers back into
-the common shapes: a list of items, a purchase, an SmsState, an acknowledgement, a balance, or a designed Failure.
+the common shapes: a list of items, a purchase, an SmsState (shapes.py), an acknowledgement, a balance, or a
+designed Failure. Every protocol decodes bytes with decoding.py and asks coderule.py what in an SMS is a code.
 
 A protocol module (smsonline_v1, sms_activate) provides:
     NAME            the protocol's name, as recorded in the ledger and written in a `sms-activate+https://…` prefix

@@ -20,9 +20,11 @@ import collections
 import re
 
 from . import platform
-from .answers import BARE_CODE, Message, SmsState, code_of, decode, not_codes_of, parse_json, to_number
+from .coderule import BARE_CODE, code_of, not_codes_of
+from .decoding import decode, parse_json
 from .output import Failure, excerpt
 from .platform import Op
+from .shapes import Message, SmsState, to_number
 
 NAME = platform.SMS_ACTIVATE
 KEY_PARAM = "api_key"

@@ -1,8 +1,8 @@
 """SMSOnline v1 (`…/api/v1/virtual-number/<endpoint>?apiKey=…`). Its answer formats are not published, so they are
-read tolerantly (answers.py; reference/response-shapes.md lists every accepted shape)."""
+read tolerantly (smsonline_reader.py; reference/response-shapes.md lists every accepted shape)."""
 from __future__ import annotations
 
-from .answers import read_answer, read_items, read_purchase, read_sms
+from .smsonline_reader import read_answer, read_items, read_purchase, read_sms
 from .output import Failure
 from .platform import SMSONLINE_V1, Op
 

@@ -10,7 +10,7 @@ import pytest
 
 import fakes
 from loopback import LoopbackServer, read_head
-from support import KEY, answers
+from support import KEY, decoding
 
 RECEIVE = ("receive", "--country", "1", "--service", "101", "--operator", "13", "--timeout", "3", "--interval", "1")
 FAST = ("--connect-timeout", "0.5", "--read-timeout", "1.5")  # exchanges capped at 2 s; a byte a second reads on
@@ -209,6 +209,6 @@ def test_a_key_echoed_in_utf16_never_reaches_stdout_stderr_or_the_trace(cli, pla
     (b"\x80\xff", "application/json", "utf-8", True),
 ])
 def test_charsets_are_tried_bom_then_declared_then_utf8_then_gb18030(body, content_type, charset, lossy):
-    decoded = answers.decode(answers.Reply(200, "OK", content_type, body))
+    decoded = decoding.decode(decoding.Reply(200, "OK", content_type, body))
     assert (decoded.charset, decoded.lossy) == (charset, lossy)
     assert lossy or decoded.text == body.decode(charset)
