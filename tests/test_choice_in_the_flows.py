@@ -28,6 +28,16 @@ def order(order_id, operator, price):
                                                              "price": price}})
 
 
+def bought_and_received_at_once(operator, price, products=True):
+    """A run that buys one number of this operator (after listing the offers, unless --operator), gets its code at
+    the first poll and confirms it."""
+    if products:
+        fakes.products()
+    order(500001, operator, price)
+    fakes.poll(fakes.RECEIVED)
+    fakes.status(3)
+
+
 def received(order_id):
     return {"status": 1, "data": {**fakes.RECEIVED["data"], "orderId": order_id}}
 
@@ -36,10 +46,7 @@ def received(order_id):
 def test_the_operator_that_delivers_is_bought_and_the_line_says_why(cli, store):
     sold(store, "13", delivered=1, failed=9)
     sold(store, "11", delivered=9, failed=1)
-    fakes.products()
-    order(500001, 11, 0.35)
-    fakes.poll(fakes.RECEIVED)
-    fakes.status(3)
+    bought_and_received_at_once(11, 0.35)
     run = cli(*RECEIVE, "--timeout", "20")
     assert (run.code, run.line["operator_id"]) == (0, "11")
     assert run.line["choice"]["operator_id"] == "11" and run.line["choice"]["seen"] == 10
@@ -49,10 +56,7 @@ def test_the_operator_that_delivers_is_bought_and_the_line_says_why(cli, store):
 @activate
 def test_test_orders_teach_nothing_about_real_ones(cli, store):
     sold(store, "13", failed=10, test=True)  # --test orders the platform never delivers
-    fakes.products()
-    order(500001, 13, 0.3)  # a real run still starts on the cheapest
-    fakes.poll(fakes.RECEIVED)
-    fakes.status(3)
+    bought_and_received_at_once(13, 0.3)  # a real run still starts on the cheapest
     run = cli(*RECEIVE, "--timeout", "20")
     assert (run.code, run.line["choice"]["seen"]) == (0, 0)
 
@@ -61,10 +65,7 @@ def test_test_orders_teach_nothing_about_real_ones(cli, store):
 def test_the_price_limit_holds_whatever_the_history_says(cli, store):
     sold(store, "13", failed=10)
     sold(store, "11", delivered=10)
-    fakes.products()
-    order(500001, 13, 0.3)
-    fakes.poll(fakes.RECEIVED)
-    fakes.status(3)
+    bought_and_received_at_once(13, 0.3)
     run = cli(*RECEIVE, "--timeout", "20", "--max-price", "0.32")
     assert (run.code, run.line["operator_id"]) == (0, "13")
 
@@ -73,9 +74,7 @@ def test_the_price_limit_holds_whatever_the_history_says(cli, store):
 def test_the_users_operator_wins_over_the_history(cli, store):
     sold(store, "13", failed=10)
     sold(store, "11", delivered=10)
-    order(500001, 13, 0.3)  # no products call: the operator is given
-    fakes.poll(fakes.RECEIVED)
-    fakes.status(3)
+    bought_and_received_at_once(13, 0.3, products=False)  # the operator is given: no products call
     run = cli(*RECEIVE, "--timeout", "20", "--operator", "13")
     assert (run.code, run.line["operator_id"]) == (0, "13")
     assert run.line["choice"]["reason"].startswith("--operator") and run.line["choice"]["seen"] == 10
