@@ -182,3 +182,11 @@ def test_a_cancel_that_fails_when_giving_up_stops_the_run_rule_3(cli, store, ref
     fakes.status(4, body={"status": -1, "message": refusal})
     run = cli(*RECEIVE, "--timeout", "60", "--attempts", "3")
     assert (run.code, run.kind) == (6, "cancel_failed") and len(fakes.calls_to("buy-service")) == 1
+
+
+@activate
+def test_an_unknown_preference_stops_the_run_before_anything_is_bought(cli, env):
+    env["SMSONLINE_PREFER"] = "quickest"
+    fakes.products()
+    run = cli(*RECEIVE, "--timeout", "20")
+    assert (run.code, run.kind) == (2, "config") and fakes.calls_to("buy-service") == []

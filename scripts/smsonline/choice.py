@@ -29,6 +29,8 @@ GIVE_UP_QUANTILE = 0.95
 GIVE_UP_MIN_POLLS = 5  # … never before five polls …
 GIVE_UP_MIN_DELIVERIES = 5  # … and only once five deliveries have a time
 
+DEFAULT_TIMEOUT_S, DEFAULT_INTERVAL_S = 120.0, 5.0  # `buy` ranks offers as if its number were waited on as by `wait`
+
 Ranked = collections.namedtuple("Ranked", "offer expected_s choice")
 
 
@@ -78,6 +80,13 @@ def rank(offers, history, timeout, interval, prefer=DEFAULT_PREFERENCE, tried=()
     order.sort(key=lambda j: (str(j["offer"]["id"]) in map(str, tried), str(j["offer"]["id"]) == last))
     return [Ranked(j["offer"], round(j["expected"], 1), choice_of(j, prefer, (best, best_plain), bool(tried)))
             for j in order]
+
+
+def for_the_run(offers, history, args, prefer_setting):
+    """The best offer for a run's arguments (its --timeout and --interval, receive's tried operators) and the
+    SMSONLINE_PREFER setting -> Ranked."""
+    return rank(offers, history, getattr(args, "timeout", DEFAULT_TIMEOUT_S), getattr(args, "interval",
+                DEFAULT_INTERVAL_S), preference(prefer_setting), getattr(args, "tried_operators", ()))[0]
 
 
 def price_key(offer):

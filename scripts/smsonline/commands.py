@@ -118,7 +118,7 @@ def cmd_receive(ctx, args):
     def wait_for_it(order, replaced, warnings):
         tell_replaced(ctx, replaced)
         which = f"number {len(numbers) + 1} of {args.attempts}: " if args.attempts > 1 else "number: "
-        give_up = flows().give_up_after(ctx, order, args) if len(numbers) + 1 < args.attempts else None
+        give_up = given_up_after(ctx, order, args) if len(numbers) + 1 < args.attempts else None
         early = f" (the next number after {give_up:.0f}s without one: its operator's SMS come sooner)" if give_up else ""
         ctx.log.notice(f"{which}{order['number']}  (order {order['order_id']}, price {order['price']}) — enter it on "
                        f"the site now; waiting up to {args.timeout:g}s for the SMS{early}.")
@@ -143,6 +143,15 @@ def cmd_receive(ctx, args):
         numbers.append(attempt_of(line, "received"))
         tell_the_outcome(ctx, line)
         return with_receive_facts(None, line, numbers, clipboard, args)
+
+
+def given_up_after(ctx, order, args):
+    """When a number of receive --attempts with numbers left is given up early: choice.give_up_after on its
+    operator's history, or None (its whole --timeout)."""
+    from . import choice, history
+
+    known = history.known_here(ctx, order["base_url"], order["country_id"], order["service_id"])
+    return choice.give_up_after(known.get(order["operator_id"]), args.timeout, args.interval)
 
 
 def attempt_of(data, outcome):

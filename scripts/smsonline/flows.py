@@ -17,7 +17,8 @@ import json
 import os
 import sqlite3
 
-from . import choice, history
+from . import choice
+from .history import known_here
 from .config import host_of, limits_for
 from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, INTENT_STATE, ORDER_FIELDS, PENDING_ACTION, REFUND,
                      describe_order, iso_time, public_order, reference)
@@ -31,7 +32,6 @@ JUST_POLLED_S = 0.5  # an answer this recent makes the poll at the deadline need
 SETTLE_GRACE_S = 8.0  # after the deadline (or a signal or an error): the final poll, the cancel and what it needs
 EARLY_CANCEL_WINDOW_S = 120.0  # sms-activate's "no cancel in the first minutes": when `cleanup` is advised to retry
 EARLY_CANCEL_RETRY_S = 30.0
-DEFAULT_TIMEOUT_S, DEFAULT_INTERVAL_S = 120.0, 5.0  # `buy` ranks offers as if its number were waited on as by `wait`
 
 
 def change_status(ctx, order, action):
@@ -116,25 +116,16 @@ def choose_operator(ctx, base, country_id, service_id, max_price, args):
     in_stock = [p for p in products if p.get("stock") != 0 and (operator is None or p["id"] == str(operator))]
     usable = [p for p in in_stock if max_price is None or p.get("price") is not None and p["price"] <= max_price]
     if usable:
-        history = history_here(ctx, base, country_id, service_id)
+        history = known_here(ctx, base, country_id, service_id)
         if operator is not None:
             return usable[0]["id"], usable[0].get("price"), choice.forced(operator, history.get(str(operator)))
-        best = choice.rank(usable, history, getattr(args, "timeout", DEFAULT_TIMEOUT_S),
-                           getattr(args, "interval", DEFAULT_INTERVAL_S),
-                           choice.preference(ctx.config.settings.get("SMSONLINE_PREFER")),
-                           getattr(args, "tried_operators", ()))[0]
+        best = choice.for_the_run(usable, history, args, ctx.config.settings.get("SMSONLINE_PREFER"))
         return best.offer["id"], best.offer.get("price"), best.choice
     where = f"country {country_id} / service {service_id}" + (f" / operator {operator}" if operator else "")
     if not in_stock:
         raise Failure("no_numbers", f"no numbers in stock for {where}; try another operator or country (`products`), "
                       "or later.", products=products)
     raise over_the_price_limit(where, in_stock, max_price, products)
-
-
-def history_here(ctx, base, country_id, service_id):
-    """{operator_id: history.Stats} of one site, country and service, over orders of this run's kind (--test or
-    not)."""
-    return history.by_operator(ctx.store.deliveries(base, country_id, service_id), ctx.config.test)
 
 
 def over_the_price_limit(where, in_stock, max_price, products):
@@ -167,7 +158,7 @@ def what_to_buy(ctx, args, base):
         operator_id, price, chosen = choose_operator(ctx, base, country_id, service_id, limits.max_price, args)
     else:
         operator_id, price = args.operator, None
-        chosen = choice.forced(operator_id, history_here(ctx, base, country_id, service_id).get(str(operator_id)))
+        chosen = choice.forced(operator_id, known_here(ctx, base, country_id, service_id).get(str(operator_id)))
     if budgeted:
         within_budget(ctx, limits, price, known=True)
     return {"site": base, "country": country_id, "service": service_id, "operator": str(operator_id),
@@ -542,13 +533,6 @@ def polled(ctx, order, args, seen, progress, give_up_s=None):
     if order["state"] == "received":  # the cancel was refused because the SMS had come
         return first._replace(state=SmsState(code=order["code"], sms=order["sms"]), timed_out=False)
     return first
-
-
-def give_up_after(ctx, order, args):
-    """When receive --attempts gives up on this number early (choice.give_up_after on its operator's history), or
-    None."""
-    stats = history_here(ctx, order["base_url"], order["country_id"], order["service_id"]).get(order["operator_id"])
-    return choice.give_up_after(stats, args.timeout, args.interval)
 
 
 def ask_for_another_sms(ctx, order):

@@ -61,6 +61,12 @@ def by_operator(rows, test):
     return {key[3]: stats for key, stats in summarize(rows).items() if key[4] == bool(test)}
 
 
+def known_here(ctx, base, country_id, service_id):
+    """{operator_id: Stats} of one site, country and service in the run's ledger, over orders of the run's kind
+    (--test or not)."""
+    return by_operator(ctx.store.deliveries(base, country_id, service_id), ctx.config.test)
+
+
 def rounded(seconds):
     return None if seconds is None else round(seconds, 1)
 
