@@ -7,6 +7,7 @@ with measured ones), so a noisy machine moves both sides alike. Results: a table
 Usage:
   .venv/bin/python bench/bench.py
   .venv/bin/python bench/bench.py --repeat 5 --json bench/results/latest.json
+  .venv/bin/python bench/bench.py --only market     # history-based choice against cheapest-first (a few minutes)
 """
 import argparse
 import json
@@ -40,8 +41,8 @@ PROTOCOLS = {
 
 
 class Bench:
-    def __init__(self, repeat):
-        self.repeat, self.rows = repeat, []
+    def __init__(self, repeat, market_timeout=8.0):
+        self.repeat, self.rows, self.market_timeout = repeat, [], market_timeout
         self.sandbox = self.new_sandbox()
         self.state_dir = Path(tempfile.mkdtemp(prefix="smsonline-bench-"))
 
@@ -211,6 +212,55 @@ class Bench:
         self.record("connections per `receive` run", used, "1", used == 1, "", "keep-alive across buy, polls, cancel")
         self.record("peak memory of a `receive` run", round(rss, 1), "report", True, "MiB")
 
+    # 8 -------------------------------------------------------------------------------------------------
+    def market(self, codes=30, learned_after=10):
+        """A market on the sandbox: operator 13 (0.30) delivers 20% of the time, operator 11 (0.35) 90%, both after
+        1 s. `codes` receives in sequence with --attempts 3, history-based choice (the default) against
+        cheapest-first (SMSONLINE_PREFER=cheap), run after run in turn, each with its own ledger and its own sandbox
+        (the same seed: the same dice). Time to a code is each run's wall time (start-up included, alike on both
+        sides); money is the sandbox balance spent, after every refund."""
+        timeout = self.market_timeout
+        argv = self.script("receive", "--country", "1", "--service", "101", "--attempts", "3", "--timeout",
+                           f"{timeout:g}", "--interval", "0.5")
+        sides = {}
+        for name, prefer in (("history", None), ("cheapest-first", "cheap")):
+            sandbox = self.new_sandbox(delivery={13: 0.2, 11: 0.9}, sms_delay=1.0, seed=23)
+            env = self.env(sandbox.base_url, state_dir=Path(tempfile.mkdtemp(prefix="smsonline-bench-")))
+            env.update({"SMSONLINE_PREFER": prefer} if prefer else {})
+            sides[name] = {"sandbox": sandbox, "env": env, "runs": [], "balance": sandbox.platform.balance}
+        for _ in range(codes):
+            for side in sides.values():
+                wall, _, _, out = self.run(argv, side["env"])
+                side["runs"].append((wall, json.loads(out)["ok"]))
+        figures = {name: self.market_figures(side, learned_after) for name, side in sides.items()}
+        for name, (per_code, mean, p90, spent, bought, got) in figures.items():
+            self.record(f"market, {name}: seconds per code after the first {learned_after} runs", round(per_code, 2),
+                        "report", True, "s", f"runs with a code: mean {mean:.2f} s, p90 {p90:.2f} s; {got} codes in "
+                        f"{codes} runs; {bought} numbers bought; {spent:.2f} spent after refunds "
+                        f"({spent / max(got, 1):.3f} per code)")
+        ratio = figures["cheapest-first"][0] / figures["history"][0]
+        more = figures["history"][3] / max(figures["history"][5], 1) - \
+            figures["cheapest-first"][3] / max(figures["cheapest-first"][5], 1)
+        self.record(f"market: cheapest-first ÷ history, seconds per code after the first {learned_after} runs",
+                    round(ratio, 2), "≥ 3", ratio >= 3, "×", f"--attempts 3 --timeout {timeout:g} --interval 0.5")
+        self.record("market: money per code, history − cheapest-first", round(more, 3), "≤ 0", more <= 1e-9, "",
+                    "the dearer operator delivers most of history's codes; refunds make every failed number free")
+        for side in sides.values():
+            side["sandbox"].stop()
+
+    @staticmethod
+    def market_figures(side, learned_after):
+        """(seconds per code after the learning runs, mean and p90 of those runs that got a code, money spent,
+        numbers bought, codes) of one side."""
+        later = side["runs"][learned_after:]
+        got = [wall for wall, ok in later if ok]
+        snapshot = side["sandbox"].platform.snapshot()
+        spent = side["balance"] - snapshot["balance"]
+        bought = sum(1 for call in snapshot["calls"] if call["endpoint"] == "buy-service")
+        p90 = sorted(got)[max(0, -(-len(got) * 9 // 10) - 1)] if got else float("nan")
+        return (sum(wall for wall, _ in later) / max(len(got), 1), statistics.mean(got) if got else float("nan"), p90,
+                spent, bought, sum(ok for _, ok in side["runs"]))
+
     def report(self):
         width = max(len(r["figure"]) for r in self.rows)
         print(f"{'figure'.ljust(width)}  {'value':>9}  {'target':<22} met  detail")
@@ -220,16 +270,21 @@ class Bench:
                   f"{r['detail']}")
 
 
+STEPS = ("startup", "detection", "deadline", "requests_per_flow", "dead_base", "polling_cost_and_memory", "market")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__[__doc__.index("Usage:"):],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5, help="repeats per figure (default 5)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--only", choices=STEPS, action="append", help="run only this part (repeatable)")
+    parser.add_argument("--market-timeout", type=float, default=8.0, metavar="S",
+                        help="the market's --timeout per number (default 8; the SMS come after 1 s)")
     args = parser.parse_args(argv)
-    bench = Bench(args.repeat)
-    for step in (bench.startup, bench.detection, bench.deadline, bench.requests_per_flow, bench.dead_base,
-                 bench.polling_cost_and_memory):
-        step()
+    bench = Bench(args.repeat, args.market_timeout)
+    for name in args.only or STEPS:
+        getattr(bench, name)()
     bench.report()
     machine = {"python": sys.version.split()[0], "cpus": os.cpu_count(), "platform": sys.platform,
                "date": time.strftime("%Y-%m-%d")}

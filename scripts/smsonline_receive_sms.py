@@ -23,6 +23,7 @@ Usage:
   python3 scripts/smsonline_receive_sms.py cancel --id 123456
   python3 scripts/smsonline_receive_sms.py products --country 中国 --service 微信
   python3 scripts/smsonline_receive_sms.py orders --all
+  python3 scripts/smsonline_receive_sms.py stats --country China --service Soul
   python3 scripts/smsonline_receive_sms.py cleanup
   python3 scripts/smsonline_receive_sms.py cleanup --forget 123456
   python3 scripts/smsonline_receive_sms.py doctor

@@ -85,8 +85,12 @@ class Platform:
 
     def __init__(self, api_key=DEFAULT_KEY, balance=100.0, sms_delay=3.0, early_cancel=0.0, state_file=None,
                  now=time.time, *, refuse_cancel_after_sms=False, close_after=0.0, closed_answer="state",
-                 closed_word="cancelled", resend=0.0, price_scale=1.0, out_of_stock=()):
+                 closed_word="cancelled", resend=0.0, price_scale=1.0, out_of_stock=(), delivery=None,
+                 operator_delay=None, seed=None):
         self.api_key, self.sms_delay, self.early_cancel, self.resend = api_key, sms_delay, early_cancel, resend
+        # a market: per operator, the share of orders whose SMS ever comes and its delay (dice seeded by --seed)
+        self.delivery, self.operator_delay = dict(delivery or {}), dict(operator_delay or {})
+        self.dice = random.Random(seed)
         self.price_scale, self.out_of_stock = price_scale, set(out_of_stock)
         self.refuse_cancel_after_sms, self.close_after = refuse_cancel_after_sms, close_after
         self.closed_answer, self.closed_word = closed_answer, closed_word
@@ -144,16 +148,20 @@ class Platform:
             self.orders[order_id] = {
                 "id": order_id, "number": phone_number(country, order_id),
                 "service_id": service[0], "price": price, "test": bool(test), "state": "waiting",
-                "bought_at": now, "sms_at": self.sms_due(service[0]),
+                "operator_id": product["operatorId"], "bought_at": now,
+                "sms_at": self.sms_due(service[0], product["operatorId"]),
                 "sms": None, "code": None, "charged": 0.0 if test else price,
             }
             self.balance = round(self.balance - self.orders[order_id]["charged"], 4)
             self.save()
             return dict(self.orders[order_id])
 
-    def sms_due(self, service_id):
-        """When an SMS asked for now lands: after `sms_delay`, never for the silent service."""
-        return None if service_id == SILENT_SERVICE else self.now() + self.sms_delay
+    def sms_due(self, service_id, operator_id=None):
+        """When an SMS asked for now lands: after the operator's delay (else `sms_delay`); never for the silent
+        service, nor for a purchase the operator's `delivery` share leaves without one (decided at purchase)."""
+        if service_id == SILENT_SERVICE or self.dice.random() >= self.delivery.get(operator_id, 1.0):
+            return None
+        return self.now() + self.operator_delay.get(operator_id, self.sms_delay)
 
     def order(self, order_id):
         try:
@@ -902,6 +910,24 @@ def service_list(text):
     return text
 
 
+def operator_values(text):
+    """--delivery / --operator-delay: "13=0.2,11=0.9" (operator ids, or sms-activate names like telecom=0.2) ->
+    {operator id: number}; argparse's type, so a wrong list is a usage error."""
+    values = {}
+    for entry in names(text):
+        operator, _, value = entry.partition("=")
+        operator_id = SA_OPERATORS.get(operator.strip()) or (int(operator) if operator.strip().isdigit() else None)
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if operator_id not in {o[0] for o in OPERATORS} or not number >= 0:
+            raise argparse.ArgumentTypeError(f"{entry!r}: give OPERATOR=NUMBER, operators {', '.join(SA_OPERATORS)} "
+                                             "or 11, 12, 13")
+        values[operator_id] = number
+    return values
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="smsonline_sandbox.py", description=__doc__.split("\n\n")[0],
                                      epilog=__doc__[__doc__.index("Usage:"):],
@@ -917,6 +943,11 @@ def build_parser():
     parser.add_argument("--out-of-stock", type=service_list, default="", metavar="LIST",
                         help="comma list of services (ids or sms-activate codes) with no numbers left")
     parser.add_argument("--sms-delay", type=float, default=3.0, help="seconds from purchase to SMS (default 3)")
+    parser.add_argument("--delivery", type=operator_values, default={}, metavar="OP=SHARE,…",
+                        help="a market: the share (0-1) of each operator's orders whose SMS ever comes, e.g. "
+                        "13=0.2,11=0.9 (default 1; the dice follow --seed)")
+    parser.add_argument("--operator-delay", type=operator_values, default={}, metavar="OP=S,…",
+                        help="seconds from purchase to SMS per operator, e.g. 13=2,11=1 (default --sms-delay)")
     parser.add_argument("--early-cancel", type=float, default=0.0, help="refuse cancels for this many seconds")
     parser.add_argument("--refuse-cancel-after-sms", action="store_true",
                         help="refuse to cancel an order once its SMS has landed (BAD_STATUS); finishing still works")
@@ -942,7 +973,7 @@ def build_parser():
     parser.add_argument("--fronts", type=front_list, default="", metavar="LIST",
                         help=f"comma list of failing base URLs served before this one: {', '.join(FRONTS)}")
     parser.add_argument("--other-site-key", default="test-key-other-site", help="the key the other-site front accepts")
-    parser.add_argument("--seed", type=int, help="seed for the fault dice")
+    parser.add_argument("--seed", type=int, help="seed for the fault dice and the --delivery dice")
     parser.add_argument("--state-file", help="persist orders and balance here")
     return parser
 
@@ -958,7 +989,8 @@ def build(options, **overrides):
                         refuse_cancel_after_sms=settings["refuse_cancel_after_sms"] or api.refuses_cancel_after_sms,
                         close_after=settings["close_after"], closed_answer=settings["closed_answer"],
                         closed_word=settings["closed_word"], resend=settings["resend"], price_scale=scale,
-                        out_of_stock=service_ids(settings["out_of_stock"]))
+                        out_of_stock=service_ids(settings["out_of_stock"]), delivery=settings["delivery"],
+                        operator_delay=settings["operator_delay"], seed=settings["seed"])
     faults = Faults(settings["latency"], settings["fail_rate"], settings["non_json_rate"],
                     names(settings["fault_endpoints"]), settings["invalid_key"], settings["seed"],
                     settings["trickle"], settings["oversize"], settings["nest"], settings["drop_answer"])

@@ -74,7 +74,8 @@ GLOBAL_DEFAULTS = dict(base_url=None, proxy=None, state_dir=None, connect_timeou
 def buy_options(parser):
     parser.add_argument("--country", required=True, help="id or name: 中国, CN, China, 美国, UK …")
     parser.add_argument("--service", required=True, help="id or name: Soul, bilibili, 微信, WhatsApp …")
-    parser.add_argument("--operator", help="operator id (default: the cheapest with stock)")
+    parser.add_argument("--operator", help="operator id (default: the best in stock by the delivery history, "
+                        "SMSONLINE_PREFER)")
     parser.add_argument("--max-price", type=positive_number, help="refuse operators above this price "
                         "(env SMSONLINE_MAX_PRICE)")
     parser.add_argument("--replace", action="store_true", help="cancel an open order first instead of refusing")
@@ -139,8 +140,9 @@ def receive_options(parser):
     parser.add_argument("--no-finish", action="store_false", dest="finish",
                         help="do not confirm (status 3) after the code arrives, and do not ask; `finish --id` later")
     parser.add_argument("--attempts", type=whole_number(MAX_ATTEMPTS), default=1, metavar="N",
-                        help="after a timeout or a platform close, cancel and buy the next number (the next cheapest "
-                        f"operator in stock), up to N numbers in all (default 1, at most {MAX_ATTEMPTS})")
+                        help="after a timeout or a platform close, cancel and buy the next number (the best operator "
+                        "not just tried), up to N numbers in all, each waited on up to --timeout, sooner given up "
+                        f"where the history shows its SMS come sooner (default 1, at most {MAX_ATTEMPTS})")
     parser.add_argument("--number-file", metavar="FILE", help="also write the number to FILE")
     parser.add_argument("--copy", action="store_true", help="put the number, then the code, on the clipboard "
                         "(pbcopy, wl-copy, xclip, xsel or clip) and ring the terminal bell when the code arrives")
@@ -181,6 +183,9 @@ SUBCOMMANDS = {
                           p.add_argument("--limit", type=whole_number(100_000), default=50,
                                          help="at most this many orders listed, newest first (default 50); the "
                                               "totals always count them all"))),
+    "stats": ("the delivery history per site, country, service and operator: bought, delivered, time to the SMS",
+              lambda p: (p.add_argument("--country", help="only this country (id, or a name in the cached list)"),
+                         p.add_argument("--service", help="only this service (id, or a name in the cached list)"))),
     "cleanup": ("settle orders left by runs that died; list purchases that got no answer", cleanup_options),
     "doctor": ("diagnose the connection and the key per base URL, spending nothing; next steps", doctor_options),
 }

@@ -9,7 +9,7 @@ import types
 from .config import Budget, host_of, site_of, site_token, user_limit
 from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, HELD_FOR_THE_AGENT, OPEN_STATES, PENDING_ACTION, REFUND,
                      SETTLED_STATES, SPENT_STATES, iso_time, public_order, reference, run_gone, shown_state)
-from .names import catalog, list_products, matches, resolve
+from .names import cached_catalog, catalog, list_products, matches, resolve
 from .output import Failure, copy_to_clipboard, stderr_is_a_terminal, to_stderr
 from .platform import DEFAULT, declared, protocol_of
 
@@ -135,12 +135,14 @@ def cmd_receive(ctx, args):
         replaced = [*let_go, *replaced] if not numbers else replaced
         tell_replaced(ctx, replaced)
         which = f"number {len(numbers) + 1} of {args.attempts}: " if args.attempts > 1 else "number: "
+        give_up = given_up_after(ctx, order, args) if len(numbers) + 1 < args.attempts else None
+        early = f" (the next number after {give_up:.0f}s without one: its operator's SMS come sooner)" if give_up else ""
         ctx.log.notice(f"{which}{order['number']}  (order {order['order_id']}, price {order['price']}) — enter it on "
-                       f"the site now; waiting up to {args.timeout:g}s for the SMS.")
+                       f"the site now; waiting up to {args.timeout:g}s for the SMS{early}.")
         if args.number_file:
             write_atomically(args.number_file, f"{order['number']}\n")
         copy("number", order["number"])
-        line = flows().wait_and_settle(ctx, order, args, on_code=on_code)
+        line = flows().wait_and_settle(ctx, order, args, on_code=on_code, give_up_s=give_up)
         if prompting:
             line = prompt.decided_at_the_terminal(ctx, order, args, line, on_code)
         warning = " ".join(filter(None, [*warnings, line.get("warning")]))
@@ -158,6 +160,15 @@ def cmd_receive(ctx, args):
         numbers.append(attempt_of(line, "sms_without_code" if line["status"] == "sms_without_code" else "received"))
         tell_the_outcome(ctx, line)
         return with_receive_facts(ctx, None, line, numbers, clipboard, args)
+
+
+def given_up_after(ctx, order, args):
+    """When a number of receive --attempts with numbers left is given up early: choice.give_up_after on its
+    operator's history, or None (its whole --timeout)."""
+    from . import choice, history
+
+    known = history.known_here(ctx, order["base_url"], order["country_id"], order["service_id"])
+    return choice.give_up_after(known.get(order["operator_id"]), args.timeout, args.interval)
 
 
 def attempt_of(data, outcome):
@@ -374,6 +385,28 @@ def tell_the_money(ctx, line):
                        f"hours ({budget['spent_24h']:g} spent, {budget['held_24h']:g} held at the sites it covers).")
 
 
+def cmd_stats(ctx, args):
+    """The delivery history per site, country, service and operator, --test orders apart (history.py); offline: a
+    name in --country or --service is looked up in each site's cached list. A table on stderr at a terminal."""
+    from . import history
+
+    rows = [history.stats_row(key, stats) for key, stats in history.summarize(ctx.store.deliveries()).items()
+            if named(ctx, "country", args.country, key[0], key[1]) and named(ctx, "service", args.service, key[0],
+                                                                            key[2])]
+    rows.sort(key=lambda row: (row["site"], row["country_id"], row["service_id"], row["test"], -row["bought"]))
+    if rows and stderr_is_a_terminal():
+        for text in history.table(rows):
+            ctx.log.notice(text)
+    return {"status": "ok", "count": len(rows), "rows": rows}
+
+
+def named(ctx, kind, text, base, item_id):
+    """Whether a filter (an id, or a name in the site's cached list; None: any) means this id at this site."""
+    if text is None or str(text).strip() == str(item_id):
+        return True
+    return any(item["id"] == str(item_id) for item in matches(cached_catalog(ctx, kind, base) or [], kind, text))
+
+
 def cmd_cleanup(ctx, args):
     """Finish the work of runs that died: cancel open orders without a code, confirm received ones past their hold,
     resend pending confirms and refunds; list purchases that got no answer. --all: everything now, the user's word
@@ -475,9 +508,9 @@ COMMANDS = {
     "countries": cmd_catalog("country"), "services": cmd_catalog("service"), "products": cmd_products,
     "buy": cmd_buy, "wait": cmd_wait, "receive": cmd_receive, "check": cmd_check,
     "finish": cmd_change_status(FINISH), "cancel": cmd_change_status(CANCEL), "refund": cmd_change_status(REFUND),
-    "orders": cmd_orders, "cleanup": cmd_cleanup, "doctor": cmd_doctor,
+    "orders": cmd_orders, "stats": cmd_stats, "cleanup": cmd_cleanup, "doctor": cmd_doctor,
 }
-OFFLINE_COMMANDS = ("orders",)  # no request, no write
+OFFLINE_COMMANDS = ("orders", "stats")  # no request, no write
 KEYLESS_COMMANDS = OFFLINE_COMMANDS + ("doctor",)  # doctor says what is missing instead of refusing to start
 
 

@@ -18,6 +18,8 @@ import json
 import os
 import sqlite3
 
+from . import choice
+from .history import known_here
 from .config import host_of, limits_for
 from .ledger import (ASK_EVERY_S, CANCEL, DAY_S, DONE_STATE, FINISH, HELD_FOR_THE_AGENT, INTENT_STATE, ORDER_FIELDS,
                      PENDING_ACTION, REFUND, describe_order, iso_time, public_order, reference)
@@ -110,16 +112,20 @@ def shown_answer(state):
     return excerpt(json.dumps(state.payload, ensure_ascii=False), 300)
 
 
-def choose_operator(ctx, base, country_id, service_id, max_price, operator=None, tried=()):
-    """The cheapest operator (or the one named) with stock and within max_price -> (operator_id, price); operators
-    already tried (receive --attempts) come after the others. Offers in stock that are all above the user's price
-    limit are `budget` (only the user can raise it); `no_numbers` means nothing is in stock at any price."""
-    products = list_products(ctx, country_id, service_id, base)
+def choose_operator(ctx, base, country_id, service_id, max_price, args):
+    """The offer to buy (or the one named) with stock and within max_price -> (operator_id, price, choice): ranked by
+    choice.py on this site's delivery history for the country and service, --attempts' tried operators after the
+    others. Offers in stock that are all above the user's price limit are `budget` (only the user can raise it);
+    `no_numbers` means nothing is in stock at any price."""
+    operator, products = args.operator, list_products(ctx, country_id, service_id, base)
     in_stock = [p for p in products if p.get("stock") != 0 and (operator is None or p["id"] == str(operator))]
     usable = [p for p in in_stock if max_price is None or p.get("price") is not None and p["price"] <= max_price]
     if usable:
-        usable.sort(key=lambda p: p["id"] in tried)  # stable: cheapest first among the untried, then the tried
-        return usable[0]["id"], usable[0].get("price")
+        history = known_here(ctx, base, country_id, service_id)
+        if operator is not None:
+            return usable[0]["id"], usable[0].get("price"), choice.forced(operator, history.get(str(operator)))
+        best = choice.for_the_run(usable, history, args, ctx.config.settings.get("SMSONLINE_PREFER"))
+        return best.offer["id"], best.offer.get("price"), best.choice
     where = f"country {country_id} / service {service_id}" + (f" / operator {operator}" if operator else "")
     if not in_stock:
         raise Failure("no_numbers", f"no numbers in stock for {where}; try another operator or country (`products`), "
@@ -155,14 +161,15 @@ def what_to_buy(ctx, args, base):
     if budgeted:
         within_budget(ctx, limits, None)
     country_id, service_id = resolve(ctx, "country", args.country, base), resolve(ctx, "service", args.service, base)
-    operator_id, price = args.operator, None
-    if operator_id is None or limits.max_price is not None or budgeted:  # an explicit operator needs no products call
-        operator_id, price = choose_operator(ctx, base, country_id, service_id, limits.max_price, args.operator,
-                                             getattr(args, "tried_operators", ()))
+    if args.operator is None or limits.max_price is not None or budgeted:  # an explicit operator needs no products
+        operator_id, price, chosen = choose_operator(ctx, base, country_id, service_id, limits.max_price, args)
+    else:
+        operator_id, price = args.operator, None
+        chosen = choice.forced(operator_id, known_here(ctx, base, country_id, service_id).get(str(operator_id)))
     if budgeted:
         within_budget(ctx, limits, price, known=True)
     return {"site": base, "country": country_id, "service": service_id, "operator": str(operator_id),
-            "max_price": limits.max_price, "test": ctx.config.test, "price": price}
+            "max_price": limits.max_price, "test": ctx.config.test, "price": price, "choice": chosen}
 
 
 def in_the_users_ledger(config):
@@ -319,7 +326,9 @@ def bought_at_some_site(ctx, args):
         try:
             what = what_to_buy(ctx, args, base)  # a signal up to here stops the run before any money moves
             with ctx.guard.deferred():
-                return buy_number(ctx, what, args)
+                bought = buy_number(ctx, what, args)
+                bought[0]["choice"] = what["choice"]  # in memory only: the line says why this operator
+                return bought
         except Failure as failure:
             failure.attempts = attempts = attempts + [a for a in failure.attempts if a not in attempts]
             provably_not_bought = failure.reason in ("skip_site", "refused") or failure.kind in NEXT_SITE_KINDS and \
@@ -491,10 +500,11 @@ def poll_for_code(fetch, timeout, interval, clock, sleep, log, progress=None, as
             next_poll += interval
 
 
-def wait_and_settle(ctx, order, args, on_code=None):
+def wait_and_settle(ctx, order, args, on_code=None, give_up_s=None):
     """Poll for a code (with --next, one from an SMS not seen before); confirm it (FINISH) if asked, or, on the
     deadline, cancel (CANCEL) within seconds. An SMS in which the rule finds no code ends the wait at once: the
-    order is held for the agent (status sms_without_code). on_code(order) runs as soon as the code is recorded."""
+    order is held for the agent (status sms_without_code). on_code(order) runs as soon as the code is recorded.
+    give_up_s: see polled."""
     seen = json.loads(order.get("seen") or "[]") if order["state"] in HELD_FOR_THE_AGENT else []
     if order["state"] == "waiting":  # a run waits on it now: if that run dies, it is abandoned at once (no hold)
         ctx.store.update(order, settle_after=min(order["settle_after"] or 0, ctx.store.now()))
@@ -502,9 +512,7 @@ def wait_and_settle(ctx, order, args, on_code=None):
         ask_for_another_sms(ctx, order)
     progress = Progress(order["number"], args.timeout, ctx.config.progress_every, ctx.config.quiet)
     try:
-        outcome = poll_for_code(lambda cap: fetch_sms(ctx, order, args.code_regex, cap, seen),
-                                args.timeout, args.interval, ctx.clock, ctx.sleep, ctx.log, progress,
-                                asked=lambda: ctx.store.asked_of_me(order))
+        outcome = polled(ctx, order, args, seen, progress, give_up_s)
     finally:
         progress.done()
     if outcome.asked:  # the user's `cancel --id`, `finish --id` or `cleanup --all` in another run
@@ -524,6 +532,32 @@ def wait_and_settle(ctx, order, args, on_code=None):
         on_code(order)
     ctx.api.stop_at = max(outcome.deadline, ctx.clock()) + SETTLE_GRACE_S  # a confirm that hangs cannot hold the run
     return confirmed(ctx, order, args, facts)
+
+
+def polled(ctx, order, args, seen, progress, give_up_s=None):
+    """Poll until a code, a closed order or the deadline -> PollOutcome. give_up_s (receive with numbers left:
+    choice.give_up_after, from the history): a number that got nothing at all by then is cancelled at once, so that
+    the next one comes sooner (timed out); where the platform allows no cancel yet, it keeps its whole --timeout;
+    a cancel refused because the SMS came gives the code."""
+    def poll(seconds):
+        return poll_for_code(lambda cap: fetch_sms(ctx, order, args.code_regex, cap, seen), seconds, args.interval,
+                             ctx.clock, ctx.sleep, ctx.log, progress, asked=lambda: ctx.store.asked_of_me(order))
+    first = poll(min(give_up_s or args.timeout, args.timeout))
+    nothing_came = not (first.state.sms or first.state.said_received or first.state.texts)
+    if not (first.timed_out and give_up_s and nothing_came and order["state"] == "waiting"):
+        return first
+    try:
+        settle(ctx, order, CANCEL, f"given up after {first.elapsed_s:.0f}s: ")
+    except Failure as failure:
+        if failure.kind != "early_cancel":
+            raise
+        ctx.log.notice("the platform allows no cancel yet, so this number keeps its whole --timeout.")
+        rest = poll(max(0.0, args.timeout - first.elapsed_s))
+        return rest._replace(polls=first.polls + rest.polls, elapsed_s=first.elapsed_s + rest.elapsed_s)
+    if order["state"] in HELD_FOR_THE_AGENT:  # the cancel was refused because the SMS had come
+        came = SmsState(code=order["code"], sms=order["sms"], new_texts=() if order["code"] else (order["sms"],))
+        return first._replace(state=came, timed_out=False)
+    return first
 
 
 def ask_for_another_sms(ctx, order):
@@ -577,6 +611,10 @@ def timed_out(ctx, order, args, outcome, facts):
                        f"it had (no code found in it): `finish --id {order['order_id']} --code CODE` once a code you "
                        f"read in it worked, `wait --id {order['order_id']} --next` again, or `cancel --id "
                        f"{order['order_id']}`.{detail}", status="timeout", **facts, **public_order(order))
+    if order["state"] in ("cancelled", "closed"):  # given up early (polled): settled already
+        return Failure("timeout", f"no SMS within {outcome.elapsed_s:.0f}s, well past when this operator's SMS "
+                       "usually come, so the number was given up early and cancelled (order_status says where that "
+                       f"stands).{detail}", status="timeout", given_up_early=True, **facts, **public_order(order))
     if order["state"] == "received":  # --next: the earlier code stays, and so does the money
         return Failure("timeout", f"no new SMS within {args.timeout:g}s; order {order['order_id']} keeps its code "
                        f"{order['code']}: `finish --id {order['order_id']}` once a code worked, or press resend on "

@@ -29,7 +29,7 @@ OPEN_STATES = ("buying", "waiting", "received", "sms_without_code", "cancelling"
 SETTLED_STATES = ("finished", "cancelled", "refunded", "closed", "forgotten")
 SPENT_STATES = ("received", "finishing", "finished")
 HELD_STATES = ("buying", "waiting", "sms_without_code", "cancelling", "refunding", "unknown")
-FACT_COLUMNS = ("code", "sms", "seen", "code_from")  # what an order learned: kept even once it is settled
+FACT_COLUMNS = ("code", "sms", "seen", "code_from", "sms_at")  # what an order learned: kept even once it is settled
 FREE_TEXT_COLUMNS = ("note", "sms", "seen")  # what a platform may echo a key in: redacted before it is written
 ORDER_LIFETIME_S = 20 * 60  # how long the platform is assumed to keep an unanswered purchase open
 DAY_S = 24 * 3600  # the daily budget's window
@@ -51,10 +51,10 @@ CREATE TABLE IF NOT EXISTS requests (
     answered_at REAL, outcome TEXT)
 """
 # columns added since the first schema; code_from: who read the code when the rule did not ("agent": `finish
-# --code`; "person": Enter at the prompt)
+# --code`; "person": Enter at the prompt); sms_at: when the ledger first learned of an SMS (the delivery history)
 ADDED_COLUMNS = ("dial_code TEXT", "national_number TEXT", "region TEXT", "seen TEXT", "settle_after REAL",
-                 "code_from TEXT")
-SCHEMA_VERSION = 4  # 3: the requests table (the user's command asks the run that holds an order); 4: code_from
+                 "code_from TEXT", "sms_at REAL")
+SCHEMA_VERSION = 4  # 3: the requests table (the user's command asks the run that holds an order); 4: the columns
 ORDER_FIELDS = ("order_id", "number", "dial_code", "national_number", "region", "price", "country_id", "service_id",
                 "operator_id", "base_url")
 
@@ -171,6 +171,8 @@ class Store:
 
     def record(self, order, **fields):
         """Write fields of one order (text redacted: a platform may echo the key in an error); raises on failure."""
+        if (fields.get("code") or fields.get("sms")) and not order.get("sms_at"):
+            fields.setdefault("sms_at", self.now())  # the first SMS: its time is the delivery history's
         fields = {name: REDACT.fields(value, structured=name not in FREE_TEXT_COLUMNS)
                   for name, value in fields.items()}  # ids, numbers, prices, times: masked only if they hold a key
         fields["updated_at"] = self.now()
@@ -373,6 +375,18 @@ class Store:
         with contextlib.suppress(sqlite3.Error):
             self.db.execute("DELETE FROM requests WHERE local_id = ?", (order["local_id"],))
 
+    def deliveries(self, base_url=None, country_id=None, service_id=None):
+        """The delivery history: each order sold with a known operator (this ledger's, real or sandbox), whether an
+        SMS came (a code, a text, or its time) and when; only one site, country or service when given."""
+        query = ("SELECT base_url, country_id, service_id, operator_id, test, state, created_at, sms_at, "
+                 "(code IS NOT NULL OR sms IS NOT NULL OR sms_at IS NOT NULL) AS delivered FROM orders "
+                 "WHERE sandbox = ? AND order_id IS NOT NULL AND operator_id IS NOT NULL")
+        params = [self.sandbox]
+        for column, value in (("base_url", base_url), ("country_id", country_id), ("service_id", service_id)):
+            if value is not None:
+                query, params = query + f" AND {column} = ?", params + [str(value)]
+        return [dict(row) for row in self.db.execute(query + " ORDER BY local_id", params)]
+
     def drop(self, order):
         self.db.execute("DELETE FROM orders WHERE local_id = ? AND state = 'buying'", (order["local_id"],))
 
@@ -489,6 +503,8 @@ def public_order(order):
                  created_at=iso_time(order["created_at"]) if order.get("created_at") else None)
     if order.get("code_from"):  # the code was read by the agent or a person, not found by the rule
         shown["code_from"] = order["code_from"]
+    if order.get("choice"):  # in memory only: why this run bought this operator (choice.py)
+        shown["choice"] = order["choice"]
     return shown
 
 
