@@ -936,7 +936,8 @@ def build_parser():
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--api-key", default=DEFAULT_KEY)
     parser.add_argument("--protocol", choices=sorted(PROTOCOLS), default="smsonline-v1",
-                        help="the API spoken: SMSOnline v1 (default), sms-activate's handler_api.php or 5sim's REST API")
+                        help="the API spoken: SMSOnline v1 (default), sms-activate's handler_api.php or 5sim's REST "
+                        "API")
     parser.add_argument("--countries-form", choices=("map", "list"), default="map",
                         help="sms-activate getCountries as a map by id (default) or a list, as some clones answer")
     parser.add_argument("--balance", type=float, help="starting balance (default 100, 5000 with sms-activate)")

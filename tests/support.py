@@ -5,8 +5,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 import smsonline_receive_sms as sms  # noqa: E402  (needs the path above)
-from smsonline import (coderule, commands, config, decoding, flows, ledger, names, output, shapes,  # noqa: E402
-                       signals, smsonline_reader)
+from smsonline import (coderule, commands, config, decoding, flows, ledger, names, output, polling,  # noqa: E402
+                       shapes, signals, smsonline_reader)
 
 KEY = "test-key-7f3c9a1be2d44c0d"  # distinctive, so a leak anywhere is easy to find
 PRIMARY = "https://premium.example.test/api/v1"
@@ -34,5 +34,5 @@ class FakeClock:
         self.now += seconds
 
 
-__all__ = ["coderule", "commands", "config", "decoding", "flows", "ledger", "names", "output", "shapes", "signals",
-           "smsonline_reader", "sms"]
+__all__ = ["coderule", "commands", "config", "decoding", "flows", "ledger", "names", "output", "polling", "shapes",
+           "signals", "smsonline_reader", "sms"]

@@ -15,8 +15,8 @@ def sold(store, operator="13", state="cancelled", sms_at=None, code=None, base=P
          service="101", created_at=1000.0):
     """One order in the ledger as a past run left it."""
     store.db.execute(
-        "INSERT INTO orders (order_id, base_url, test, country_id, service_id, operator_id, price, state, code, sms_at, "
-        "hold_s, settle_after, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0.3, ?, ?, ?, 600, 0, ?, ?)",
+        "INSERT INTO orders (order_id, base_url, test, country_id, service_id, operator_id, price, state, code, "
+        "sms_at, hold_s, settle_after, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0.3, ?, ?, ?, 600, 0, ?, ?)",
         (str(store.db.execute("SELECT COUNT(*) FROM orders").fetchone()[0] + 600001), base, int(test), country,
          service, operator, state, code, sms_at, created_at, created_at))
 

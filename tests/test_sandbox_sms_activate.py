@@ -95,8 +95,8 @@ def test_get_balance_countries_services_and_prices(serve):
     services = call(server, "getServicesList")
     assert services["status"] == "success"
     assert {s["code"]: s["name"] for s in services["services"]} == {
-        "sl": "Soul", "bl": "bilibili", "wa": "WhatsApp", "wx": "WeChat", "tg": "Telegram", "nc": "No-Code Test Service",
-            "ot": "Silent Test Service"}
+        "sl": "Soul", "bl": "bilibili", "wa": "WhatsApp", "wx": "WeChat", "tg": "Telegram",
+        "nc": "No-Code Test Service", "ot": "Silent Test Service"}
     prices = call(server, "getPrices")
     assert set(prices) == set(countries) and set(prices["0"]) == {"sl", "bl", "wa", "wx", "tg", "nc", "ot"}
     assert call(server, "getPrices", country=0, service="sl") == {"0": {"sl": {"cost": 10.62, "count": 165}}}

@@ -12,7 +12,8 @@ import responses
 from responses import registries
 
 import fakes
-from support import BACKUP, FakeClock, KEY, commands, flows, ledger, output, shapes, signals, smsonline_reader
+from support import (BACKUP, FakeClock, KEY, commands, flows, ledger, output, polling, shapes, signals,
+                     smsonline_reader)
 from smsonline.platform import Op
 from test_cli import dead_pid
 
@@ -201,11 +202,11 @@ def test_poll_loop_sleeps_until_the_next_poll_or_the_deadline_and_polls_there_un
         times.append((clock.now, cap))
         clock.now += 0.4  # each poll takes 0.4 s: the one at 2 s answers at 2.4 s
         return shapes.SmsState()
-    outcome = flows.poll_for_code(fetch, timeout, 1, clock, clock.sleep, output.Log())
+    outcome = polling.poll_for_code(fetch, timeout, 1, clock, clock.sleep, output.Log())
     assert outcome.timed_out and [round(t - 1000, 2) for t, _ in times] == polls_at
     caps = [round(cap, 2) for _, cap in times][:3]
     assert caps == [round(timeout - k, 2) for k in range(3)]  # none past the deadline
-    assert times[-1][1] == (flows.FINAL_POLL_CAP_S if len(polls_at) == 4 else timeout - 2)
+    assert times[-1][1] == (polling.FINAL_POLL_CAP_S if len(polls_at) == 4 else timeout - 2)
     assert max(clock.sleeps) <= 1
 
 

@@ -136,7 +136,8 @@ def cmd_receive(ctx, args):
         tell_replaced(ctx, replaced)
         which = f"number {len(numbers) + 1} of {args.attempts}: " if args.attempts > 1 else "number: "
         give_up = given_up_after(ctx, order, args) if len(numbers) + 1 < args.attempts else None
-        early = f" (the next number after {give_up:.0f}s without one: its operator's SMS come sooner)" if give_up else ""
+        early = f" (the next number after {give_up:.0f}s without one: its operator's SMS come sooner)" if give_up \
+            else ""
         ctx.log.notice(f"{which}{order['number']}  (order {order['order_id']}, price {order['price']}) — enter it on "
                        f"the site now; waiting up to {args.timeout:g}s for the SMS{early}.")
         if args.number_file:
@@ -295,7 +296,8 @@ def refund_exists_at(base, order_id):
     """refund --id: a protocol without a refund is told before the ledger changes or anything is sent."""
     protocol = declared(base)
     if REFUND not in protocol.operations:
-        raise Failure("usage", f"order {order_id} is at {host_of(base)}, whose protocol ({protocol.name}) has no refund: "
+        raise Failure("usage", f"order {order_id} is at {host_of(base)}, whose protocol ({protocol.name}) has no "
+                      "refund: "
                       f"nothing was sent and the ledger is unchanged. Before its code came, `cancel --id {order_id}` "
                       "cancels it and returns its price; once a code came, the order is charged and there is "
                       "nothing to do.")

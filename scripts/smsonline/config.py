@@ -190,8 +190,8 @@ def limits_for(config, base):
 
 def uncovered_site(base, missing, other_currency):
     """`budget` for a site no limit of the user's covers: it sells nothing, and the next site is tried."""
-    why = f"the user's price limit and daily budget are in SMSOnline's currency, and {site_of(base)} prices in its " \
-        "own, so they cannot be compared" if other_currency else \
+    why = f"the user's price limit and daily budget are in SMSOnline's currency, and {site_of(base)} prices in " \
+        f"{declared(base).currency or 'its own'}, so they cannot be compared" if other_currency else \
         f"the user has set spending limits, and none covers {site_of(base)} (a site's own limits are named for its " \
         "host, however its address is written)"
     return Failure("budget", f"{why}: this site sells nothing until the user sets {' and '.join(missing)} in the "
