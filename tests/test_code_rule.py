@@ -261,6 +261,42 @@ def test_codes_the_red_team_saw_missed_are_found(text, code):
     assert coderule.extract_code(text, not_codes=coderule.not_codes_of(ORDER)) == code
 
 
+@pytest.mark.parametrize("text", [
+    "Verification code has not been received, time left 1187", "Your code hasn't arrived, time left 1187",
+    "No code yet, 1187 left", "SMS code expected shortly, ETA 1187", "Code slot open, expires in 1187",
+    "验证码未到，请耐心等候 1187", "验证码下发中 1187", "Код пока не поступил, осталось 1187",
+    "Код ще не надійшов, залишилось 1187", "Mã OTP vẫn đang được gửi, còn 1187", "Kode OTP masih dikirim, sisa 1187",
+    "El código no ha llegado, quedan 1187", "O código ainda não chegou, restam 1187",
+    "Code pas encore reçu, reste 1187",
+    "Code noch nicht erhalten, verbleibend 1187", "Kod henüz gelmedi, kalan 1187", "認証コードはまだ届いていません 残り 1187",
+    "인증번호가 아직 도착하지 않았습니다 남은 시간 1187", "รหัส OTP ยังไม่มา เหลือ 1187", "لم يصل رمز OTP بعد، المتبقي 1187",
+])
+def test_waiting_texts_in_other_words_give_no_code(text):
+    assert coderule.extract_code(text, not_codes=coderule.not_codes_of(ORDER)) is None
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Ihr Bestätigungscode lautet 482913", "482913"), ("Doğrulama kodunuz: 482913", "482913"),
+    ("رمز التحقق الخاص بك هو 482913", "482913"), ("Il tuo codice di verifica è 482913", "482913"),
+    ("【某某】验证码482913，如非本人操作请忽略，登录失败请重试", "482913"),
+])
+def test_codes_in_more_languages_are_found(text, code):
+    assert coderule.extract_code(text, not_codes=coderule.not_codes_of(ORDER)) == code
+
+
+ORDER_700001 = {"order_id": "700001", "number": "+8613800001549", "national_number": "13800001549", "price": 0.3}
+
+
+def test_code_regex_never_takes_the_order_id_or_a_slice_of_the_number():
+    for text in ("79161234567", "700001 13800001549"):
+        assert coderule.extract_code(text, r"(\d{4,6})", coderule.not_codes_of(ORDER_700001)) is None
+
+
+def test_digits_glued_to_a_word_by_a_dash_are_no_code():
+    assert coderule.extract_code("code test-key-redteam-0007") is None
+    assert coderule.extract_code("Your code is 0007") == "0007"
+
+
 # --- the languages of the world: real texts, each with its source (reference/code-rule.md cites them) -------------
 
 SOURCES = {  # tag: where the texts come from (repository and path); C: constructed where no public text was found

@@ -1,10 +1,11 @@
-"""The ledger: rule 3 is atomic across processes, states and the one-line output."""
+"""The ledger: rule 3 is atomic across processes, states, what it records (never the key; an empty text stays
+empty) and the one-line output."""
 import json
 import sqlite3
 
 import pytest
 
-from support import PRIMARY, ledger, output
+from support import KEY, PRIMARY, ledger, output
 
 WHAT = {"country": "1", "service": "101", "operator": "13", "price": 0.3}
 
@@ -74,6 +75,18 @@ def test_an_unusable_state_dir_is_a_config_error(tmp_path):
     with pytest.raises(output.Failure) as caught:
         ledger.Store(blocker / "state")
     assert caught.value.kind == "config" and caught.value.exit_code == 2
+
+
+def test_the_key_never_reaches_the_ledger_even_as_an_order_id(store):
+    output.REDACT.use([KEY])
+    order = store.record(store.adopt("9", PRIMARY), number=f"+86{KEY}", note=f"echo {KEY}")
+    row = store.order("9")
+    assert KEY not in str(dict(row)) and row["number"] == "***" and order["order_id"] == "9"
+
+
+def test_an_empty_text_stays_empty_in_the_ledger(store):
+    store.record(store.adopt("9", PRIMARY), sms=None, note=None)
+    assert (store.order("9")["sms"], store.order("9")["note"]) == (None, None)
 
 
 @pytest.mark.parametrize("breaker", ["\n", "\r", "\x85", "\u2028", "\u2029", "\x0b", "\x1c"])

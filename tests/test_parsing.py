@@ -165,6 +165,43 @@ def test_purchase_without_id_is_uncertain_api_error():
     assert caught.value.kind == "api" and caught.value.reason == "uncertain"
 
 
+@pytest.mark.parametrize("payload, order_id, number", [
+    ({"orderId": 500001, "phone": {"countryCode": "86", "number": "13800001549"}, "price": 0.3}, "500001",
+     "8613800001549"),
+    ({"orderId": 500001.0, "number": "+8613800001549"}, "500001", "+8613800001549"),
+    ({"orderId": 500001, "number": ["+8613800001549"]}, "500001", "+8613800001549"),
+])
+def test_a_purchase_in_an_odd_shape_keeps_its_order_id(payload, order_id, number):
+    purchase = smsonline_reader.read_purchase(smsonline_reader.Answer(payload, True))
+    assert (purchase["order_id"], purchase["number"]) == (order_id, number)
+
+
+def test_a_boolean_is_no_order_id():
+    with pytest.raises(output.Failure) as caught:
+        smsonline_reader.read_purchase(smsonline_reader.Answer({"orderId": True, "number": "+8613800001549"}, True))
+    assert caught.value.reason == "uncertain"
+
+
+@pytest.mark.parametrize("text", ["ACCESS_NUMBER:555001:+79161234567", "ACCESS_NUMBER:555001:79161234567:10.5",
+                                  "ACCESS_NUMBER:555001:7916 123 45 67", "access_number:555001:79161234567",
+                                  "ACCESS_NUMBER: 555001 : 79161234567"])
+def test_a_purchase_named_in_an_odd_text_keeps_its_order_id(text):
+    reply = decoding.Reply(500, "Error", "text/plain", text.encode())
+    assert smsonline_reader.purchase_in(reply)["order_id"] == "555001"
+
+
+@pytest.mark.parametrize("payload, unreadable, price", [
+    ({"orderId": 1, "number": "+1", "price": "NaN"}, True, None),
+    ({"orderId": 1, "number": "+1", "price": 0}, True, None),
+    ({"orderId": 1, "number": "+1", "price": -0.9}, True, None),
+    ({"orderId": 1, "number": "+1", "price": None}, False, None),
+    ({"orderId": 1, "number": "+1", "price": 0.1, "cost": 0.9}, False, 0.9),
+])
+def test_a_charged_price_that_is_no_price_is_unreadable(payload, unreadable, price):
+    purchase = smsonline_reader.read_purchase(smsonline_reader.Answer(payload, True))
+    assert (purchase["price_unreadable"], purchase["price"]) == (unreadable, price)
+
+
 # --- SMS -------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("key", ["sms", "text", "smsText"])

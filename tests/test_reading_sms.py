@@ -1,5 +1,6 @@
-"""SMSOnline's get-sms answers (smsonline_reader.py): which text is an SMS, which field is evidence of a code, which
-SMS is the newest, and that a whole run never confirms digits without evidence. What in a text is a code is the
+"""SMSOnline's get-sms answers (smsonline_reader.py): which text is an SMS (whatever charset the answer claims),
+which field is evidence of a code, which SMS is the newest, and that a whole run never confirms digits without
+evidence. What in a text is a code is the
 code rule's (tests/test_code_rule.py).
 """
 import json
@@ -9,7 +10,7 @@ import pytest
 import responses
 
 import fakes
-from support import decoding, smsonline_reader
+from support import decoding, output, smsonline_reader
 from test_code_rule import ORDER, SHAPES_DOC, SMS_DOC, STATUS_TEXTS
 
 
@@ -119,6 +120,41 @@ def test_status_ok_with_a_date_is_no_code():
     assert smsonline_reader.read_sms(smsonline_reader.read_answer(reply), ORDER).code is None
 
 
+def sms_of(body, content_type="application/json", order=ORDER):
+    reply = decoding.Reply(200, "OK", content_type, body)
+    try:
+        return smsonline_reader.read_sms(smsonline_reader.read_answer(reply, free_text=True), order).code
+    except output.Failure:
+        return None  # unreadable: no code either
+
+
+@pytest.mark.parametrize("payload", ["ERROR500", "HTTP404", "E500", "timeout30", "pending1", "1e10", "0000",
+                                     "code=undefined&id=4321"])
+def test_status_ok_with_a_word_and_a_number_is_no_code(payload):
+    assert sms_of(f"STATUS_OK:{payload}".encode(), "text/plain") is None
+
+
+@pytest.mark.parametrize("data", [
+    {"otp": "000000", "sms": None}, {"smsStatus": 0, "smsCode": "0000"}, {"smsCode": "E1001", "sms": ""},
+    {"sms": "code 482913", "status": ["pending"]}, {"orderId": 999999, "sms": "Your Soul code is 482913"},
+    {"list": [{"orderId": 999999, "text": "Your Soul code is 482913"}]},
+    {"code": 4004, "message": "验证码 4004 不存在"},
+])
+def test_placeholders_waiting_lists_and_another_orders_sms_give_no_code(data):
+    assert sms_of(json.dumps({"status": 1, "data": data}).encode()) is None
+
+
+@pytest.mark.parametrize("body, content_type", [
+    ('{"status":1,"data":{"sms":"验证码未收到 OTP 1187"}}'.encode(), "application/json; charset=gbk"),  # UTF-8 sent
+    ('{"status":1,"data":{"sms":"Código OTP: aún no recibido, quedan 1187"}}'.encode("latin-1"),
+     "application/json; charset=ISO-8859-1"),
+    ('{"status":1,"data":{"sms":"OTP 未收到，剩余 1187"}}'.encode().decode("latin-1").encode(), "application/json"),
+    ('{"status":1,"data":{"sms":"验证码未收到 OTP 1187"}}'.encode("gbk"), "application/json; charset=latin-1"),
+])
+def test_a_charset_that_lies_never_turns_a_waiting_text_into_a_code(body, content_type):
+    assert sms_of(body, content_type) is None
+
+
 # --- section 3: SMS lists in any order ----------------------------------------------------------------------
 
 NEWEST_FIRST = [{"text": "Your code is 222222", "date": "10:05"}, {"text": "Your code is 111111", "date": "10:00"}]
@@ -141,6 +177,12 @@ def test_the_newest_sms_by_its_own_date_or_id_wins(items):
 def test_without_dates_or_ids_the_last_given_is_the_newest():
     items = [{"text": "Your code is 111111"}, {"text": "Your code is 222222"}]
     assert smsonline_reader.read_sms(answer_of({"status": 1, "data": {"messages": items}}), ORDER).code == "222222"
+
+
+def test_an_sms_id_too_long_for_a_number_is_no_id():
+    items = [{"id": "9" * 5000, "text": "Your code is 111111"}, {"id": 7, "text": "Your code is 222222"}]
+    state = smsonline_reader.read_sms(smsonline_reader.Answer({"messages": items}, True), {"order_id": "1"})
+    assert state.code == "222222"  # the last given is the newest when ids cannot be compared
 
 
 def test_next_takes_any_sms_not_seen_before_newest_first():

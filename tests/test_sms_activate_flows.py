@@ -184,6 +184,21 @@ def test_ids_given_on_the_command_line_do_not_cross_to_another_protocol(cli, env
     assert all("handler_api" not in c.request.url for c in mock.calls)
 
 
+def test_an_id_given_with_a_name_still_keeps_to_the_first_sites_protocol(cli, env):
+    env["SMSONLINE_BASE_URLS"] = f"{SITE},{PRIMARY}"
+    query = {"api_key": KEY, "action": "getServicesList"}
+    with responses.RequestsMock() as mock:
+        mock.get(SITE, json={"status": "success", "services": [{"code": "sl", "name": "Soul"}]},
+                 match=[matchers.query_param_matcher(query)])
+        mock.get(SITE, json={"3": {"sl": {"cost": 12.5, "count": 4}}}, match=[matchers.query_param_matcher(
+            {"api_key": KEY, "action": "getPrices", "country": "3", "service": "sl"})])
+        mock.get(SITE, body="NO_NUMBERS", match=[matchers.query_param_matcher(
+            {"api_key": KEY, "action": "getNumber", "country": "3", "service": "sl"})])
+        run = cli("buy", "--country", "3", "--service", "Soul")
+    assert (run.code, run.kind) == (3, "no_numbers")
+    assert all("premium" not in c.request.url for c in mock.calls)  # 3 is China there, Russia on SMSOnline
+
+
 @activate
 def test_a_general_price_limit_is_not_applied_to_another_currency(cli, site, env, store):
     env["SMSONLINE_MAX_PRICE"] = "0.5"  # in SMSOnline's currency: this site prices in its own

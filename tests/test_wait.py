@@ -12,8 +12,8 @@ import responses
 from responses import registries
 
 import fakes
-from support import (BACKUP, FakeClock, KEY, commands, flows, ledger, output, polling, shapes, signals,
-                     smsonline_reader)
+from support import (BACKUP, FakeClock, KEY, PRIMARY, commands, flows, ledger, output, polling, shapes,
+                     signals, smsonline_reader)
 from smsonline.platform import Op
 from test_cli import dead_pid
 
@@ -371,6 +371,28 @@ def test_cleanup_with_a_cancel_that_keeps_failing_exits_6(cli, store):
     run = cli("cleanup", "--all", now=lambda: time.time() + 2)  # past its hold
     assert (run.code, run.kind) == (6, "cancel_failed")
     assert run.line["unsettled"][0]["order_id"] == fakes.ORDER_ID
+
+
+def test_cleanup_leaves_a_bought_order_within_its_hold_to_its_wait_and_says_why(cli, store):
+    store.update(store.adopt("9", PRIMARY), pid=dead_pid())  # `buy` ended; the agent runs `wait` next
+    with responses.RequestsMock():
+        line = cli("cleanup").line
+    assert line["count"] == 0 and "within its hold" in line["left"][0]["why"]  # `cleanup --all` cancels it now
+    assert store.order("9")["state"] == "waiting"
+
+
+def test_a_waiting_order_is_cancelled_not_forgotten(cli, store):
+    store.adopt("9", PRIMARY)
+    with responses.RequestsMock():
+        run = cli("cleanup", "--forget", "9")
+    assert (run.code, run.kind) == (2, "usage") and "cancel --id 9" in run.line["error"]["message"]
+    assert store.order("9")["state"] == "waiting"
+
+
+def test_a_forgotten_order_that_had_its_code_still_counts_as_spent(cli, store):
+    store.update(store.adopt("9", PRIMARY), state="received", price=0.3, code="482913")
+    assert cli("cleanup", "--forget", "9").code == 0
+    assert store.money() == (0.3, 0.0)
 
 
 # --- the two-step agent flow -------------------------------------------------------------------------
