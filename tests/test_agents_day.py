@@ -1,4 +1,4 @@
-"""The agent's day, round 2 (issue 14): refusals that tell the truth, orders whose run is gone, a platform that keeps
+"""The agent's day (issue 14): refusals that tell the truth, orders whose run is gone, a platform that keeps
 closing orders."""
 import responses
 from responses import registries

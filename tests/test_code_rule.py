@@ -230,7 +230,7 @@ def test_the_tables_are_as_large_as_the_issue_asks():
         assert any(marker in text for text, _ in SMS_TEXTS), marker
 
 
-RED_TEAM_STATUS_TEXTS = [
+PLATFORM_MESSAGES_ABOUT_CODES = [
     "验证码已发送至 138****1234", "Code sent to +86 138****1234", "Code sent to number ending 1234",
     "获取验证码失败，错误码 4001", "Код: отсутствует (ошибка 4012)", "Mã xác minh không khả dụng, lỗi 4012",
     "Código no disponible (error 4012)", "Code lookup failed (err 5003)", "Kode tidak ditemukan untuk layanan 3301",
@@ -244,7 +244,7 @@ RED_TEAM_STATUS_TEXTS = [
 ]
 
 
-@pytest.mark.parametrize("text", RED_TEAM_STATUS_TEXTS)
+@pytest.mark.parametrize("text", PLATFORM_MESSAGES_ABOUT_CODES)
 def test_platform_messages_about_codes_give_no_code(text):
     assert coderule.extract_code(text, not_codes=coderule.not_codes_of(ORDER)) is None
 
@@ -257,7 +257,7 @@ def test_platform_messages_about_codes_give_no_code(text):
     ("操作码为：829103", "829103"),
     ("Your code ١٢٣٤٥٦", "123456"),
 ])
-def test_codes_the_red_team_saw_missed_are_found(text, code):
+def test_codes_after_a_word_in_other_scripts_or_split_in_two_are_found(text, code):
     assert coderule.extract_code(text, not_codes=coderule.not_codes_of(ORDER)) == code
 
 

@@ -410,7 +410,7 @@ def test_a_number_that_cannot_be_parsed_is_kept_as_given_never_guessed(text, reg
                                                  "region": None}
 
 
-# --- what a sloppy platform does (found by a red-team review) -------------------------------------------------
+# --- what a sloppy platform does -------------------------------------------------------------------------
 
 def test_classifying_a_huge_message_takes_linear_time():
     import time

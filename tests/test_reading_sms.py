@@ -84,7 +84,7 @@ def test_a_code_field_with_evidence_counts(body, code):
     assert smsonline_reader.read_sms(answer_of(body), ORDER).code == code
 
 
-# Round 4 of the red team: every one of these was confirmed (status 3) although no SMS had come.
+# Each of these was once confirmed (status 3) although no SMS had come.
 BARE_STATUS_CODES = [
     {"code": 0, "msg": "ok", "data": {"code": 10001, "text": "SMS not found"}},
     {"code": 0, "msg": "ok", "data": {"code": 10001, "sms": "null"}},

@@ -1,5 +1,5 @@
-"""What a sloppy platform does to the money promises, one case per test (each was first reproduced by a red-team
-review against fake servers): 5xx and unknown errors on buy-service, redirects, refusals hidden in the payload,
+"""What a sloppy platform does to the money promises, one case per test (each was first reproduced against fake
+servers): 5xx and unknown errors on buy-service, redirects, refusals hidden in the payload,
 successes that look like refusals, reused order ids, escaped keys echoed back, NaN prices."""
 import json
 import math
@@ -245,7 +245,7 @@ def test_receive_passes_on_what_the_purchase_had_to_say(cli, store):
     assert run.code == 0 and "treated as bought" in run.line["warning"]
 
 
-# --- round 3 ---------------------------------------------------------------------------------------------------
+# --- waiting texts with numbers, odd ids, charges -------------------------------------------------------------
 
 @pytest.mark.parametrize("text", ["Waiting for SMS, session 884213", "No SMS yet (activation 7734521)",
                                   "暂无短信，请稍后 (任务 7734521)", "短信未到达，队列位置 1024", "Queue: 12345",
