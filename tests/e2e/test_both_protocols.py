@@ -1,7 +1,7 @@
 """The money suite once per protocol, as one parametrised suite: SMSOnline v1, the sms-activate standard
 (handler_api.php) and 5sim (REST, the key in a Bearer header) through the bundled sandbox, with real subprocesses,
-real sockets and real signals. Whatever the protocol: the code comes only with an SMS, an unused number is cancelled and refunded, a purchase that may have
-reached the platform is never bought again, and every order settles."""
+real sockets and real signals. Whatever the protocol: the code comes only with an SMS, an unused number is cancelled
+and refunded, a purchase that may have reached the platform is never bought again, and every order settles."""
 import collections
 import signal
 import time
