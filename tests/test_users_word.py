@@ -2,6 +2,7 @@
 `cleanup --all` and `buy --replace` ask a live run of the skill, overrule one that does not answer, and the run
 that holds the order honours a request it reads in the ledger. Real runs in other processes:
 e2e/test_user_command_reaches_a_live_run.py."""
+import json
 import subprocess
 import sys
 
@@ -116,3 +117,66 @@ def test_refund_on_a_protocol_without_one_is_a_usage_error_before_the_ledger_cha
     assert (run.code, run.kind) == (2, "usage") and not responses.calls
     assert "cancel --id 7001" in run.line["error"]["message"] and "no refund" in run.line["error"]["message"]
     assert store.order("7001")["state"] == "received"
+
+
+def answered_by(order_state, then):
+    """A get-sms callback: the user's command in another run acts while this poll is out (then()), and the platform
+    answers with order_state."""
+    def callback(request):
+        then()
+        return 200, {}, json.dumps(order_state)
+    return callback
+
+
+@activate
+def test_a_request_that_came_while_the_poll_was_out_comes_before_the_code_it_brought(cli, store):
+    order = store.adopt(fakes.ORDER_ID, PRIMARY)
+    responses.add_callback(responses.GET, f"{PRIMARY}/virtual-number/get-sms",
+                           callback=answered_by(fakes.RECEIVED, lambda: store.ask(order, ledger.CANCEL)))
+    cancel = fakes.status(4)
+    run = cli("wait", "--id", fakes.ORDER_ID, "--timeout", "60", "--finish")
+    assert (run.code, run.kind, run.line["order_status"]) == (8, "by_user", "cancelled")
+    assert cancel.call_count == 1 and not [c for c in fakes.calls_to("change-status") if "status=3" in c.request.url]
+
+
+@activate
+def test_a_holder_overruled_while_its_poll_was_out_ends_by_user_not_as_a_closed_order(cli, store, skill_run):
+    order = store.adopt(fakes.ORDER_ID, PRIMARY)
+    responses.add_callback(responses.GET, f"{PRIMARY}/virtual-number/get-sms",  # the command cancelled it meanwhile
+                           callback=answered_by(fakes.CLOSED, lambda: store.update(order, pid=skill_run,
+                                                                                   state="cancelled")))
+    run = cli("wait", "--id", fakes.ORDER_ID, "--timeout", "60")
+    assert (run.code, run.kind) == (8, "by_user") and "took order 500001 over" in run.line["error"]["message"]
+    assert not fakes.calls_to("change-status")
+
+
+@pytest.mark.parametrize("state", ["cancelling", "finishing"])
+@activate
+def test_a_holder_settling_the_order_itself_is_never_overruled(cli, store, clock, skill_run, state):
+    store.update(store.adopt(fakes.ORDER_ID, PRIMARY), pid=skill_run, state=state, code="8848")
+    started = clock()
+    run = cli("cancel", "--id", fakes.ORDER_ID)
+    assert not responses.calls  # the holder's own settlement is the only one the platform gets
+    if state == "cancelling":  # asked (it may be polling on after an early-cancel refusal), then left to finish
+        assert (run.code, run.kind) == (5, "open_order") and "is settling order 500001" in run.line["error"]["message"]
+        assert clock() - started >= 4 and store.order(fakes.ORDER_ID)["pid"] == skill_run
+    else:
+        assert (run.code, run.kind) == (5, "open_order")
+
+
+@activate
+def test_cancel_reaches_an_order_held_at_the_prompt_with_an_sms_without_a_code(cli, store, skill_run):
+    store.update(store.adopt(fakes.ORDER_ID, PRIMARY), pid=skill_run, state="sms_without_code", sms="Welcome!")
+    cancel = fakes.status(4)
+    run = cli("cancel", "--id", fakes.ORDER_ID)
+    assert (run.code, run.line["order_status"]) == (0, "cancelled") and cancel.call_count == 1
+    assert "asking it to cancel" in run.err
+
+
+@activate
+def test_a_confirm_refused_as_over_with_the_code_in_hand_is_done(cli, store):
+    store.update(store.adopt(fakes.ORDER_ID, PRIMARY), state="received", code="8848", sms=fakes.SMS_TEXT)
+    fakes.status(3, body={"status": 0, "message": "order 500001 is finished"})
+    fakes.poll({"status": 1, "data": {"orderId": 500001, "status": "finished", "sms": fakes.SMS_TEXT}})
+    run = cli("finish", "--id", fakes.ORDER_ID)
+    assert (run.code, run.line["order_status"]) == (0, "finished") and store.order(fakes.ORDER_ID)["state"] == "finished"

@@ -51,8 +51,9 @@ def settle(ctx, order, action=CANCEL, reason=""):
                 raise
             refusal = failure
         state = recheck(ctx, order) if refusal.kind != "network" else None
-        if state and state.closed or not state and refusal.kind in ("not_found", "order_closed"):
-            return closed(ctx, order, action, refusal.message)
+        ended = refusal.kind in ("not_found", "order_closed")  # the platform says the order is over
+        if state and state.closed or ended and (not state or action == FINISH and state.code):
+            return closed(ctx, order, action, refusal.message)  # a confirm refused so, with the code in hand: done
         if state and state.code and action == CANCEL:
             return record_code(ctx, order, state, note=f"cancel refused: {refusal.message}")
         if state and state.new_texts and action == CANCEL:  # the SMS came, and the rule finds no code in it
@@ -372,7 +373,7 @@ def polled(ctx, order, args, seen, progress, give_up_s=None):
                              ctx.clock, ctx.sleep, ctx.log, progress, asked=lambda: ctx.store.asked_of_me(order))
     first = poll(min(give_up_s or args.timeout, args.timeout))
     nothing_came = not (first.state.sms or first.state.said_received or first.state.texts)
-    if not (first.timed_out and give_up_s and nothing_came and order["state"] == "waiting"):
+    if first.asked or not (first.timed_out and give_up_s and nothing_came and order["state"] == "waiting"):
         return first
     try:
         settle(ctx, order, CANCEL, f"given up after {first.elapsed_s:.0f}s: ")

@@ -361,10 +361,12 @@ class Store:
     def overrule(self, order, holder):
         """A holder that did not see the request in time: in one transaction, while the request is still unseen and
         that run still holds the order unsettled, the request is withdrawn and this run holds the order instead ->
-        True. False when the holder saw the request meanwhile (it is settling it) or the row moved on."""
+        True. False when the holder saw the request meanwhile, is settling the order itself (an intent state: it
+        cancels at its deadline or confirms its code, and ends within its grace), or the row moved on."""
         with self.transaction():
             now, asked = self.attempt(order["local_id"]), self.request(order)
-            if now["state"] in SETTLED_STATES or now["pid"] != holder or asked is None or asked["seen_at"]:
+            settling = now["state"] in SETTLED_STATES or now["state"] in INTENT_STATE.values()
+            if settling or now["pid"] != holder or asked is None or asked["seen_at"]:
                 order.update(now)
                 return False
             self.db.execute("DELETE FROM requests WHERE local_id = ?", (order["local_id"],))

@@ -18,8 +18,9 @@ PollOutcome = collections.namedtuple("PollOutcome", "state polls elapsed_s timed
 
 def poll_for_code(fetch, timeout, interval, clock, sleep, log, progress=None, asked=lambda: None):
     """Poll at once, then every interval, then once more at the deadline (unless an answer just came), until a code
-    or a closed order (monotonic clock), or until asked() says what the user's command asks (looked at before each
-    poll and at least every ASK_EVERY_S). Each poll is capped so that none runs past the deadline."""
+    or a closed order (monotonic clock), or until asked() says what the user's command asks (looked at before and
+    after each poll, and at least every ASK_EVERY_S: the user's word, asked while a poll was out, comes before what
+    the poll brought). Each poll is capped so that none runs past the deadline."""
     start = clock()
     deadline, next_poll, polls, last, last_error, answered_at, warned = start + timeout, start, 0, SmsState(), None, \
         None, False
@@ -45,7 +46,9 @@ def poll_for_code(fetch, timeout, interval, clock, sleep, log, progress=None, as
             last_error = failure.message
             log.debug(f"poll {polls} failed, will poll again: {failure.message}")
         else:
-            answered_at = clock()
+            answered_at, request = clock(), asked()
+            if request:
+                return PollOutcome(last, polls, answered_at - start, False, None, deadline, request)
             if last.code or last.closed or last.new_texts:  # a new SMS without a code ends the wait too
                 return PollOutcome(last, polls, answered_at - start, False, None, deadline)
             if last.said_received and not warned:
@@ -57,6 +60,6 @@ def poll_for_code(fetch, timeout, interval, clock, sleep, log, progress=None, as
                 shown_text = last.sms
                 log.debug(f"a text seen before or not an SMS; polling goes on: {excerpt(last.sms, 500)}")
         if at_deadline:
-            return PollOutcome(last, polls, clock() - start, True, last_error, deadline)
+            return PollOutcome(last, polls, clock() - start, True, last_error, deadline, asked())
         while next_poll <= clock():
             next_poll += interval

@@ -5,20 +5,25 @@ The command asks: a request row in the ledger, which the holder reads at each po
 while it waits or asks for its key. The holder settles the order as asked, marks the request answered, and ends with
 its own line (kind `by_user`, exit 8); the command waits for that and reports what became of the order. A holder
 that has not seen the request within ASK_PATIENCE_S (stopped, stuck in a slow request) is overruled: in one
-transaction, while the request is still unseen, the command takes the order and settles it itself; the holder, which
-no longer holds it, sends nothing more and ends. One status change on the platform, never two.
+transaction, while the request is still unseen and the holder is not settling the order itself, the command takes
+the order and settles it itself; the holder, which no longer holds it, sends nothing more and ends `by_user`. A
+holder that is settling the order (cancelling at its deadline, confirming a code) is never overruled: it finishes,
+and the command reports what became of the order. One status change on the platform, never two.
 """
 from __future__ import annotations
 
 from . import flows
-from .ledger import (ASK_EVERY_S, CANCEL, DONE_STATE, FINISH, OVERRULED, SETTLED_STATES, pid_alive, public_order,
-                     run_gone, runs_this_skill)
+from .ledger import (ASK_EVERY_S, CANCEL, DONE_STATE, FINISH, HELD_FOR_THE_AGENT, OVERRULED, SETTLED_STATES,
+                     pid_alive, public_order, run_gone, runs_this_skill)
 from .output import Failure
 
 ASK_PATIENCE_S = ASK_EVERY_S + 3.0  # a holder that has not seen the request by then is overruled
 ANSWER_PATIENCE_S = flows.SETTLE_GRACE_S + 4.0  # a holder that saw it settles within its grace, and a little more
 LOOK_EVERY_S = 0.1  # how often the asking command reads the ledger for the answer
 VERB = {CANCEL: "cancel", FINISH: "confirm"}
+# what a live run of the skill holds and reads requests for: an order it waits on, one at its prompt, and one whose
+# cancel the platform allowed only later while the run goes on polling it (receive's early give-up)
+ASKED_OF_THE_HOLDER = ("waiting", "cancelling", *HELD_FOR_THE_AGENT)
 
 
 def settled(ctx, order, action, reason=""):
@@ -28,7 +33,7 @@ def settled(ctx, order, action, reason=""):
     try:
         return flows.settle(ctx, order, action, reason)
     except Failure as failure:
-        if failure.reason != "held" or order["state"] not in ("waiting", "received") or \
+        if failure.reason != "held" or order["state"] not in ASKED_OF_THE_HOLDER or \
                 not runs_this_skill(order["pid"]):
             raise  # a run that is settling it already is left to finish (its line says what it did)
     return asked_of_its_holder(ctx, order, action, reason)
@@ -47,9 +52,8 @@ def asked_of_its_holder(ctx, order, action, reason=""):
                        f"process {holder} ended without answering: this run settles order {order['order_id']}.")
         return flows.settle(ctx, order, action, reason)
     if outcome == "late":
-        raise Failure("open_order", f"process {holder} took the request and is settling order {order['order_id']} "
-                      f"right now (a slow platform); nothing was sent by this run: see `orders` in a minute.",
-                      **public_order(order))
+        raise Failure("open_order", f"process {holder} is settling order {order['order_id']} right now (a slow "
+                      f"platform); nothing was sent by this run: see `orders` in a minute.", **public_order(order))
     failure = (ctx.store.request(order) or {}).get("outcome")
     ctx.store.withdraw(order)
     if failure and order["state"] not in (DONE_STATE[action], "received", "closed"):
@@ -120,7 +124,7 @@ def holders_let_go(ctx):
     """buy --replace: the open orders without a code that live runs hold are cancelled before the purchase as
     `cancel --id` cancels them (a run of the skill is asked) -> [{"order_id", "order_status"}] for `replaced`."""
     replaced = []
-    for order in ctx.store.orders(("waiting",)):
+    for order in ctx.store.orders(("waiting", "cancelling")):
         if run_gone(order):
             continue  # the purchase settles it (ledger.Store.disposition)
         try:
