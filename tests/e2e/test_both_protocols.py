@@ -76,11 +76,14 @@ def test_a_signal_while_waiting_cancels_and_refunds(tmp_path, site, protocol, si
 def test_an_early_cancel_window_is_waited_out_by_cleanup(tmp_path, site, protocol):
     sandbox = site(early_cancel=2.0)
     run = Runner(tmp_path, [sandbox.base_url])
+    before = sandbox.platform.balance
     result = run("receive", *protocol.silent, "--timeout", "0.5", *FAST)
     assert (result.code, result.kind, result.line["order_status"]) == (1, "timeout", "cancelling")
     assert result.line["cancel_after"]
+    assert [o["order_status"] for o in run("orders").line["orders"]] == ["cancelling"]
     wait_until(lambda: time.time() - orders_in(sandbox)[0]["bought_at"] > 2.0, timeout=5)
     assert run("cleanup").code == 0 and orders_in(sandbox)[0]["state"] == "cancelled"
+    assert sandbox.platform.balance == pytest.approx(before)
 
 
 def test_a_purchase_whose_answer_is_dropped_is_never_bought_again(tmp_path, site, protocol):
