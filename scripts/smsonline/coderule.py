@@ -103,6 +103,7 @@ AFTER_REACH = 24
 SMS_TEXT_CAP = 4000  # an SMS is at most a few hundred characters; extraction never reads more than this
 DATE_AFTER = r"(\s?年|[-/.]\d{1,2}(?!\d))"
 DATE_BEFORE = r"(?i)(©\s*|\d{1,2}[-/.]\d{1,2}[-/.]|(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s*)$"
+FULL_STOP = r"[。！？\n\r]+|[.!?](?=\s|$)"  # the end of a sentence, not of a clause
 KEYWORD_REACH = 60  # within one sentence
 # A label and its code on the next line are one sentence ("Your verification code:\n482913")
 LABEL_BREAK = "(?i)((?:" + words_alternation(CODE_WORDS) + r")(?:[^\S\n]*(?:is|[:：]))?)[^\S\n]*\r?\n"
@@ -276,11 +277,16 @@ def reads_as_an_sms(text):
 
 def is_status_text(text):
     """A platform's message (waiting, failed, absent), not an SMS: a text that is that and nothing else. Each of its
-    sentences is a status line or a bare label and number ("Сессия 884213"); a sentence that says anything else makes
-    it an SMS ("Please wait. Your code is 482913", "Welcome! Your trial has expired")."""
-    parts = sentences(str(text or ""))
+    sentences (to a full stop: "暂无短信，剩余1187秒" is one) is a status line or a bare label and number; a sentence
+    that says anything else makes it an SMS ("Please wait. Your code is 482913", "Welcome! Your trial has expired")."""
+    parts = [part for part in re.split(FULL_STOP, str(text or "")) if part.strip()]
     status = [is_status_sentence(part) for part in parts]
-    return any(status) and all(is_status or word_count(part) <= 2 for part, is_status in zip(parts, status))
+    return any(status) and all(is_status or is_bare_label(part) for part, is_status in zip(parts, status))
+
+
+def is_bare_label(sentence):
+    """A label and a number, no more ("Сессия 884213", "Request 772211"); "Code 482913" names a code: it says more."""
+    return word_count(sentence) <= 2 and not verification_words(sentence)
 
 
 def is_status_sentence(sentence):
