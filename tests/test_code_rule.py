@@ -306,6 +306,9 @@ SOURCES = {  # tag: where the texts come from (repository and path); C: construc
     "SHX": "Shelex/free-otp-api README.md",
     "HID": "human-internet/humanid-core server/localization.js",
     "LKJ": "LashKirjaCore Swift tests (AccountCode.extract)",
+    "OTS": "OTPShield AI – Message Service (sample messages)",
+    "OTX": "OtpExtractorTest.kt (package com.otpextractor.gmail.utils)",
+    "KTB": "Krungthai Bank OTP message quoted in a public \"Bank OTP Extraction Problem\" write-up",
     "C": "constructed",
 }
 
@@ -458,7 +461,50 @@ WORLD_SMS = [
     ("C", "English (link)", "Tap https://app.example.com/login/551902 to sign in, or enter 551902 in the app",
      "551902"),
     ("C", "German (first line)", "551902\nGültig für 10 Minuten", "551902"),
+    # an amount before the code, in the markets' currencies (codewords.CURRENCIES)
+    ("OTS", "English (amount)",
+     "HDFCBK: OTP for txn of Rs.9999 is 456123. Valid for 5 mins. DO NOT share OTP with anyone.", "456123"),
+    ("C", "English (amount)", "OTP for txn of Rs 4500 at Amazon is 123456. Do not share.", "123456"),
+    ("C", "English (amount)", "Your OTP for Rs.4500 payment at Flipkart is 123456", "123456"),
+    ("C", "Russian (amount)", "Код для оплаты 1500р: 4821", "4821"),
+    ("C", "Indonesian (amount)", "Kode OTP untuk transaksi Rp 50000 adalah 482913", "482913"),
+    ("C", "Vietnamese (amount)", "Mã OTP giao dịch 5000000 đ của bạn là 482913", "482913"),
+    # the code first, what it is for after it
+    ("OTX", "English", "6767 is otp for 3838", "6767"),
+    ("OTX", "English", "2322 is otp for 2284", "2322"),
+    ("OTX", "English", "please use OTP-890227 to accept delivery", "890227"),
+    ("OTX", "English", "Enter 678901 to proceed", "678901"),
+    ("OTX", "English", "Type 789012 to confirm", "789012"),
+    # a number between the code word and the code names what the code is for
+    ("C", "English (reference)", "Your PIN for room 1205 is 4821", "4821"),
+    ("C", "English (reference)", "Your code for user 5512 is 482913", "482913"),
+    ("C", "English (reference)", "Your SMS code for event 5512 registration is 482913", "482913"),
+    ("C", "English (reference)", "Your verification code for flight CA1234 is 5678", "5678"),
+    ("C", "Arabic (reference)", "رمز التحقق لطلبك رقم 5512 هو 482913", "482913"),
+    # a second labelled code (reference, user, client, transaction, branch, account) is never the code
+    ("KTB", "Thai", "เรียน Manoch Noonum, (รหัสผู้ใช้งาน : XXER01)\n"
+                    "กรุณาตรวจสอบรายละเอียดรหัส OTP ตามข้อมูลข้างล่างนี้\n\nรหัส OTP : 868920\nรหัสอ้างอิง : UN2PK\n"
+                    "กรุณาใช้งานภายใน 3 นาที\nวันที่ออกรหัส Aug 21, 2025 - 7:12:19 PM", "868920"),
+    ("KTB", "Thai", "รหัส OTP : 868920\nรหัสอ้างอิง : UN2PK\nกรุณาใช้งานภายใน 3 นาที", "868920"),
+    ("C", "Thai", "รหัส OTP คือ 482913 รหัสอ้างอิง AB12", "482913"),
+    ("C", "Thai", "รหัส OTP ของคุณคือ 482913 (รหัสอ้างอิง: 5512)", "482913"),
+    ("C", "English (second code)", "Your OTP is 482913. Ref code: AB12", "482913"),
+    ("C", "English (second code)", "OTP=482913 (Ref code: K7X2)", "482913"),
+    ("C", "English (second code)", "Your OTP is 482913. Reference code: AB12CD", "482913"),
+    ("C", "English (second code)", "Your OTP is 482913. Transaction code: TX12", "482913"),
+    ("C", "English (second code)", "Your code is 482913. Branch code: BR12", "482913"),
+    ("C", "English (second code)", "Your verification code is 482913. Your account code: AB12", "482913"),
+    ("C", "Russian (second code)", "Код: 482913. Код клиента: AB1234", "482913"),
+    # an SMS that speaks of its code's life (expiry, tries, timeout) is an SMS, not a status line
+    ("C", "English (code's life)", "Your Tinder code is 482913 (expires in 10 min, 3 tries left)", "482913"),
+    ("C", "English (code's life)", "Your code is 482913, please enter it to avoid timeout", "482913"),
+    ("C", "English (code's life)", "Your code is 482913, enter it now or try again later", "482913"),
+    ("C", "Chinese (code's life)", "验证码482913超时请重新获取", "482913"),
+    ("C", "English (code's life)", "Your new code is 482913 (your previous code has expired)", "482913"),
+    ("C", "English (code's life)", "Your verification code is 482913 and your previous one is invalid now", "482913"),
+    ("C", "English (code's life)", "Your code: 482913 (do not reply, replies are not accepted)", "482913"),
 ]
+SMS_OF_A_CODES_LIFE = [text for _, language, text, _ in WORLD_SMS if language.endswith("(code's life)")]
 
 # (source, language, text): digits and no code (amounts, card endings, ids, dates, numbers, postal and promo codes)
 NO_CODE_TEXTS = [
@@ -515,6 +561,35 @@ NO_CODE_TEXTS = [
     ("C", "Finnish", "Tilauksesi 551234 on lähetetty"),
     ("C", "Georgian", "თქვენი შეკვეთა 551234 გაიგზავნა"),
     ("C", "Burmese", "သင်၏ အော်ဒါ 551234 ပို့ပြီးပါပြီ"),
+    # codes that are no verification code: order, gift, voucher, reservation, flight, bonus, locker … (NOT_CODE_LABELS)
+    ("C", "English", "Your order code is 551234. Show it at pickup."),
+    ("C", "Russian", "Код заказа: 551234. Покажите его курьеру."),
+    ("C", "English", "Your gift card code: ABCD-EFGH-IJKL"),
+    ("C", "English", "Your voucher code: XMAS-2025 gives 10% off"),
+    ("C", "English", "Your reservation code: K7X-9PQ. See you at 19:00"),
+    ("C", "English", "Your flight confirmation code is ABC123"),
+    ("C", "English", "Your bonus code: 5512"),
+    ("C", "English", "Your loyalty card code is 55123456"),
+    ("C", "English", "Your membership code is 551234"),
+    ("C", "English", "Your ticket code is 551234"),
+    ("C", "English", "Your door code is 1234#"),
+    ("C", "English", "Your locker code is 4521"),
+    # promotions
+    ("C", "English", "Use code 4821 for 10% off your next ride"),
+    ("C", "English", "Get 20% off with code 4821 today"),
+    ("C", "English", "Use 4821 for 10% off"),
+    ("C", "English", "Enter code SAVE20 at checkout for 20% off, valid until 31/12"),
+    ("C", "English", "Use code 2025 at checkout"),
+    # notices
+    ("C", "English", "Your PIN 1234 was changed at 10:45"),
+    ("C", "English", "Your new PIN has been sent by post to postcode 75001"),
+    ("C", "English", "Your code 4412 card was charged 45.00"),
+    ("C", "Chinese", "您的登录验证码将于 2026 年失效"),
+    # digits in links
+    ("C", "English", "Verify here: https://x.co/v/551234"),
+    ("C", "English", "Your code: https://t.co/48291"),
+    ("C", "English", "https://example.com/verify?code=551234"),
+    ("C", "English", "You can also tap on this link to verify your phone: v.whatsapp.com/696948"),
 ]
 
 
@@ -537,6 +612,23 @@ def test_the_world_tables_are_as_wide_as_the_issue_asks():
     scripts = "验驗コ인кرקमκთรကাக"  # CJK, kana, Hangul, Cyrillic, Arabic, Hebrew, Devanagari, Greek, Georgian, Thai …
     assert [c for c in scripts if not any(c in text for _, _, text, _ in WORLD_SMS)] == []
     assert {source for source, *_ in WORLD_SMS + NO_CODE_TEXTS} <= set(SOURCES)
+
+
+@pytest.mark.parametrize("text", SMS_OF_A_CODES_LIFE + [
+    "Your Tinder code is four-eight-two (expires in 10 min, 3 tries left)",  # a code the rule cannot read
+    "Welcome to Soul, your trial has expired", "Code 482913 valid. Previous codes are now invalid",
+])
+def test_an_sms_that_speaks_of_expiry_tries_or_timeout_reads_as_an_sms(text):
+    assert coderule.reads_as_an_sms(text)
+
+
+@pytest.mark.parametrize("text", [
+    "SMS code timeout after 1800", "Code expired after 1800", "Order expired", "none", "暂无短信，剩余1187秒",
+    "Номер активен, СМС пока нет. Сессия 884213", "Inbox empty (request 884213), try again in a few seconds",
+    "Passcode length 6, attempts left 3, lockout 3600", "Code lookup failed (err 5003)",
+])
+def test_a_pure_status_line_is_no_sms(text):
+    assert not coderule.reads_as_an_sms(text)
 
 
 @pytest.mark.parametrize("text, code", [

@@ -272,3 +272,12 @@ def documented_keys(section, lead):
 @pytest.mark.parametrize("section, lead, constant", KEY_LISTS, ids=[f"{c}@{s}" for s, _, c in KEY_LISTS])
 def test_each_documented_key_list_is_the_parsers_own(section, lead, constant):
     assert documented_keys(section, lead) == list(getattr(smsonline_reader, constant))
+
+
+@pytest.mark.parametrize("text", ["Your Tinder code is four-eight-two (expires in 10 min, 3 tries left)",
+                                  "Your code is four-eight-two, please enter it to avoid timeout",
+                                  "Your code: four-eight-two (do not reply, replies are not accepted)"])
+def test_an_sms_without_a_readable_code_that_speaks_of_its_life_is_handed_over(text):
+    assert smsonline_reader.is_sms_text(text)
+    state = smsonline_reader.read_sms(answer_of({"status": 1, "data": {"sms": text}}), ORDER)
+    assert (state.code, state.new_texts) == (None, (text,))

@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .codewords import CODE_WORDS, words_alternation
+from .codewords import (CODE_WORDS, CURRENCIES, NOT_CODE_LABELS, currencies_alternation, labels_alternation,
+                        words_alternation)
 
 VERIFICATION_WORDS = "(?i)(?:" + words_alternation(CODE_WORDS) + ")"
 
@@ -38,14 +39,16 @@ NOT_AN_SMS = (r"(?i)(?<![a-z])(error|errors|err|fail|failed|failure|not found|un
               r"|错误|失败|无效|不可用|未找到|找不到|不存在|已发送至|获取中|发送中|查询|超时|过期"
               r"|отсутств|ошибк|не приш|не найд|недоступ"
               r"|lỗi|không khả dụng|không tìm thấy|gagal|tidak ditemukan|tidak tersedia|no disponible|no se encontr")
-NOT_VERIFICATION_BEFORE = (r"(?i)(error|status|response|http|promo|promotion|coupon|discount|referral|invite"
-                           r"|invitation|tracking|zip|postal|posta|area|country|product|booking|purchase|indirim"
-                           r"|错误|状态|邀请|优惠)\s*[-_]?\s*$")
-# … nor a code word followed by what makes it another code: postal, tax, product, discount, branch ("code postal",
-# "kode pos", "codice fiscale", "mã giảm giá", "รหัสไปรษณีย์", Hebrew "קודם" = "before").
-NOT_VERIFICATION_AFTER = (r"(?i)^\s*(postale?|poștal|pocztow|pos\b|fiscale|cliente|sconto|promo|voucher|rabat|rabatt"
-                          r"|réduction|descuento|desconto|cup[oó]n|cupom|de barras|qr\b|giảm giá|bưu|số thuế|đơn"
-                          r"|города|регион|پستی|البريدي|ไปรษณีย์|สินค้า|สาขา|ลูกค้า|ם|מוצר|סניף)")
+# Words that are a phrase about a code's life in a real SMS (expired, timeout, try again, tries left, not accepted):
+# alone they never make a sentence a status line; only in a sentence of a few words ("SMS code timeout after 1800").
+CODE_LIFE = (r"(?i)(?<![a-z])(expired|invalid|timeout|timed out|try again|retry|tries|attempts? left|lockout"
+             r"|accepted|none)(?![a-z])|超时|过期|失效|无效|истек|истёк|недействител")
+STATUS_SENTENCE_WORDS = 6  # a sentence with only a word of a code's life is a status line up to this many words
+# A code word after (before) a label that makes it another code (order, reference, gift, promo, postal …: the table
+# codewords.NOT_CODE_LABELS) is no verification word ("Ref code: AB12", "код заказа", "รหัสอ้างอิง", "kode pos").
+NOT_VERIFICATION_BEFORE = r"(?i)(?<![a-z])(?:" + labels_alternation(NOT_CODE_LABELS, 1) + r")\s*[-_]?\s*$"
+NOT_VERIFICATION_AFTER = r"(?i)^\s*(?:" + labels_alternation(NOT_CODE_LABELS, 2) + ")"
+LABEL_REACH = 32  # how far before a code word its label is looked for ("flight confirmation code")
 CODE_CANDIDATES = (r"(?<![\dA-Za-z+*])(?<!\d\.)(?<![A-Za-z][-_])"  # not glued to a word, a number or a mask
                    r"(\d{3}[- ]\d{3}|\d{2}[- ]\d{2}[- ]\d{2}|\d{4}[- ]\d{4}|\d{4,8}|\d(?: \d){3,7})(?![\dA-Za-z*])")
 BARE_CODE = r"[A-Za-z0-9]{4,12}|\d{3}[- ]\d{3}|\d{2}[- ]\d{2}[- ]\d{2}|\d{4}[- ]\d{4}"  # a text that is only a code
@@ -59,29 +62,48 @@ LABELLED_CODE = (r"[^\S\n]*[:：][^\S\n]*((?=[A-Z0-9-]*[A-Z])[A-Z0-9]{2,6}(?:-[A
 NOT_LETTER_CODES = {"NONE", "NULL", "EMPTY", "VALID", "INVALID", "READY", "SENT", "DONE", "USED", "ACTIVE", "UNKNOWN",
                     "PENDING", "EXPIRED", "FAILED", "ERROR", "WAITING", "HIDDEN", "XXXX", "STOP", "HELP"}
 OTP_FORMS = (r"(?<![A-Za-z0-9])G-(\d{4,8})(?!\d)", r"<#>\s*(\d{4,8})(?!\d)",  # Google's; Android's SMS retriever
-             r"^\W*(\d{3}[- ]\d{3}|\d{4,8}) (?:is your|is the|es tu|es su|là mã|adalah)\b",  # "123-456 is your …"
-             r"(?i)\buse (\d{3}[- ]\d{3}|\d{4,8}) (?:to|for|as)\b")  # "Use 556677 to sign in"
+             r"^\W*(\d{3}[- ]\d{3}|\d{4,8}) (?:is your|is the|is (?i:otp|code|pin|passcode|password)|es tu|es su"
+             r"|là mã|adalah)\b",  # "123-456 is your …", "6767 is otp for 3838"
+             r"(?i)\buse (\d{3}[- ]\d{3}|\d{4,8}) (?:to|for|as)\b",  # "Use 556677 to sign in"
+             r"(?i)\b(?:enter|type|input) (\d{3}[- ]\d{3}|\d{4,8}) to (?:verify|confirm|proceed|continue|complete"
+             r"|log ?in|sign ?(?:in|up)|activate|authenticate)\b",  # "Enter 678901 to proceed"
+             r"(?<![A-Za-z0-9])(?i:otp|code|pin)-(\d{4,8})(?![\d-])")  # "use OTP-890227 to accept delivery"
 # Chinese clauses too ("验证码482913，登录失败请重试"; NFKC makes "，" a ",", so a comma beside a CJK character)
-SENTENCE_END = r"[。！？!?;；，、\n\r]+|\.(?=\s|$)|(?<=[\u3000-\u9fff]),|,(?=[\u3000-\u9fff])"
+SENTENCE_END = r"[。！？;；，、\n\r]+|[!?](?![A-Za-z_]\w*=)|\.(?=\s|$)|(?<=[\u3000-\u9fff]),|,(?=[\u3000-\u9fff])"
 DECOY_BEFORE = (r"(?i)(?<![a-z])(order|ref|reference|no\.?|#|№|id|session|request|activation|attempt|attempts|ticket"
                 r"|transaction|txn|account|acct|invoice|tracking|balance|price|cost|amount|total|of|at|after|within"
                 r"|until|ending|ends with|remaining|ttl|expires_in|expires in|in|left|eta|limit|length|tries|lockout"
-                r"|block|server|version|v"
+                r"|block|server|version|v|postcode|post code|رقم"
                 r"|service|servicio|layanan|dịch vụ|операци\w*|err|error|ошибк\w*|lỗi|剩余|时间|次数|错误码|错误"
-                r"|usd|eur|gbp|inr|rub|rmb|cny|jpy"
-                r"|idr|php|thb|vnd|myr|sgd|hkd|twd|krw|brl|aud|cad|[$¥€£₹₽]|pedido|solicitud|sesión|sesion|activación"
+                r"|pedido|solicitud|sesión|sesion|activación"
                 r"|intento|cuenta|pesanan|sesi|permintaan|akun|saldo|đơn hàng|đơn|phiên|yêu cầu|tài khoản|số dư"
                 r"|заказ|сесси\w*|заявк\w*|запрос\w*|активаци\w*|попытк\w*|сч[её]т|баланс|из"
                 r"|订单号?|尾号|客服|卡号|账号|余额|金额|价格|编号|会话|请求|单号|任务)\s*[:：=]?\s*$")
+# An amount: a number right after or right before a currency of the markets (codewords.CURRENCIES)
+CURRENCY = "(?:" + currencies_alternation(CURRENCIES) + ")"
+CURRENCY_BEFORE = "(?i)" + CURRENCY + r"\s*$"
+CURRENCY_AFTER = r"(?i)^\s*" + CURRENCY
+# A number right after "for/of/для/untuk … + a noun" names what the code is for, never the code ("Your PIN for room
+# 1205 is 4821", "code for user 5512 is 482913", "code for flight CA1234 is 5678"); a colon ends the label instead.
+REFERENCE_BEFORE = (r"(?i)(?<![^\W\d_])(?:for|of|для|untuk|cho|para|pour|für|per|voor|için)\s+[^\W\d_]+"
+                    r"\s*(?:#|№|no\.?)?\s*$")
+REFERENCE_REACH = 24
+# A promotion is no verification: a sentence that offers a discount gives no code ("Use code 4821 for 10% off")
+PROMOTION = (r"(?i)%\s*off(?![a-z])|(?<![a-z])(?:at checkout|off your)(?![a-z])|скидк|折扣|打折|giảm giá|diskon"
+             r"|descuento|desconto|rabatt|réduction|sconto|indirim")
 DIGIT_RUN = r"\+?\d(?:[ .-]?\d)*"  # digits with single separators: a phone number written in groups is one run
 NOT_A_CODE_AFTER = (r"(?i)^(\s*(seconds?|secs?|s\b|ms\b|milliseconds?|毫秒|utc\b|gmt\b|minutes?|mins?|hours?|hrs?|days?"
                     r"|秒|分钟|分|小时|天|次"
-                    r"|сек\w*|мин\w*|час\w*|руб\w*|detik|menit|jam|giây|phút|segundos?|minutos?|horas?"
-                    r"|rub\b|usd\b|eur\b|元|₽|vnd\b|idr\b|%|left|remaining|restantes?|осталось|còn|sisa|quedan|restam"
-                    r"|reste|verbleibend|kalan|残り|남은|เหลือ|المتبقي)|\.\d\d(?!\d))")  # a duration, a unit, an amount
+                    r"|сек\w*|мин\w*|час\w*|detik|menit|jam|giây|phút|segundos?|minutos?|horas?"
+                    r"|%|left|remaining|restantes?|осталось|còn|sisa|quedan|restam"
+                    r"|reste|verbleibend|kalan|残り|남은|เหลือ|المتبقي)|\.\d\d(?!\d)"  # a duration, a unit, an amount
+                    r"|\s*(?:card\b|(?:was|were|has been|have been|is now) (?:changed|reset|updated|blocked|locked"
+                    r"|disabled|deactivated|charged)))")  # a notice about a PIN or a card, not a code sent to use
+AFTER_REACH = 24
 SMS_TEXT_CAP = 4000  # an SMS is at most a few hundred characters; extraction never reads more than this
-DATE_AFTER = r"(年|[-/.]\d{1,2}(?!\d))"
+DATE_AFTER = r"(\s?年|[-/.]\d{1,2}(?!\d))"
 DATE_BEFORE = r"(?i)(©\s*|\d{1,2}[-/.]\d{1,2}[-/.]|(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s*)$"
+FULL_STOP = r"[。！？\n\r]+|[.!?](?=\s|$)"  # the end of a sentence, not of a clause
 KEYWORD_REACH = 60  # within one sentence
 # A label and its code on the next line are one sentence ("Your verification code:\n482913")
 LABEL_BREAK = "(?i)((?:" + words_alternation(CODE_WORDS) + r")(?:[^\S\n]*(?:is|[:：]))?)[^\S\n]*\r?\n"
@@ -91,7 +113,8 @@ FIRST_LINE_CODE = r"^[^\S\n]*(\d{4,8}|\d{3}[- ]\d{3})[^\S\n]*\r?\n\s*([^\n]*)"
 VALIDITY = r"(?i)valid|expir|gültig|válid|valable|有效|действ|berlaku|hiệu lực|geçerli|ważn|voimassa|geldig|giltig|gyldig"
 # … or a code given in a login link and again on its own in the text ("t.me/login/55821 … enter 55821")
 LINK_HINT = r"(?i)log-?in|sign-?in|verif|confirm|auth|otp|code|activat|2fa"
-LINKED_DIGITS = r"(?<=[/=])(\d{4,8})(?![\w])"
+LINKED_DIGITS = r"(?<=[/=])(\d{4,8}|\d{3}-\d{3}|\d{4}-\d{4})(?![\w-])"
+LINK_LIKE = r"[A-Za-z0-9][.:][A-Za-z/]"  # a host (t.co, v.whatsapp.com) or a scheme (https:) in a token with a slash
 
 
 def is_year(text, start, end, near_keyword):
@@ -113,7 +136,7 @@ def sentences(text):
 def verification_words(sentence):
     """Where the verification words stand in a sentence; "error code", "promo code" … are not ones."""
     return [m.span() for m in re.finditer(VERIFICATION_WORDS, sentence)
-            if not re.search(NOT_VERIFICATION_BEFORE, sentence[max(0, m.start() - 16):m.start()])
+            if not re.search(NOT_VERIFICATION_BEFORE, sentence[max(0, m.start() - LABEL_REACH):m.start()])
             and not re.match(NOT_VERIFICATION_AFTER, sentence[m.end():m.end() + 16])][:50]
 
 
@@ -127,7 +150,7 @@ def extract_code(text, pattern=None, not_codes=()):
         text = re.sub(LABEL_BREAK, r"\1 ", text)
     best = None
     for sentence in sentences(text):
-        if is_status_text(sentence):
+        if is_status_sentence(sentence) or re.search(PROMOTION, sentence):
             continue
         if pattern:
             found = next(pattern_codes(pattern, sentence, not_codes), None)
@@ -146,7 +169,7 @@ def code_on_first_line(text, not_codes):
     """A code alone on the text's first line when the next line gives its validity or holds a verification word
     (and is no status line); never a year or a known id."""
     match = re.match(FIRST_LINE_CODE, text)
-    if not match or is_status_text(match.group(2)) or is_year(text, *match.span(1), False):
+    if not match or is_status_sentence(match.group(2)) or is_year(text, *match.span(1), False):
         return None
     code = re.sub(r"[- ]", "", match.group(1))
     named = re.match(VALIDITY, match.group(2)) or verification_words(match.group(2))
@@ -155,16 +178,15 @@ def code_on_first_line(text, not_codes):
 
 def code_repeated_in_link(text, not_codes):
     """Digits that a login link carries and the text gives again on their own (not a reference, an amount …)."""
-    live = [sentence for sentence in sentences(text) if not is_status_text(sentence)]
-    linked = {digits for sentence in live for token in sentence.split() if "/" in token and re.search(LINK_HINT, token)
-              for digits in re.findall(LINKED_DIGITS, token)}
+    live = [sentence for sentence in sentences(text) if not is_status_sentence(sentence)]
+    linked = {digits.replace("-", "") for sentence in live for token in sentence.split()
+              if "/" in token and re.search(LINK_HINT, token) for digits in re.findall(LINKED_DIGITS, token)}
     for sentence in live if linked else ():
         runs = digit_runs(sentence)
-        links = [m.span() for m in re.finditer(r"\S+", sentence) if "/" in m.group()]
+        links = link_spans(sentence)
         for match in re.finditer(CODE_CANDIDATES, sentence):
             digits = re.sub(r"[- ]", "", match.group(1))
-            in_link = any(start <= match.start() < end for start, end in links)
-            if digits in linked and not in_link and not is_decoy(sentence, *match.span(), digits, not_codes, runs):
+            if digits in linked and not is_decoy(sentence, *match.span(), digits, not_codes, runs, links):
                 return digits
     return None
 
@@ -189,27 +211,31 @@ def code_in_sentence(sentence, not_codes):
     words = verification_words(sentence)
     if not words:
         return None
-    for _, word_end in words:
-        labelled = re.match(LABELLED_CODE, sentence[word_end:])
-        if labelled and is_letter_code(labelled.group(1).replace("-", ""), not_codes):
-            return 1, labelled.group(1).replace("-", "")
-        match = re.match(ALNUM_AFTER_WORD, sentence[word_end:word_end + 48])
-        between = sentence[word_end:word_end + match.start(1)] if match else ""
-        if match and match.group(1) not in not_codes and not re.search(DECOY_BEFORE, between):
-            return 1, match.group(1)
-    runs = digit_runs(sentence)
-    best = None
+    runs, links = digit_runs(sentence), link_spans(sentence)
+    found = [*letter_codes(sentence, words, not_codes)]
     for match in re.finditer(CODE_CANDIDATES, sentence):
         start, end = match.span()
         digits = re.sub(r"[- ]", "", match.group(1))
         gaps = [start - w_end for _, w_end in words if 0 <= start - w_end <= KEYWORD_REACH]
         gaps += [w_start - end + 10 for w_start, _ in words if 0 <= w_start - end <= KEYWORD_REACH]
-        if not gaps or is_decoy(sentence, start, end, digits, not_codes, runs):
+        if gaps and not is_decoy(sentence, start, end, digits, not_codes, runs, links):
+            found.append((min(gaps) + (0 if len(digits) == 6 else 1), digits))
+    return min(found, key=lambda scored: scored[0], default=None)
+
+
+def letter_codes(sentence, words, not_codes):
+    """(score, code) of each code of letters (and digits) right after a verification word: scored by its distance
+    from the word, plus one (digits are the usual code), so that a second labelled code never beats the first."""
+    for _, word_end in words:
+        labelled = re.match(LABELLED_CODE, sentence[word_end:])
+        if labelled and is_letter_code(labelled.group(1).replace("-", ""), not_codes):
+            yield labelled.start(1) + 1, labelled.group(1).replace("-", "")
             continue
-        score = min(gaps) + (0 if len(digits) == 6 else 1)
-        if best is None or score < best[0]:
-            best = (score, digits)
-    return best
+        match = re.match(ALNUM_AFTER_WORD, sentence[word_end:word_end + 48])
+        between = sentence[word_end:word_end + match.start(1)] if match else ""
+        if match and match.group(1) not in not_codes and not re.search(DECOY_BEFORE, between) \
+                and not re.search(REFERENCE_BEFORE, between):
+            yield match.start(1) + 1, match.group(1)
 
 
 def digit_runs(sentence):
@@ -217,14 +243,24 @@ def digit_runs(sentence):
     return [(m.start(), m.end(), sum(c.isdigit() for c in m.group())) for m in re.finditer(DIGIT_RUN, sentence)]
 
 
-def is_decoy(sentence, start, end, digits, not_codes, runs):
-    """A digit run that is no code: a known id or number, part of a longer number, a year, a reference or an amount
-    (by the word before it), a duration or a unit (by what follows)."""
+def link_spans(sentence):
+    """Where the links of a sentence stand (a token with a slash and a host or scheme: t.co/48291, https://x/…)."""
+    return [m.span() for m in re.finditer(r"\S+", sentence) if "/" in m.group() and re.search(LINK_LIKE, m.group())]
+
+
+def is_decoy(sentence, start, end, digits, not_codes, runs, links):
+    """A digit run that is no code: a known id or number, part of a longer number or of a link, a year, a reference
+    or an amount (by the words before it: "order", "Rs.", "for room"), a duration, a unit, an amount or a notice (by
+    what follows: "10 min", "1500р", "was changed")."""
     in_longer_run = any(r_start <= start and end <= r_end and count >= 9 and count > len(digits)
                         for r_start, r_end, count in runs)
-    return digits in not_codes or in_longer_run or is_year(sentence, start, end, True) \
+    in_link = any(l_start <= start < l_end for l_start, l_end in links)
+    return digits in not_codes or in_longer_run or in_link or is_year(sentence, start, end, True) \
         or bool(re.search(DECOY_BEFORE, sentence[max(0, start - 16):start])) \
-        or bool(re.match(NOT_A_CODE_AFTER, sentence[end:end + 12]))
+        or bool(re.search(CURRENCY_BEFORE, sentence[max(0, start - 16):start])) \
+        or bool(re.search(REFERENCE_BEFORE, sentence[max(0, start - REFERENCE_REACH):start])) \
+        or bool(re.match(NOT_A_CODE_AFTER, sentence[end:end + AFTER_REACH])) \
+        or bool(re.match(CURRENCY_AFTER, sentence[end:end + AFTER_REACH]))
 
 
 def is_letter_code(code, not_codes):
@@ -240,8 +276,35 @@ def reads_as_an_sms(text):
 
 
 def is_status_text(text):
-    """A platform's message (waiting, failed, absent), not an SMS."""
+    """A platform's message (waiting, failed, absent), not an SMS: a text that is that and nothing else. Each of its
+    sentences (to a full stop: "暂无短信，剩余1187秒" is one) is a status line or a bare label and number; a sentence
+    that says anything else makes it an SMS ("Please wait. Your code is 482913", "Welcome! Your trial has expired")."""
+    parts = [part for part in re.split(FULL_STOP, str(text or "")) if part.strip()]
+    status = [is_status_sentence(part) for part in parts]
+    return any(status) and all(is_status or is_bare_label(part) for part, is_status in zip(parts, status))
+
+
+def is_bare_label(sentence):
+    """A label and a number, no more ("Сессия 884213", "Request 772211"); "Code 482913" names a code: it says more."""
+    return word_count(sentence) <= 2 and not verification_words(sentence)
+
+
+def is_status_sentence(sentence):
+    """A sentence of a platform's message: a waiting, failure or absence word; a word of a code's life (expired,
+    timeout, try again, tries left, not accepted) only in a sentence of a few words ("SMS code timeout after 1800"),
+    never in an SMS that says more ("Your code is 482913, please enter it to avoid timeout")."""
+    if holds_status_words(re.sub(CODE_LIFE, " ", sentence)):
+        return True
+    return bool(re.search(CODE_LIFE, sentence)) and word_count(sentence) <= STATUS_SENTENCE_WORDS
+
+
+def holds_status_words(text):
     return bool(re.search(WAITING, text) or re.search(NOT_AN_SMS, text))
+
+
+def word_count(text):
+    """Words of letters (a CJK character counts as one: Chinese has no spaces)."""
+    return len(re.findall(r"[\u3000-\u9fff]|[^\W\d_\u3000-\u9fff]+", text))
 
 
 def plausible_code(value, not_codes):

@@ -87,3 +87,67 @@ def words_alternation(rows):
     """One alternation (no flags) of the rows' words, each with its row's boundaries, tried in the rows' order."""
     return "|".join(f"{BOUNDARIES[boundary][0]}(?:{'|'.join(words)}){BOUNDARIES[boundary][1]}"
                     for _, boundary, words in rows)
+
+
+# Labels that make a code word name another code (a reference, an order, a gift, a promotion, a place): a word with
+# one of these before it ("order code", "gift card code", "flight confirmation code") or after it ("код заказа",
+# "รหัสอ้างอิง", "código postal") names no verification code. A row is (language, before, after): regex fragments
+# matched case-insensitively after NFKC; before-words end right before the code word, after-words start right after.
+NOT_CODE_LABELS = (
+    ("English", ("error", "status", "response", "http", "promo", "promotion", "coupon", "discount", "referral",
+                 "invite", "invitation", "tracking", "zip", "postal", "posta", "area", "country", "product", "booking",
+                 "purchase", "ref", "ref\\.", "reference", "transaction", "txn", "branch", "account", "client",
+                 "customer", "user", "session", "order", "gift", "gift card", "card", "voucher", "reservation",
+                 "(?:flight|booking|reservation|hotel|ticket) confirmation", "bonus", "loyalty", "loyalty card",
+                 "membership", "member", "ticket", "door", "locker", "gate", "invalid", "expired",
+                 "wrong", "incorrect", "previous", "old"),
+     ()),
+    ("Turkish", ("indirim",), ()),
+    ("Chinese", ("错误", "状态", "邀请", "优惠"), ()),
+    ("French, Italian, Spanish, Portuguese, Romanian, Polish", (),
+     ("postale?", "poștal", "pocztow", "fiscale", "cliente", "sconto", "promo", "voucher", "rabat", "rabatt",
+      "réduction", "descuento", "desconto", "cup[oó]n", "cupom", "de barras", "qr(?![a-z])",
+      "d[eo]l? (?:pedido|reserva|cliente|referencia|referência|regalo|presente)", "de réservation")),
+    ("Indonesian", (), ("pos(?![a-z])", "booking", "pesanan", "referensi", "voucher")),
+    ("Vietnamese", (), ("giảm giá", "bưu", "số thuế", "đơn", "khách hàng", "tham chiếu", "khuyến mãi")),
+    ("Russian", (), ("города", "регион", "заказа", "клиента", "товара", "купона", "скидки", "домофона", "брони")),
+    ("Persian, Arabic", (), ("پستی", "البريدي", "الطلب", "المرجع")),
+    ("Thai", (), ("ไปรษณีย์", "สินค้า", "สาขา", "ลูกค้า", "อ้างอิง", "ผู้ใช้", "สมาชิก", "ส่วนลด", "คูปอง",
+                  "คำสั่งซื้อ")),
+    ("Hebrew", (), ("ם", "מוצר", "סניף")),  # קודם = "before"
+)
+
+# Currencies of the markets: a number right after or right before one is an amount, never a code ("Rs.9999",
+# "1500р", "Rp 50000", "5000000 đ", "5800元"). A row is (market, boundary, words): written with letters, a currency is
+# not glued to a letter on either side ("letters"); a symbol, or a word of a script without spaces, needs no boundary.
+CURRENCIES = (
+    ("India, Pakistan, Sri Lanka, Nepal", "letters", ("rs\\.?", "inr", "pkr", "lkr", "npr", "rupees?")),
+    ("Russia, CIS", "letters", ("р\\.?", "руб(?:лей|ля|\\.)?", "rub", "грн", "uah", "тг", "kzt", "сум", "uzs", "byn",
+                                "сом")),
+    ("Indonesia, Malaysia, Philippines", "letters", ("rp\\.?", "idr", "rm", "myr", "php")),
+    ("Vietnam", "letters", ("đ", "vnd", "vnđ", "đồng")),
+    ("Turkey", "letters", ("tl",)),
+    ("Brazil, Latin America", "letters", ("r\\$", "brl", "mxn", "ars", "clp")),
+    ("Thailand", "letters", ("thb",)),
+    ("Nigeria, Kenya, Ghana, South Africa", "letters", ("ngn", "naira", "ksh", "kes", "gh₵", "ghs", "zar")),
+    ("China, Japan, Korea, Taiwan, Hong Kong", "letters", ("rmb", "cny", "jpy", "krw", "nt\\$", "twd", "hk\\$",
+                                                           "hkd")),
+    ("Bangladesh", "letters", ("tk", "bdt", "টাকা")),
+    ("Middle East", "letters", ("sar", "aed", "egp", "ريال", "درهم", "جنيه", "تومان", "ریال")),
+    ("Dollar, euro, pound, elsewhere", "letters", ("us\\$", "usd", "eur", "gbp", "sgd", "s\\$", "aud", "cad", "chf",
+                                                   "pln", "zł")),
+    ("Symbols; CJK and Thai words", "none", ("₹", "₽", "₴", "₸", "₱", "₫", "₺", "฿", "บาท", "₦", "¥", "元", "円",
+                                             "₩", "원", "৳", "\\$", "€", "£")),
+)
+CURRENCY_BOUNDARIES = {"letters": (r"(?<![^\W\d_])", r"(?![^\W\d_])"), "none": ("", "")}
+
+
+def labels_alternation(rows, column):
+    """One alternation (no flags) of the rows' labels in one column (1: before the code word, 2: after it)."""
+    return "|".join(word for row in rows for word in row[column])
+
+
+def currencies_alternation(rows):
+    """One alternation (no flags) of the currencies, each with its row's boundaries."""
+    return "|".join(f"{CURRENCY_BOUNDARIES[boundary][0]}(?:{'|'.join(words)}){CURRENCY_BOUNDARIES[boundary][1]}"
+                    for _, boundary, words in rows)
