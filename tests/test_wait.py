@@ -725,3 +725,22 @@ def test_a_signal_during_cleanup_finishes_the_order_in_hand_then_stops(cli, stor
     run = cli("cleanup")
     assert (run.code, run.kind) == (130, "interrupted")
     assert [store.order(i)["state"] for i in ("1", "2")] == ["cancelled", "waiting"]
+
+
+@ordered
+def test_a_signal_whose_interrupt_was_swallowed_on_its_way_still_stops_the_wait(cli, clock, store, monkeypatch):
+    """Library code that catches everything must not turn a signal into a run that polls on to its deadline."""
+    fakes.buy()
+    fakes.poll(fakes.WAITING)
+    fakes.status(4)
+
+    def swallowed(seconds):
+        clock.now += seconds
+        try:
+            signal.raise_signal(signal.SIGTERM)  # the real handler raises Interrupted …
+        except BaseException:  # noqa: BLE001  … and something on the way swallows it
+            pass
+    clock.sleep = swallowed
+    run = cli(*RECEIVE)
+    assert (run.code, run.kind, run.line["order_status"]) == (130, "interrupted", "cancelled")
+    assert len(fakes.calls_to("get-sms")) == 1 and clock() - 1000 < 2  # no polling on to the deadline

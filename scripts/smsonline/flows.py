@@ -370,7 +370,7 @@ def polled(ctx, order, args, seen, progress, give_up_s=None):
     a cancel refused because the SMS came gives the code."""
     def poll(seconds):
         return poll_for_code(lambda cap: fetch_sms(ctx, order, args.code_regex, cap, seen), seconds, args.interval,
-                             ctx.clock, ctx.sleep, ctx.log, progress, asked=lambda: ctx.store.asked_of_me(order))
+                             ctx.clock, ctx.sleep, ctx.log, progress, asked=lambda: heard(ctx, order))
     first = poll(min(give_up_s or args.timeout, args.timeout))
     nothing_came = not (first.state.sms or first.state.said_received or first.state.texts)
     if first.asked or not (first.timed_out and give_up_s and nothing_came and order["state"] == "waiting"):
@@ -387,6 +387,12 @@ def polled(ctx, order, args, seen, progress, give_up_s=None):
         came = SmsState(code=order["code"], sms=order["sms"], new_texts=() if order["code"] else (order["sms"],))
         return first._replace(state=came, timed_out=False)
     return first
+
+
+def heard(ctx, order):
+    """What the run hears between polls: a signal (ever: see SignalGuard.never_polls_on), else the user's word."""
+    ctx.guard.never_polls_on()
+    return ctx.store.asked_of_me(order)
 
 
 def ask_for_another_sms(ctx, order):

@@ -19,9 +19,10 @@ class SignalGuard:
 
     def __init__(self):
         self.depth, self.pending, self.stopping, self.previous = 0, None, False, {}
-        self.previous_hook, self.redelivery = None, None
+        self.previous_hook, self.redelivery, self.received = None, None, None
 
     def handle(self, signum, _frame):
+        self.received = self.received or signum
         if self.depth or self.stopping:  # once the run is stopping, later signals must not cut its cancel short
             self.pending = self.pending or signum
         else:
@@ -41,6 +42,13 @@ class SignalGuard:
         if self.pending and not self.depth and not self.stopping:
             signum, self.pending, self.stopping = self.pending, None, True
             raise Interrupted(signum)
+
+    def never_polls_on(self):
+        """Where a run polls: a signal it received and has not stopped for (its Interrupted caught on the way by
+        code that was not ours to write) is raised again. A run that got a signal never waits on."""
+        if self.received and not self.depth:
+            self.stopping = True
+            raise Interrupted(self.received)
 
     def install(self, early=()):
         """Handle the signals from now on; early: those that came before (held by the entry script while the
