@@ -162,6 +162,20 @@ def test_an_offer_of_another_shape_is_unreadable(offer):
     assert_unreadable(Op.PRODUCTS, {"russia": {"telegram": {"beeline": offer}}}, order=ASKED)
 
 
+@pytest.mark.parametrize("body", [
+    {"error": "internal server error"}, {"message": "Too many requests", "status": 429},
+    {"Russia": {"telegram": {"beeline": {"cost": 18, "count": 120}}}},  # a country as no 5sim name is written
+    {"telegram": {"russia": {"beeline": {"cost": 18, "count": 120}}}},  # product first: not 5sim's nesting
+    {"data": PRICES}, {"russia": {"telegram": {"beeline": {"cost": 18, "count": 120}}}, "china": "none"},
+    {"russia": {"Telegram": {}}}, {"russia": {"telegram": {"Beeline": {"cost": 18, "count": 120}}}}, [PRICES],
+])
+def test_a_price_list_of_another_shape_is_unreadable_never_no_offers(body):
+    caught = failure(Op.PRODUCTS, body, order=ASKED)
+    assert (caught.kind, caught.reason) == ("api", "unreadable")
+    assert "answer to products" in caught.message and "the price list could not be read" in caught.message
+    assert read(Op.PRODUCTS, {}, order=ASKED) == [] == read(Op.PRODUCTS, {"russia": {}}, order=ASKED)
+
+
 @pytest.mark.parametrize("body, amount", [({"id": 1, "email": "a@b.c", "balance": 100, "rating": 96}, 100.0),
                                           ({"balance": 0.5}, 0.5)])
 def test_balance_from_the_profile(body, amount):
@@ -182,9 +196,11 @@ def test_a_purchase_is_the_order_bought():
 
 
 @pytest.mark.parametrize("changes", [{"id": True}, {"id": "53533933x"}, {"phone": "79085895281"},
-                                     {"phone": 79085895281}, {"status": "SOLD"}, {"id": None}])
+                                     {"phone": 79085895281}, {"status": "SOLD"}, {"id": None}, {"id": 53533933.0},
+                                     {"id": False}, {"id": ""}, {"id": [53533933]}, {"phone": None}])
 def test_a_purchase_of_another_shape_is_unreadable(changes):
     assert_unreadable(Op.BUY, order(**changes))
+    assert_unreadable(Op.BUY, {key: value for key, value in PENDING.items() if key != "id"})
 
 
 # --- the order's state and its SMS --------------------------------------------------------------------
@@ -243,19 +259,47 @@ def test_an_sms_list_of_another_shape_is_unreadable(sms):
 
 @pytest.mark.parametrize("op, status", [(Op.FINISH, "FINISHED"), (Op.CANCEL, "CANCELED"), (Op.REFUND, "BANNED")])
 def test_the_order_in_the_actions_own_state_acknowledges_it(op, status):
-    assert read(op, order(status=status)) is None
+    assert read(op, order(status=status), order=ORDER) is None
 
 
 @pytest.mark.parametrize("op, status", [(Op.CANCEL, "TIMEOUT"), (Op.CANCEL, "FINISHED"), (Op.FINISH, "CANCELED"),
                                         (Op.REFUND, "TIMEOUT")])
 def test_the_order_closed_otherwise_is_order_closed(op, status):
-    assert failure(op, order(status=status)).kind == "order_closed"
+    assert failure(op, order(status=status), order=ORDER).kind == "order_closed"
 
 
 @pytest.mark.parametrize("op, body", [(Op.CANCEL, order(status="PENDING")), (Op.FINISH, order(status="RECEIVED")),
                                       (Op.CANCEL, ""), (Op.CANCEL, "success"), (Op.CANCEL, {"status": "CANCELED"})])
 def test_nothing_else_is_an_acknowledgement(op, body):
-    assert_unreadable(op, body)
+    assert_unreadable(op, body, order=ORDER)
+
+
+# --- every answer about an order is that order ---------------------------------------------------------
+
+NOT_THIS_ORDER = [{"id": 2002}, {"id": "2002"}, {"id": True}, {"id": None}, {"id": 53533933.0}, {"id": "53533933x"},
+                  {"id": [53533933]}]
+
+
+@pytest.mark.parametrize("changes", NOT_THIS_ORDER)
+@pytest.mark.parametrize("op, status", [(Op.READ, "RECEIVED"), (Op.READ, "CANCELED"), (Op.FINISH, "FINISHED"),
+                                        (Op.CANCEL, "CANCELED"), (Op.REFUND, "BANNED"), (Op.CANCEL, "TIMEOUT")])
+def test_an_answer_about_another_order_or_none_is_unreadable_never_its_code_nor_its_settlement(op, status, changes):
+    caught = failure(op, order(status=status, sms=[SMS], **changes), order=ORDER)
+    assert (caught.kind, caught.reason) == ("api", "unreadable") and f"answer to {op.value}" in caught.message
+    assert "not order 53533933" in caught.message or "where order 53533933 was asked" in caught.message
+    without_id = {key: value for key, value in order(status=status).items() if key != "id"}
+    assert_unreadable(op, without_id, order=ORDER)
+
+
+@pytest.mark.parametrize("op", [Op.FINISH, Op.CANCEL, Op.REFUND, Op.READ])
+def test_without_the_order_given_its_answer_is_held_to_the_order_the_request_asked_for(op):
+    """The flows give the order they read, not the one they settle: the request's id is the one asked."""
+    status = {Op.READ: "RECEIVED", **{action: state for action, (_, state) in fs.SETTLED.items()}}[op]
+    fs.request(op, {"order_id": "1001"})
+    assert read(op, order(id=1001, status=status)) is None or op is Op.READ
+    fs.request(op, {"order_id": "1001"})
+    assert "it names order 53533933, not order 1001" in failure(op, order(status=status, sms=[SMS])).message
+    assert_unreadable(op, order(status=status))  # asked nothing: no answer can be about the order asked
 
 
 # --- the docs list what the module reads ----------------------------------------------------------------

@@ -107,7 +107,7 @@ def test_an_order_5sim_timed_out_is_closed_and_costs_nothing(cli, site, store):
 
 @pytest.mark.parametrize("body, status", [(requests.exceptions.ConnectionError("reset after send"), 200),
                                           ("<html>502 Bad Gateway</html>", 502), ("bad request", 400),
-                                          ({"id": 7001}, 200)])
+                                          ({"id": 7001}, 200), (order(id=None), 200), (order(id=True), 200)])
 @activate
 def test_a_lost_or_unreadable_purchase_answer_is_never_bought_again(cli, site, store, body, status):
     listed()
@@ -181,3 +181,42 @@ def test_a_general_price_limit_is_not_applied_to_another_currency(cli, site, env
     env["SMSONLINE_MAX_PRICE"] = "0.5"  # in SMSOnline's currency: this site prices in its own
     run = cli(*BUY)
     assert (run.code, run.kind) == (3, "budget") and "SMSONLINE_MAX_PRICE_5SIM_NET" in run.line["error"]["message"]
+
+
+@activate
+def test_a_check_answered_by_another_order_never_gives_its_code(cli, site, store):
+    bought()
+    answer("/user/check/7001", order(id=7002, status="RECEIVED", sms=[SMS]))  # every poll: order 7002, with a code
+    answer("/user/cancel/7001", order(status="CANCELED"))
+    run = cli(*RECEIVE)
+    assert (run.code, run.kind, run.line["order_status"]) == (1, "timeout", "cancelled")
+    assert run.line.get("code") is None and not sent("finish") and store.order("7001")["code"] is None
+
+
+@pytest.mark.parametrize("settled", [order(id=7002, status="CANCELED"), order(id=True, status="CANCELED"),
+                                     {key: value for key, value in order(status="CANCELED").items() if key != "id"}])
+@ordered
+def test_a_cancel_answered_by_another_order_or_none_leaves_the_order_unsettled(cli, site, store, settled):
+    bought()
+    assert cli(*BUY).code == 0
+    answer("/user/cancel/7001", settled)
+    answer("/user/check/7001", order())  # read again: still waiting
+    run = cli("cancel", "--id", "7001")
+    assert (run.code, run.kind) == (6, "cancel_failed")
+    assert "answer to cancel could not be read" in run.line["error"]["message"]
+    assert store.order("7001")["state"] not in ("cancelled", "closed")
+
+
+@pytest.mark.parametrize("prices", [{"error": "internal server error"}, {"message": "Too many requests",
+                                                                        "status": 429},
+                                    {"Russia": PRICES["russia"]}, {"data": PRICES},
+                                    {"telegram": {"russia": PRICES["russia"]["telegram"]}}])
+@activate
+def test_a_price_list_of_another_shape_is_api_never_no_numbers(cli, site, store, prices):
+    answer("/guest/countries", COUNTRIES)
+    answer("/guest/products/any/any", SERVICES)
+    answer("/guest/prices", prices, country="russia", product="telegram")
+    run = cli(*BUY)
+    assert (run.code, run.kind) == (3, "api") and "the price list could not be read" in run.line["error"]["message"]
+    assert store.orders() == [] and not sent("buy")
+    assert cli("products", "--country", "russia", "--service", "telegram").kind == "api"

@@ -354,6 +354,16 @@ def test_purchase_keeps_the_number_as_the_platform_writes_it(body, purchase):
     assert read(Op.BUY, body) == purchase
 
 
+@pytest.mark.parametrize("changes", [{"activationId": None}, {"activationId": True}, {"activationId": False},
+                                     {"activationId": 555123.0}, {"activationId": ""}, {"activationId": [555123]},
+                                     {"activationId": {"id": 555123}}, {"phoneNumber": None},
+                                     {"phoneNumber": 79161234567.0}, {"phoneNumber": True}])
+def test_a_purchase_without_a_usable_order_id_or_number_is_unreadable_never_an_order_named_none(changes):
+    """str(None) is "None", which the id pattern allows: an id is text or a whole number, nothing else."""
+    assert_unreadable(Op.BUY, {"activationId": 555123, "phoneNumber": "79161234567", "activationCost": 12.5,
+                               **changes})
+
+
 def test_countries_from_the_map_and_the_list_form():
     entry = {"id": 0, "rus": "Россия", "eng": "Russia", "chn": "俄罗斯", "visible": 1}
     expected = [{"id": "0", "name": "Russia", "rus": "Россия", "chn": "俄罗斯"}]
@@ -432,6 +442,26 @@ TG_186 = {"country": "186", "service": "tg"}
 ])
 def test_prices_in_every_documented_shape(body, asked, products):
     assert read(Op.PRODUCTS, body, order=asked) == products
+
+
+@pytest.mark.parametrize("body", [
+    {"status": "error", "message": "internal"}, {"data": {"0": {"tg": {"cost": 10, "count": 50}}}},
+    {"title": "SERVER_ERROR", "details": "try later"}, {"error": "internal"}, {"0": "no prices"},
+    {"0": {"tg": {"cost": 10, "count": 50}}, "status": "ok"}, {"0": {"status": "error"}},
+    {"tg": {"Russia": 0.22}}, [{"status": "error"}],
+])
+@pytest.mark.parametrize("asked", [{"country": "0", "service": "tg"}, {"country": "6", "service": "wa"}, None])
+def test_a_price_list_of_another_shape_is_unreadable_never_no_offers(body, asked):
+    caught = failure(Op.PRODUCTS, body, order=asked)
+    assert (caught.kind, caught.reason) == ("api", "unreadable")
+    assert "answer to getPrices" in caught.message and "the price list could not be read" in caught.message
+
+
+@pytest.mark.parametrize("op", [Op.COUNTRIES, Op.SERVICES, Op.BUY, Op.PRODUCTS])
+@pytest.mark.parametrize("status", [200, 302])
+def test_the_error_form_with_a_title_no_refusal_has_and_no_4xx_is_unreadable(op, status):
+    """api.md: an unknown title without a 4xx is unreadable, never data (a price list with no offers)."""
+    assert_unreadable(op, {"title": "SERVER_ERROR", "details": "try later"}, status)
 
 
 # --- the docs list exactly the tokens of the tables -------------------------------------------------

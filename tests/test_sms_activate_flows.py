@@ -107,7 +107,9 @@ def test_a_platform_cancel_is_a_closed_order(cli, site, store):
 
 
 @pytest.mark.parametrize("answer", [requests.exceptions.ConnectionError("reset after send"), "ERROR_SQL",
-                                    "<html>502 Bad Gateway</html>"])
+                                    "<html>502 Bad Gateway</html>",  # and getNumberV2's form without an order id:
+                                    {"activationId": None, "phoneNumber": "79001234567", "activationCost": 12.5},
+                                    {"activationId": True, "phoneNumber": "79001234567", "activationCost": 12.5}])
 @activate
 def test_a_dropped_or_unreadable_get_number_is_never_bought_again(cli, site, store, answer):
     listed()
@@ -121,6 +123,17 @@ def test_a_dropped_or_unreadable_get_number_is_never_bought_again(cli, site, sto
         mock.get(SITE, json=PRICES, match=[matchers.query_param_matcher({"api_key": KEY, "action": "getPrices",
                                                                          "service": "tg", "country": "0"})])
         assert cli(*BUY).kind == "open_order"
+
+
+@pytest.mark.parametrize("prices", [{"status": "error", "message": "internal"},
+                                    {"title": "SERVER_ERROR", "details": "try later"}, {"data": PRICES}])
+@activate
+def test_a_price_list_of_another_shape_is_api_never_no_numbers(cli, site, store, prices):
+    action("getServicesList", SERVICES)
+    action("getPrices", prices, service="tg", country="0")
+    run = cli(*BUY)
+    assert (run.code, run.kind) == (3, "api") and "the price list could not be read" in run.line["error"]["message"]
+    assert store.orders() == [] and not [c for c in responses.calls if "getNumber" in c.request.url]
 
 
 @pytest.mark.parametrize("token, kind", [("NO_NUMBERS", "no_numbers"), ("NO_BALANCE", "balance"),

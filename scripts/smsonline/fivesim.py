@@ -3,9 +3,11 @@
 Requests are GETs below the base URL; the key is never in a URL. Every refusal this module knows is in REFUSALS
 (the plain text of an HTTP 400, exact and case-sensitive as 5sim sends it, whitespace around it allowed), every order
 state in STATES (waiting or closed: a code comes only from an SMS in the order's list, whatever the state), and the
-acknowledgement of a status change is the order itself in the state that change gives it (SETTLED). A JSON answer of
-another shape, a refusal not in the table, an acknowledgement in another state: unreadable (`api`), never a code and
-never an acknowledgement. reference/api.md ("5sim") lists the same texts and states; a test holds them equal.
+acknowledgement of a status change is the order itself in the state that change gives it (SETTLED). Every answer
+about an order is that order, by its id (ORDER_ID), the purchase's included. A JSON answer of another shape, an
+answer about another order or about none, a refusal not in the table, an acknowledgement in another state:
+unreadable (`api`), never a code and never an acknowledgement. reference/api.md ("5sim") lists the same texts and
+states; a test holds them equal.
 
 5sim has no test mode and no "another SMS" action (a new SMS appears in the order's list); it has a refund for a bad
 number (`/user/ban/{id}`). Offers come from /guest/prices, by operator, with the operator's delivery `rate` where 5sim
@@ -20,8 +22,8 @@ from .decoding import parse_json
 from .output import Failure
 from .platform import Op, declare
 from .shapes import Message, SmsState, identity, to_number
-from .strict import (Refusal, Unreadable, answer_text, new_code, raise_for_http, refused, texts_without_code,
-                     unreadable)
+from .strict import (NOT_A_PRICE_LIST, Refusal, Unreadable, answer_text, new_code, plain_id, raise_for_http,
+                     refused, texts_without_code, unreadable)
 
 REFUSALS = {
     "no free phones": Refusal("no_numbers", True, "no numbers for this service, country and operator now: try "
@@ -57,6 +59,11 @@ SETTLED = {Op.FINISH: ("finish", "FINISHED"), Op.CANCEL: ("cancel", "CANCELED"),
 PATHS = {Op.COUNTRIES: "/guest/countries", Op.SERVICES: "/guest/products/any/any", Op.PRODUCTS: "/guest/prices",
          Op.BALANCE: "/user/profile"}
 ORDER_ID, PHONE = r"\d{1,20}", r"\+\d{5,15}"
+NAME = r"[a-z0-9][a-z0-9_.-]{0,63}"  # 5sim's names of countries, products and operators: russia, telegram, tele2
+ABOUT_AN_ORDER = frozenset({Op.READ, *SETTLED})
+# the order each request about an order asked for, which its answer must be about: read() takes it (the flows give
+# the order they read, not the one they settle; one exchange runs at a time)
+ASKED = {}
 
 PROTOCOL = declare(__name__, key_header=("Authorization", "Bearer {key}"), headers={"Accept": "application/json"},
                    operations=frozenset(Op) - {Op.ANOTHER_SMS}, test_mode=False, refusals=REFUSALS, states=STATES)
@@ -74,6 +81,7 @@ def request(op, params):
         price = params.get("max_price")
         return f"/user/buy/activation/{segments}", ({"maxPrice": plain_number(price)} if price is not None else {})
     action = "check" if op is Op.READ else SETTLED[op][0]
+    ASKED[op] = str(params["order_id"])
     return f"/user/{action}/{segment(params['order_id'])}", {}
 
 
@@ -97,26 +105,40 @@ def plain_number(value):
 
 def read(op, reply, order=None, code_regex=None, seen=()):
     """A Reply -> the common shape for op, or a Failure. For PRODUCTS, `order` gives the asked {"country",
-    "service"}."""
+    "service"}; for an answer about an order, the order asked is `order`'s id where given, else the request's."""
     refuse_missing(op)
+    asked = ASKED.pop(op, None)
+    asked = str(order["order_id"]) if op in ABOUT_AN_ORDER and order and order.get("order_id") else asked
     try:
-        return read_answer(op, reply, order, code_regex, seen)
+        return read_answer(op, reply, order, code_regex, seen, asked)
     except Unreadable as unread:
         raise unreadable(op.value, unread) from None
 
 
-def read_answer(op, reply, order, code_regex, seen):
+def read_answer(op, reply, order, code_regex, seen, asked):
     text = answer_text(reply)
     if text in REFUSALS:
         raise refused(REFUSALS[text], text, status=reply.status)
     raise_for_http(reply, text)
     decoded = parse_json(text) if 200 <= reply.status < 300 else None
+    why = NOT_A_PRICE_LIST if op is Op.PRODUCTS else None
     if not isinstance(decoded, dict):
-        raise Unreadable(text, None if 200 <= reply.status < 300 else reply.status)
+        raise Unreadable(text, None if 200 <= reply.status < 300 else reply.status, why)
+    if op in ABOUT_AN_ORDER:
+        about_the_order(decoded, asked, text)
     try:
         return READERS[op](decoded, order, code_regex, seen, op)
     except (AttributeError, KeyError, TypeError, ValueError):
-        raise Unreadable(text) from None
+        raise Unreadable(text, why=why) from None
+
+
+def about_the_order(decoded, asked, text):
+    """An answer about an order is that order: its id, digits, is the one asked; another order's id, or none, is
+    unreadable, never that order's code nor its settlement."""
+    given = plain_id(decoded.get("id"), ORDER_ID)
+    if given is None or given != asked:
+        raise Unreadable(text, why=f"it names order {given}, not order {asked}" if given else
+                         f"it names no order by an id of digits, where order {asked} was asked")
 
 
 def countries(decoded, *_):
@@ -138,9 +160,26 @@ def services(decoded, *_):
 
 def products(decoded, order, *_):
     """{"<country>": {"<product>": {"<operator>": {"cost", "count", "rate"?}}}} -> one offer per operator, with its
-    delivery rate where given; a country or product not listed holds no offers."""
-    by_product = decoded.get(str(order["country"]), {})
-    return [offer(name, value) for name, value in by_product.get(str(order["service"]), {}).items()]
+    delivery rate where given. Only an answer of exactly that shape (every key a name as 5sim writes them, every offer
+    readable) says that a country or product not listed holds no offers; the asked product as a country is the
+    other nesting, never that shape."""
+    country, product = str(order["country"]), str(order["service"])
+    if product in decoded and product != country:
+        raise ValueError(decoded)
+    listed = {(name, product_name): offers(by_operator) for name, by_product in named(decoded).items()
+              for product_name, by_operator in named(by_product).items()}
+    return listed.get((country, product), [])
+
+
+def offers(by_operator):
+    return [offer(name, value) for name, value in named(by_operator).items()]
+
+
+def named(mapping):
+    """A JSON object keyed by 5sim's names (NAME: lowercase), else unreadable."""
+    if not isinstance(mapping, dict) or not all(re.fullmatch(NAME, key) for key in mapping):
+        raise ValueError(mapping)
+    return mapping
 
 
 def offer(name, value):
@@ -156,8 +195,8 @@ def balance(decoded, *_):
 
 def purchase(decoded, *_):
     """The order bought: {"id", "phone": "+7…", "price", "status": "PENDING", …} -> the purchase."""
-    order_id, phone = order_id_of(decoded), decoded["phone"]
-    if not isinstance(phone, str) or not re.fullmatch(PHONE, phone) or decoded["status"] not in STATES:
+    order_id, phone = plain_id(decoded["id"], ORDER_ID), plain_id(decoded["phone"], PHONE)
+    if order_id is None or phone is None or decoded["status"] not in STATES:
         raise ValueError(decoded)
     price = to_number(decoded.get("price"))
     return {"order_id": order_id, "number": phone, "price": price if price is not None and price > 0 else None,
@@ -189,7 +228,6 @@ def message(item):
 def acknowledgement(decoded, _order, _code_regex, _seen, op):
     """The order after finish, cancel or ban: in the state the action gives, else closed otherwise (order_closed),
     else unreadable."""
-    order_id_of(decoded)
     status = decoded["status"]
     if status == SETTLED[op][1]:
         return None
@@ -197,13 +235,6 @@ def acknowledgement(decoded, _order, _code_regex, _seen, op):
         raise Failure("order_closed", f"the platform answered the order as {status}: it is already closed.",
                       reason="refused")
     raise ValueError(decoded)
-
-
-def order_id_of(decoded):
-    value = decoded["id"]
-    if isinstance(value, bool) or not re.fullmatch(ORDER_ID, str(value)):
-        raise ValueError(decoded)
-    return str(value)
 
 
 def text(value):

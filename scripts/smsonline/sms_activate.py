@@ -26,7 +26,7 @@ from .decoding import parse_json
 from .output import Failure, excerpt
 from .platform import Op, declare
 from .shapes import Message, SmsState, to_number
-from .strict import Refusal, Unreadable, answer_text, raise_for_http, taken_codes
+from .strict import Refusal, Unreadable, answer_text, plain_id, raise_for_http, taken_codes
 
 # refused: the answer proves nothing was bought (a BUY may be retried elsewhere); False: an order MAY exist
 REFUSALS = {
@@ -278,13 +278,14 @@ def sms_state(token, payload, text, order, code_regex, seen):
 # ----------------------------------------------------------------------------- JSON answers
 
 def read_json(op, text, order):
-    decoded = parse_json(text)
-    if decoded is None or op not in JSON_READERS:
-        raise Unreadable(text)
+    """A JSON answer in the op's forms; the error form whose title is no refusal (json_error) is unreadable."""
+    decoded, why = parse_json(text), strict.NOT_A_PRICE_LIST if op is Op.PRODUCTS else None
+    if decoded is None or op not in JSON_READERS or isinstance(decoded, dict) and "title" in decoded:
+        raise Unreadable(text, why=why)
     try:
         return JSON_READERS[op](decoded, order)
     except (AttributeError, KeyError, TypeError, ValueError):
-        raise Unreadable(text) from None
+        raise Unreadable(text, why=why) from None
 
 
 def json_error(decoded, status):
@@ -347,13 +348,15 @@ def text_of(value):
 
 
 PRICE_KEYS, STOCK_KEYS = ("cost", "price", "retail_price"), ("count", "physicalCount")
+PRICE_LIST_KEY = rf"\d{{1,4}}|{SERVICE_CODE}"  # a country id (0 is Russia, 186 …) or a service code
 
 
 def products(decoded, order):
     """Prices in either nesting, country -> service ({"0": {"tg": …}}) or service -> country ({"tg": {"186": …}},
     privatesms.vip), or by service alone in a one-item list ([{"tg": …}], HeroSMS), to an offer ({"cost", "count"}),
     a bare price (stock unknown) or one of those per operator -> [{"id": "any" or the operator, "name", "price",
-    "stock"}]; [] (PHP's empty array) and {} hold no offers."""
+    "stock"}]; [] (PHP's empty array) and {} hold no offers, as does an answer in those forms without the asked
+    pair: one of another shape ({"status": "error"}, {"data": …}) is unreadable, never "no offers"."""
     if decoded == []:
         return []
     if isinstance(decoded, list) and len(decoded) == 1:
@@ -368,30 +371,41 @@ def products(decoded, order):
 
 def offers_for(decoded, asked):
     """The asked country's and service's entry, in whichever nesting the site uses ({} when it has none)."""
-    if not isinstance(decoded, dict):
-        raise ValueError(decoded)
     country, service_code = (str(asked[name]) if asked.get(name) is not None else None
                              for name in ("country", "service"))
+    given = {country, service_code} - {None}
+    decoded = price_list(decoded, given)
     if country is None or service_code is None:  # no order: one country and one service, keyed as they come
-        outer = only_entry(decoded)
-        return only_entry(outer) if isinstance(outer, dict) and not is_offer(outer) else outer
+        outer = only_entry(decoded, given)
+        return only_entry(outer, given) if isinstance(outer, dict) and not is_offer(outer) else outer
     if country in decoded:
-        return entry_of(decoded[country], service_code)
+        return price_map(decoded[country], given).get(service_code, {})
     if service_code in decoded:  # by service: to the offer itself (the asked country implied), or by country
         by_service = decoded[service_code]
-        return by_service if is_offer(by_service) else entry_of(by_service, country)
+        return by_service if is_offer(by_service) else price_map(by_service, given).get(country, {})
     return {}
 
 
-def entry_of(mapping, key):
-    if not isinstance(mapping, dict):
+def price_list(decoded, given):
+    """A price list's first two levels, each a price_map (an entry that is an offer itself ends there)."""
+    for entry in price_map(decoded, given).values():
+        if isinstance(entry, dict) and not is_offer(entry):
+            price_map(entry, given)
+    return decoded
+
+
+def price_map(mapping, given):
+    """One level of a price list: a JSON object keyed by country ids or service codes (or the ids asked, as the site
+    writes them), each entry an object or a bare price; anything else is no price list."""
+    keyed = isinstance(mapping, dict) and all(key in given or re.fullmatch(PRICE_LIST_KEY, key) for key in mapping)
+    if not keyed or not all(isinstance(entry, dict) or is_price(entry) for entry in mapping.values()):
         raise ValueError(mapping)
-    return mapping.get(key, {})
+    return mapping
 
 
-def only_entry(mapping):
-    """The only entry of a JSON object ({} when it holds none)."""
-    if not isinstance(mapping, dict) or len(mapping) > 1:
+def only_entry(mapping, given):
+    """The only entry of a price list's level ({} when it holds none)."""
+    if len(price_map(mapping, given)) > 1:
         raise ValueError(mapping)
     return next(iter(mapping.values()), {})
 
@@ -422,10 +436,11 @@ def offer(item_id, name, value):
 
 
 def purchase_v2(decoded, _order):
-    """getNumberV2's JSON: {"activationId", "phoneNumber", "activationCost", …}."""
-    order_id, number, cost = str(decoded["activationId"]), str(decoded["phoneNumber"]), decoded.get("activationCost")
-    if not (re.fullmatch(ORDER_ID, order_id) and re.fullmatch(NUMBER, number)) or isinstance(
-            decoded["activationId"], bool):
+    """getNumberV2's JSON: {"activationId", "phoneNumber", "activationCost", …}: an id and a number each text or a
+    whole number (never null, a boolean or a float, whose text could pass for one: "None")."""
+    order_id, number = plain_id(decoded["activationId"], ORDER_ID), plain_id(decoded["phoneNumber"], NUMBER)
+    cost = decoded.get("activationCost")
+    if order_id is None or number is None:
         raise ValueError(decoded)
     price = to_number(cost)
     return {"order_id": order_id, "number": number, "price": price if price is not None and price > 0 else None,

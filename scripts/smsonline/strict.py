@@ -25,9 +25,9 @@ Refusal = collections.namedtuple("Refusal", "kind refused message")
 class Unreadable(Exception):
     """An answer outside the protocol's tables: its read() turns it into the `api` failure that names the request."""
 
-    def __init__(self, text, status=None):
+    def __init__(self, text, status=None, why=None):
         super().__init__(text)
-        self.text, self.status = text, status
+        self.text, self.status, self.why = text, status, why
 
 
 def answer_text(reply):
@@ -55,9 +55,21 @@ def raise_for_http(reply, text):
 
 def unreadable(request, unread):
     """The failure of an answer outside the tables, naming the request it answered (an action, an operation)."""
-    said = f"HTTP {unread.status}: " if unread.status else ""
-    return Failure("api", f"the platform's answer to {request} could not be read ({said}{excerpt(unread.text)!r})",
-                   reason="unreadable")
+    said, why = f"HTTP {unread.status}: " if unread.status else "", f": {unread.why}" if unread.why else ""
+    return Failure("api", f"the platform's answer to {request} could not be read{why} "
+                          f"({said}{excerpt(unread.text)!r})", reason="unreadable")
+
+
+# why a price list of another shape is unreadable: never "no numbers"
+NOT_A_PRICE_LIST = "the price list could not be read: its shape is none documented, so it says nothing of the stock"
+
+
+def plain_id(value, pattern):
+    """An id or a number as JSON gives it: text or a whole number of the pattern, never null, a boolean or a float
+    (whose str() could pass the pattern: "None", "True"); None otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not re.fullmatch(pattern, str(value)):
+        return None
+    return str(value)
 
 
 def refused(refusal, token, detail=None, status=None, **data):
