@@ -292,14 +292,13 @@ def test_an_answer_about_another_order_or_none_is_unreadable_never_its_code_nor_
 
 
 @pytest.mark.parametrize("op", [Op.FINISH, Op.CANCEL, Op.REFUND, Op.READ])
-def test_without_the_order_given_its_answer_is_held_to_the_order_the_request_asked_for(op):
-    """The flows give the order they read, not the one they settle: the request's id is the one asked."""
+def test_an_answer_about_an_order_is_held_to_the_order_given(op):
     status = {Op.READ: "RECEIVED", **{action: state for action, (_, state) in fs.SETTLED.items()}}[op]
-    fs.request(op, {"order_id": "1001"})
-    assert read(op, order(id=1001, status=status)) is None or op is Op.READ
-    fs.request(op, {"order_id": "1001"})
-    assert "it names order 53533933, not order 1001" in failure(op, order(status=status, sms=[SMS])).message
-    assert_unreadable(op, order(status=status))  # asked nothing: no answer can be about the order asked
+    asked = {"order_id": "1001"}
+    assert read(op, order(id=1001, status=status), order=asked) is None or op is Op.READ
+    assert "it names order 53533933, not order 1001" in failure(op, order(status=status, sms=[SMS]),
+                                                                order=asked).message
+    assert_unreadable(op, order(status=status))  # no order given: no answer can be about it
 
 
 # --- the docs list what the module reads ----------------------------------------------------------------

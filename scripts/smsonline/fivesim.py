@@ -61,9 +61,6 @@ PATHS = {Op.COUNTRIES: "/guest/countries", Op.SERVICES: "/guest/products/any/any
 ORDER_ID, PHONE = r"\d{1,20}", r"\+\d{5,15}"
 NAME = r"[a-z0-9][a-z0-9_.-]{0,63}"  # 5sim's names of countries, products and operators: russia, telegram, tele2
 ABOUT_AN_ORDER = frozenset({Op.READ, *SETTLED})
-# the order each request about an order asked for, which its answer must be about: read() takes it (the flows give
-# the order they read, not the one they settle; one exchange runs at a time)
-ASKED = {}
 
 PROTOCOL = declare(__name__, key_header=("Authorization", "Bearer {key}"), headers={"Accept": "application/json"},
                    operations=frozenset(Op) - {Op.ANOTHER_SMS}, test_mode=False, refusals=REFUSALS, states=STATES)
@@ -81,7 +78,6 @@ def request(op, params):
         price = params.get("max_price")
         return f"/user/buy/activation/{segments}", ({"maxPrice": plain_number(price)} if price is not None else {})
     action = "check" if op is Op.READ else SETTLED[op][0]
-    ASKED[op] = str(params["order_id"])
     return f"/user/{action}/{segment(params['order_id'])}", {}
 
 
@@ -105,10 +101,9 @@ def plain_number(value):
 
 def read(op, reply, order=None, code_regex=None, seen=()):
     """A Reply -> the common shape for op, or a Failure. For PRODUCTS, `order` gives the asked {"country",
-    "service"}; for an answer about an order, the order asked is `order`'s id where given, else the request's."""
+    "service"}; an answer about an order must be about `order` (the flows give the order they read or settle)."""
     refuse_missing(op)
-    asked = ASKED.pop(op, None)
-    asked = str(order["order_id"]) if op in ABOUT_AN_ORDER and order and order.get("order_id") else asked
+    asked = str(order["order_id"]) if op in ABOUT_AN_ORDER and order and order.get("order_id") else None
     try:
         return read_answer(op, reply, order, code_regex, seen, asked)
     except Unreadable as unread:

@@ -36,7 +36,7 @@ def change_status(ctx, order, action):
     ledger is written before and after."""
     if not ctx.store.take(order, INTENT_STATE[action], takeover=getattr(ctx, "takeover", False)):
         return order
-    ctx.api.call(action, {"order_id": order["order_id"]}, bases=[order["base_url"]])
+    ctx.api.call(action, {"order_id": order["order_id"]}, bases=[order["base_url"]], order=order)
     return ctx.store.update(order, state=DONE_STATE[action])
 
 
