@@ -691,6 +691,7 @@ def test_wait_next_timing_out_keeps_the_order_and_its_first_code(cli, store):
     run = cli("wait", "--id", fakes.ORDER_ID, "--next", "--timeout", "1")
     assert (run.code, run.kind, run.line["order_status"], run.line["code"]) == (1, "timeout", "received", "8848")
     assert "finish --id" in run.line["error"]["message"] and not fakes.calls_to("change-status")
+    assert "cannot be told from them" in run.line["error"]["message"] and run.line["sms"] == OLD_SMS
     assert store.order(order["order_id"])["state"] == "received"
 
 

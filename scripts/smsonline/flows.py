@@ -438,11 +438,18 @@ def repeated_closes(ctx, order, closes):
            f"{order['service_id']} / operator {order['operator_id']} in the last hour: buy with {instead}.{stop}"
 
 
+def no_new_sms(args, outcome):
+    """--next's deadline, said as it is: the order may show an SMS again that cannot be told from one seen before."""
+    again = " (the order shows only SMS seen before: one sent again with the same text, and no id or time of its " \
+        "own, cannot be told from them; the text is in `sms`)" if outcome.state.sms else ""
+    return f"no new SMS within {args.timeout:g}s{again}"
+
+
 def timed_out(ctx, order, args, outcome, facts):
     """The deadline's failure: the order is cancelled next (settled_failure), unless it already had a code."""
     detail = f" Last poll error: {outcome.last_error}" if outcome.last_error else ""
     if order["state"] == "sms_without_code":  # --next: the SMS already handed over stays the agent's to judge
-        return Failure("timeout", f"no new SMS within {args.timeout:g}s; order {order['order_id']} keeps the SMS "
+        return Failure("timeout", f"{no_new_sms(args, outcome)}; order {order['order_id']} keeps the SMS "
                        f"it had (no code found in it): `finish --id {order['order_id']} --code CODE` once a code you "
                        f"read in it worked, `wait --id {order['order_id']} --next` again, or `cancel --id "
                        f"{order['order_id']}`.{detail}", status="timeout", **facts, **public_order(order))
@@ -451,7 +458,7 @@ def timed_out(ctx, order, args, outcome, facts):
                        "usually come, so the number was given up early and cancelled (order_status says where that "
                        f"stands).{detail}", status="timeout", given_up_early=True, **facts, **public_order(order))
     if order["state"] == "received":  # --next: the earlier code stays, and so does the money
-        return Failure("timeout", f"no new SMS within {args.timeout:g}s; order {order['order_id']} keeps its code "
+        return Failure("timeout", f"{no_new_sms(args, outcome)}; order {order['order_id']} keeps its code "
                        f"{order['code']}: `finish --id {order['order_id']}` once a code worked, or press resend on "
                        f"the site and `wait --id {order['order_id']} --next` again.{detail}", status="timeout",
                        **facts, **public_order(order))
