@@ -180,3 +180,21 @@ def test_a_confirm_refused_as_over_with_the_code_in_hand_is_done(cli, store):
     fakes.poll({"status": 1, "data": {"orderId": 500001, "status": "finished", "sms": fakes.SMS_TEXT}})
     run = cli("finish", "--id", fakes.ORDER_ID)
     assert (run.code, run.line["order_status"]) == (0, "finished") and store.order(fakes.ORDER_ID)["state"] == "finished"
+
+
+def test_a_look_for_the_users_word_never_waits_for_a_ledger_another_process_holds(store, env):
+    """The time a run's cancel needs after its deadline must not go to looking for requests in a locked ledger."""
+    import sqlite3
+    import time
+
+    order = store.adopt(fakes.ORDER_ID, PRIMARY)
+    holder = sqlite3.connect(f"{env['SMSONLINE_STATE_DIR']}/ledger.sqlite3", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        assert store.asked_of_me(order) is None
+        assert time.monotonic() - started < 1.0  # not LOCK_WAIT_S (3 s)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] == ledger.LOCK_WAIT_S * 1000  # restored

@@ -35,6 +35,7 @@ ORDER_LIFETIME_S = 20 * 60  # how long the platform is assumed to keep an unansw
 DAY_S = 24 * 3600  # the daily budget's window
 FAILED_BASE_TTL_S = 600
 LOCK_WAIT_S = 3
+LOOK_WAIT_MS = 50  # a look for the user's request: the next look comes within a second
 ASK_EVERY_S = 1.0  # the run holding an order looks for the user's request at least this often while it waits
 OVERRULED = "overruled"  # what a holder is told when the user's command took its order (it did not answer in time)
 SCHEMA = """
@@ -333,22 +334,37 @@ class Store:
     def asked_of_me(self, order):
         """For the run holding an order, at each poll and while its prompt waits: the action the user's command
         asks for (a request not yet answered, marked seen now), OVERRULED when a command took the order because this
-        run did not see the request in time, else None. A ledger busy for a moment asks nothing (until the next
-        look)."""
+        run did not see the request in time, else None. A ledger busy asks nothing (until the next look), and at
+        once: a look never waits for the ledger, so that a ledger held by another process cannot eat the time the
+        run's cancel needs."""
         me = os.getpid()
         try:
-            row = self.db.execute("SELECT o.pid, r.action, r.answered_at FROM orders o LEFT JOIN requests r ON "
-                                  "r.local_id = o.local_id WHERE o.local_id = ?", (order["local_id"],)).fetchone()
-            if row is None or row["pid"] in (None, me) and (row["action"] is None or row["answered_at"] is not None):
-                return None
-            if row["pid"] != me:
-                return OVERRULED
-            seen = self.db.execute(  # one statement: a command that overrules this run at this moment wins
-                "UPDATE requests SET seen_at = COALESCE(seen_at, ?) WHERE local_id = ? AND answered_at IS NULL AND "
-                "EXISTS (SELECT 1 FROM orders WHERE local_id = ? AND pid = ?)",
-                (self.now(), order["local_id"], order["local_id"], me)).rowcount
+            with self.impatient():
+                return self.request_for_me(order, me)
         except (sqlite3.Error, ValueError):
             return None
+
+    @contextlib.contextmanager
+    def impatient(self):
+        """The ledger's statements in this block wait LOOK_WAIT_MS for a busy ledger, not LOCK_WAIT_S."""
+        self.db.execute(f"PRAGMA busy_timeout = {LOOK_WAIT_MS}")
+        try:
+            yield
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_S * 1000}")
+
+    def request_for_me(self, order, me):
+        """The request standing for this run's order (asked_of_me, without its patience)."""
+        row = self.db.execute("SELECT o.pid, r.action, r.answered_at FROM orders o LEFT JOIN requests r ON "
+                              "r.local_id = o.local_id WHERE o.local_id = ?", (order["local_id"],)).fetchone()
+        if row is None or row["pid"] in (None, me) and (row["action"] is None or row["answered_at"] is not None):
+            return None
+        if row["pid"] != me:
+            return OVERRULED
+        seen = self.db.execute(  # one statement: a command that overrules this run at this moment wins
+            "UPDATE requests SET seen_at = COALESCE(seen_at, ?) WHERE local_id = ? AND answered_at IS NULL AND "
+            "EXISTS (SELECT 1 FROM orders WHERE local_id = ? AND pid = ?)",
+            (self.now(), order["local_id"], order["local_id"], me)).rowcount
         return Op(row["action"]) if seen else None
 
     def answered(self, order, failure=None):
