@@ -745,3 +745,35 @@ def test_a_signal_whose_interrupt_was_swallowed_on_its_way_still_stops_the_wait(
     run = cli(*RECEIVE)
     assert (run.code, run.kind, run.line["order_status"]) == (130, "interrupted", "cancelled")
     assert len(fakes.calls_to("get-sms")) == 1 and clock() - 1000 < 2  # no polling on to the deadline
+
+
+@ordered
+def test_the_cancel_at_the_deadline_goes_out_while_another_process_holds_the_ledger(cli, env, store):
+    """A ledger held by another process (a shell left in a transaction) must not eat the seconds after the deadline
+    that the cancel needs: its statements wait a moment, what they could not write is written before the run ends."""
+    import sqlite3
+    import threading
+    import time
+
+    holder = sqlite3.connect(f"{env['SMSONLINE_STATE_DIR']}/ledger.sqlite3", isolation_level=None,
+                             check_same_thread=False)
+    locked_at = []
+
+    def lock_then_wait(request):  # the last poll: the ledger is taken from here on
+        holder.execute("BEGIN EXCLUSIVE")
+        locked_at.append(time.monotonic())
+        return 200, {}, json.dumps(fakes.WAITING)
+
+    def cancelled_while_locked(request):
+        sent_after = time.monotonic() - locked_at[0]
+        threading.Timer(0.2, lambda: (holder.execute("ROLLBACK"), holder.close())).start()
+        assert sent_after < 1.5, sent_after  # not LOCK_WAIT_S (3 s) per statement
+        return 200, {}, json.dumps(fakes.DONE)
+
+    fakes.buy()
+    responses.add_callback(responses.GET, fakes.url("get-sms"), callback=lock_then_wait)
+    fakes.poll(fakes.WAITING)  # at the deadline
+    responses.add_callback(responses.GET, fakes.url("change-status"), callback=cancelled_while_locked)
+    run = cli("receive", "--country", "1", "--service", "101", "--operator", "13", "--timeout", "1", "--interval", "5")
+    assert (run.code, run.kind, run.line.get("order_status")) == (1, "timeout", "cancelled"), run.line
+    assert store.order(fakes.ORDER_ID)["state"] == "cancelled"  # written once the ledger was free

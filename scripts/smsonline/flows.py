@@ -27,6 +27,7 @@ from .polling import FINAL_POLL_CAP_S, poll_for_code
 from .shapes import SmsState, seen_after
 
 SETTLE_GRACE_S = 8.0  # after the deadline (or a signal or an error): the final poll, the cancel and what it needs
+SETTLE_WAIT_MS = 300  # how long the ending run's ledger statements wait for a ledger another process holds
 EARLY_CANCEL_RETRY_S = 30.0  # after a refused early cancel, and no sooner than the protocol's window allows
 
 
@@ -290,8 +291,9 @@ def settled_failure(ctx, order, args, exc):
                     raise failure
                 hard_stop = ctx.clock() + SETTLE_GRACE_S
                 ctx.api.stop_at = min(ctx.api.stop_at or hard_stop, hard_stop)
-                try:
-                    settle(ctx, order, CANCEL, f"after {failure.kind}: ")
+                try:  # the run's own order: a ledger another process holds must not eat the time its cancel needs
+                    with ctx.store.impatient(SETTLE_WAIT_MS):  # what cannot be written is kept, written at the end
+                        settle(ctx, order, CANCEL, f"after {failure.kind}: ")
                 except Failure as unsettled_failure:
                     if unsettled_failure.kind == "early_cancel":  # routine: the run's own failure, and when
                         failure.message += f" {unsettled_failure.message}"

@@ -212,7 +212,8 @@ class Store:
                 raise Failure("open_order", f"the ledger is busy (another run holds it), so order "
                               f"{order['order_id']} could not be taken: nothing was sent; try again in a moment.",
                               **public_order(order)) from None
-            self.update(order, state=intent)  # a ledger that cannot be written: a cancel is sent all the same
+            # a ledger that cannot be written: a cancel is sent all the same, at once (the ledger has had its wait)
+            self.kept_unwritten(order, {"state": intent}, exc)
         return True
 
     def update(self, order, **fields):
@@ -221,11 +222,15 @@ class Store:
         try:
             return self.record(order, **fields)
         except (sqlite3.Error, UnicodeError) as exc:
-            order.update(fields)
-            self.write_failures.append(str(exc))
-            self.unwritten.setdefault(order["local_id"], (order, {}))[1].update(fields)
-            to_stderr(f"the ledger could not record order {order.get('order_id')} as {order.get('state')} ({exc})")
-            return order
+            return self.kept_unwritten(order, fields, exc)
+
+    def kept_unwritten(self, order, fields, exc):
+        """A change the ledger could not take: kept in memory, written before the run ends if it can be."""
+        order.update(fields)
+        self.write_failures.append(str(exc))
+        self.unwritten.setdefault(order["local_id"], (order, {}))[1].update(fields)
+        to_stderr(f"the ledger could not record order {order.get('order_id')} as {order.get('state')} ({exc})")
+        return order
 
     def write_what_is_unwritten(self, patience_s=10.0, sleep=time.sleep):
         """Before the run ends: the changes the ledger could not take (busy, full) written after all, retried for a
@@ -345,9 +350,9 @@ class Store:
             return None
 
     @contextlib.contextmanager
-    def impatient(self):
-        """The ledger's statements in this block wait LOOK_WAIT_MS for a busy ledger, not LOCK_WAIT_S."""
-        self.db.execute(f"PRAGMA busy_timeout = {LOOK_WAIT_MS}")
+    def impatient(self, wait_ms=LOOK_WAIT_MS):
+        """The ledger's statements in this block wait wait_ms for a busy ledger, not LOCK_WAIT_S."""
+        self.db.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
         try:
             yield
         finally:
@@ -433,8 +438,8 @@ class Store:
 
     def put_value(self, key, value):
         """Redacted field by field (a platform may echo the key in a list), never its ids (an id masked here would
-        later be sent as `***`)."""
-        with contextlib.suppress(sqlite3.Error, UnicodeError):
+        later be sent as `***`). A cache: it never waits long for a ledger another process holds."""
+        with contextlib.suppress(sqlite3.Error, UnicodeError), self.impatient():
             self.db.execute("INSERT OR REPLACE INTO kv (key, value, stored_at) VALUES (?, ?, ?)",
                             (key, json.dumps(REDACT.fields(value), ensure_ascii=False), self.now()))
 
