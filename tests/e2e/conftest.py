@@ -13,7 +13,7 @@ def make_sandbox():
 
     def make(**options):
         parsed = smsonline_sandbox.build_parser().parse_args([])
-        settings = {"api_key": E2E_KEY, "sms_delay": 0.3, **options}
+        settings = {"api_key": E2E_KEY, "sms_delay": 0, **options}
         sandbox = smsonline_sandbox.build(parsed, **settings).start_background()
         started.append(sandbox)
         return sandbox

@@ -1,4 +1,5 @@
 """End-to-end helpers: the script as a real subprocess, dead and hanging base URLs, sandbox queries."""
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -37,6 +38,16 @@ def wait_until(predicate, timeout=10.0, step=0.02):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(step)
+
+
+def side_by_side(run, cases, tmp_path):
+    """{case: run(case, its own new directory)}, every case at once: cases that each spend their seconds waiting on a
+    platform's clock cost the suite the longest of them, not their sum. Give each case its own sandbox too."""
+    homes = [tmp_path / f"case-{index}" for index in range(len(cases))]
+    for home in homes:
+        home.mkdir()
+    with concurrent.futures.ThreadPoolExecutor(len(cases)) as pool:
+        return dict(zip(cases, pool.map(run, cases, homes)))
 
 
 class Runner:

@@ -1,14 +1,15 @@
 """The money suite once per protocol, as one parametrised suite: SMSOnline v1, the sms-activate standard
 (handler_api.php) and 5sim (REST, the key in a Bearer header) through the bundled sandbox, with real subprocesses,
-real sockets and real signals. Whatever the protocol: the code comes only with an SMS, an unused number is cancelled
-and refunded, a purchase that may have reached the platform is never bought again, and every order settles."""
+real sockets and real signals; a scenario that spends its seconds on the platform's clock runs the three side by side.
+Whatever the protocol: the code comes only with an SMS, an unused number is cancelled and refunded, a purchase that
+may have reached the platform is never bought again, and every order settles."""
 import collections
 import signal
 import time
 
 import pytest
 
-from e2e_support import Runner, calls, orders_in, wait_until
+from e2e_support import Runner, calls, orders_in, side_by_side, wait_until
 from smsonline.platform import declared
 
 Protocol = collections.namedtuple("Protocol", "options by_ids silent names buy_call read_call")
@@ -53,12 +54,17 @@ def test_receive_by_names_confirms_only_the_sms_code(tmp_path, site, protocol):
     assert sandbox.platform.balance == pytest.approx(before - result.line["price"])
 
 
-def test_no_sms_times_out_and_the_number_is_refunded(tmp_path, site, protocol):
-    sandbox = site()
-    before = sandbox.platform.balance
-    result = Runner(tmp_path, [sandbox.base_url])("receive", *protocol.silent, "--timeout", "1", *FAST)
-    assert (result.code, result.kind, result.line["order_status"]) == (1, "timeout", "cancelled")
-    assert orders_in(sandbox)[0]["state"] == "cancelled" and sandbox.platform.balance == pytest.approx(before)
+def test_no_sms_times_out_and_the_number_is_refunded(tmp_path, make_sandbox):
+    def timed_out(name, home):
+        sandbox = make_sandbox(**PROTOCOLS[name].options)
+        before = sandbox.platform.balance
+        return sandbox, before, Runner(home, [sandbox.base_url])("receive", *PROTOCOLS[name].silent, "--timeout", "1",
+                                                                 *FAST)
+
+    for name, (sandbox, before, result) in side_by_side(timed_out, sorted(PROTOCOLS), tmp_path).items():
+        assert (result.code, result.kind, result.line["order_status"]) == (1, "timeout", "cancelled"), name
+        assert orders_in(sandbox)[0]["state"] == "cancelled", name
+        assert sandbox.platform.balance == pytest.approx(before), name
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -73,17 +79,19 @@ def test_a_signal_while_waiting_cancels_and_refunds(tmp_path, site, protocol, si
     assert orders_in(sandbox)[0]["state"] == "cancelled" and sandbox.platform.balance == pytest.approx(before)
 
 
-def test_an_early_cancel_window_is_waited_out_by_cleanup(tmp_path, site, protocol):
-    sandbox = site(early_cancel=2.0)
-    run = Runner(tmp_path, [sandbox.base_url])
-    before = sandbox.platform.balance
-    result = run("receive", *protocol.silent, "--timeout", "0.5", *FAST)
-    assert (result.code, result.kind, result.line["order_status"]) == (1, "timeout", "cancelling")
-    assert result.line["cancel_after"]
-    assert [o["order_status"] for o in run("orders").line["orders"]] == ["cancelling"]
-    wait_until(lambda: time.time() - orders_in(sandbox)[0]["bought_at"] > 2.0, timeout=5)
-    assert run("cleanup").code == 0 and orders_in(sandbox)[0]["state"] == "cancelled"
-    assert sandbox.platform.balance == pytest.approx(before)
+def test_an_early_cancel_window_is_waited_out_by_cleanup(tmp_path, make_sandbox):
+    def timed_out(name, home):
+        sandbox = make_sandbox(**PROTOCOLS[name].options, early_cancel=2.0)
+        before, run = sandbox.platform.balance, Runner(home, [sandbox.base_url])
+        return sandbox, before, run, run("receive", *PROTOCOLS[name].silent, "--timeout", "0.5", *FAST)
+
+    for name, (sandbox, before, run, result) in side_by_side(timed_out, sorted(PROTOCOLS), tmp_path).items():
+        assert (result.code, result.kind, result.line["order_status"]) == (1, "timeout", "cancelling"), name
+        assert result.line["cancel_after"], name
+        assert [o["order_status"] for o in run("orders").line["orders"]] == ["cancelling"], name
+        wait_until(lambda: time.time() - orders_in(sandbox)[0]["bought_at"] > 2.0, timeout=5)
+        assert run("cleanup").code == 0 and orders_in(sandbox)[0]["state"] == "cancelled", name
+        assert sandbox.platform.balance == pytest.approx(before), name
 
 
 def test_a_purchase_whose_answer_is_dropped_is_never_bought_again(tmp_path, site, protocol):
@@ -113,14 +121,17 @@ def test_an_order_the_platform_closes_is_no_code_and_costs_nothing(tmp_path, sit
     assert (result.code, result.kind) == (3, "order_closed") and sandbox.platform.balance == pytest.approx(before)
 
 
-def test_wait_next_gives_a_new_code_on_the_same_number(tmp_path, site, protocol):
-    sandbox = site(resend=0.5)
-    run = Runner(tmp_path, [sandbox.base_url])
-    bought = run("buy", *protocol.by_ids)
-    first = run("wait", *FAST)
-    second = run("wait", "--id", bought.line["order_id"], "--next", *FAST)
-    assert first.code == second.code == 0 and first.line["code"] != second.line["code"]
-    assert run("finish", "--id", bought.line["order_id"]).line["order_status"] == "finished"
+def test_wait_next_gives_a_new_code_on_the_same_number(tmp_path, make_sandbox):
+    def two_codes(name, home):
+        run = Runner(home, [make_sandbox(**PROTOCOLS[name].options, resend=0.5).base_url])
+        bought = run("buy", *PROTOCOLS[name].by_ids)
+        first = run("wait", *FAST)
+        second = run("wait", "--id", bought.line["order_id"], "--next", *FAST)
+        return first, second, run("finish", "--id", bought.line["order_id"])
+
+    for name, (first, second, finished) in side_by_side(two_codes, sorted(PROTOCOLS), tmp_path).items():
+        assert first.code == second.code == 0 and first.line["code"] != second.line["code"], name
+        assert finished.line["order_status"] == "finished", name
 
 
 def test_a_dead_smsonline_base_hands_over_to_an_sms_activate_site(tmp_path, make_sandbox, closed_port_url):

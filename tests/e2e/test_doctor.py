@@ -4,9 +4,8 @@ import time
 
 import pytest
 
-from e2e_support import Runner, calls, orders_in
+from e2e_support import Runner, calls, orders_in, side_by_side
 from loopback import FakeHttpProxy, LoopbackServer, TlsHandshakeFailServer
-
 
 
 @pytest.fixture
@@ -138,10 +137,14 @@ class TricklingProxy(LoopbackServer):
 def test_a_proxy_that_trickles_cannot_hold_doctor(tmp_path, tls_blocked):
     proxy = TricklingProxy()
     try:
+        ways = {"by flag": (("--proxy", f"http://127.0.0.1:{proxy.port}"), {}),
+                "by probe": ((), {"SMSONLINE_PROXY_PORTS": str(proxy.port)})}
+
+        def doctor(way, home):
+            flags, env = ways[way]
+            return Runner(home, [tls_blocked.base_url])("doctor", *flags, "--connect-timeout", "2", **env)
         started = time.monotonic()
-        run = Runner(tmp_path, [tls_blocked.base_url])
-        by_flag = run("doctor", "--proxy", f"http://127.0.0.1:{proxy.port}", "--connect-timeout", "2")
-        by_probe = run("doctor", "--connect-timeout", "2", SMSONLINE_PROXY_PORTS=str(proxy.port))
+        by_flag, by_probe = side_by_side(doctor, list(ways), tmp_path).values()
         assert time.monotonic() - started < 20
         assert by_flag.code == 4 and by_probe.code == 4
         assert by_probe.line["local_proxies"][0]["http_proxy"] is False  # no complete answer: not a usable proxy

@@ -1,12 +1,11 @@
 """The money promises against platforms that misbehave after the request left: broken TLS, answers that trickle or
 never end, cancels refused, orders closed by the platform, a ledger that cannot be written. Real subprocesses,
 real sockets, loopback only."""
-import concurrent.futures
 import resource
 
 import pytest
 
-from e2e_support import Runner, calls, orders_in
+from e2e_support import Runner, calls, orders_in, side_by_side
 from loopback import TlsBreakServer, TlsHandshakeFailServer, self_signed_cert
 
 BY_IDS = ("--country", "1", "--service", "101", "--operator", "13")  # buy-service is the first request
@@ -58,17 +57,26 @@ def test_a_failed_tls_handshake_proves_nothing_was_sent_so_the_next_base_sells(t
 
 # --- 4. every order can settle: the platform closes it, refuses the cancel ------------------------------
 
-@pytest.mark.parametrize("answer, word", [("state", "CANCELED_BY_TIMEOUT"), ("state", "已取消"), ("http410", None),
-                                          ("http400", None), ("not-found", None)])
-def test_an_order_the_platform_closes_stops_polling_at_once_and_nothing_bricks(tmp_path, make_sandbox, answer, word):
-    closing = make_sandbox(close_after=1.0, closed_answer=answer, closed_word=word or "cancelled")
-    run = Runner(tmp_path, [closing.base_url])
-    result = run("receive", *SILENT, "--timeout", "30", "--interval", "0.5")
-    assert (result.code, result.kind, result.line["order_status"]) == (3, "order_closed", "closed")
-    assert result.elapsed < 6  # not 30: polling stopped when the platform said so
-    assert [c["params"]["status"] for c in calls(closing, "change-status")] == ["4"]  # a cancel, to be sure
-    assert orders_in(closing)[0]["state"] == "closed" and closing.platform.balance == pytest.approx(100)
-    assert run("buy", *BY_IDS).code == 0 and run("cleanup").code == 0
+# how the platform says it closed an order -> (the sandbox's closed_answer, its closed_word)
+CLOSED_ANSWERS = {"the state CANCELED_BY_TIMEOUT": ("state", "CANCELED_BY_TIMEOUT"), "the state 已取消": ("state", "已取消"),
+                  "HTTP 410": ("http410", "cancelled"), "HTTP 400": ("http400", "cancelled"),
+                  "not found": ("not-found", "cancelled")}
+
+
+def test_an_order_the_platform_closes_stops_polling_at_once_and_nothing_bricks(tmp_path, make_sandbox):
+    """Each way of saying "closed" side by side (each waits for the platform to close its order)."""
+    def receive(case, home):
+        answer, word = CLOSED_ANSWERS[case]
+        closing = make_sandbox(close_after=1.0, closed_answer=answer, closed_word=word)
+        run = Runner(home, [closing.base_url])
+        return closing, run, run("receive", *SILENT, "--timeout", "30", "--interval", "0.5")
+
+    for case, (closing, run, result) in side_by_side(receive, list(CLOSED_ANSWERS), tmp_path).items():
+        assert (result.code, result.kind, result.line["order_status"]) == (3, "order_closed", "closed"), case
+        assert result.elapsed < 6, case  # not 30: polling stopped when the platform said so
+        assert [c["params"]["status"] for c in calls(closing, "change-status")] == ["4"], case  # a cancel, to be sure
+        assert orders_in(closing)[0]["state"] == "closed" and closing.platform.balance == pytest.approx(100), case
+        assert run("buy", *BY_IDS).code == 0 and run("cleanup").code == 0, case
 
 
 def test_a_cancel_the_platform_refuses_forever_ends_in_forget_and_then_buy_works(tmp_path, make_sandbox):
@@ -90,13 +98,16 @@ def test_a_cancel_the_platform_refuses_forever_ends_in_forget_and_then_buy_works
 
 # --- 5. shapes the parser was not built on, end to end --------------------------------------------------
 
-@pytest.mark.parametrize("shape", ["coded", "nested"])
-def test_unusual_shapes_give_the_code_and_never_a_false_one(tmp_path, make_sandbox, shape):
-    unusual = make_sandbox(shape=shape, sms_delay=1.2)
-    result = Runner(tmp_path, [unusual.base_url])("receive", "--country", "1", "--service", "101", "--interval", "0.5")
-    assert result.code == 0 and result.line["polls"] >= 3  # waiting answers before the SMS were not taken for codes
-    assert result.line["code"] == orders_in(unusual)[0]["code"] or result.line["code"] in result.line["sms"]
-    assert result.line["code"] != result.line["order_id"]
+def test_unusual_shapes_give_the_code_and_never_a_false_one(tmp_path, make_sandbox):
+    def receive(shape, home):
+        unusual = make_sandbox(shape=shape, sms_delay=1.2)
+        return unusual, Runner(home, [unusual.base_url])("receive", "--country", "1", "--service", "101",
+                                                         "--interval", "0.5")
+
+    for shape, (unusual, result) in side_by_side(receive, ["coded", "nested"], tmp_path).items():
+        assert result.code == 0 and result.line["polls"] >= 3, shape  # waiting answers were not taken for codes
+        assert result.line["code"] == orders_in(unusual)[0]["code"] or result.line["code"] in result.line["sms"], shape
+        assert result.line["code"] != result.line["order_id"], shape
 
 
 # --- 6 and 7. the deadline is a wall-clock promise; answers are bounded ---------------------------------
@@ -114,14 +125,12 @@ def test_a_trickling_platform_cannot_hold_a_run_past_its_deadline(tmp_path, make
     """The three cases side by side (each spends its seconds waiting): a cancel that trickles too is said, not hidden
     (cancel_failed, with `cleanup`); a cancel that answers still ends the order cancelled; a confirm that trickles
     leaves the code in hand and says `cleanup` will settle it."""
-    def run(name):
+    def run(name, home):
         faults, order, _ = TRICKLING[name]
-        (tmp_path / name).mkdir()
         slow = make_sandbox(trickle=1.0, **faults)
-        return Runner(tmp_path / name, [slow.base_url])("receive", *order, "--timeout", "3", "--interval", "0.5")
+        return Runner(home, [slow.base_url])("receive", *order, "--timeout", "3", "--interval", "0.5")
 
-    with concurrent.futures.ThreadPoolExecutor(len(TRICKLING)) as pool:
-        results = dict(zip(TRICKLING, pool.map(run, TRICKLING)))
+    results = side_by_side(run, list(TRICKLING), tmp_path)
     for name, result in results.items():
         assert result.elapsed < TRICKLING[name][2], (name, result.elapsed)
     cancel_trickled, polls_trickled, confirm_trickled = results.values()

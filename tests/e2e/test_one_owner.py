@@ -1,5 +1,6 @@
 """One owner per order across processes (issue 15 §3): real processes, the bundled sandbox. The user's own command
 reaching an order another run holds (issue 19): test_user_command_reaches_a_live_run.py."""
+import signal
 import time
 
 from e2e_support import Runner, calls, orders_in, wait_until
@@ -16,13 +17,15 @@ def test_a_second_wait_on_an_order_another_run_waits_on_is_refused_and_changes_n
     sandbox = make_sandbox(sms_delay=60)
     run = Runner(tmp_path, [sandbox.base_url])
     order_id = run("buy", *SOUL).line["order_id"]
-    waiting = run.start("wait", "--id", order_id, "--timeout", "3", "--interval", "0.5")
+    waiting = run.start("wait", "--id", order_id, "--timeout", "30", "--interval", "0.5")
     assert wait_until(lambda: calls(sandbox, "get-sms"))
     second = run("wait", "--id", order_id, "--timeout", "3")
     assert (second.code, second.kind) == (5, "open_order") and "already being waited on" in second.line["error"][
         "message"]
+    assert statuses_sent(sandbox) == []
+    waiting.send_signal(signal.SIGTERM)  # the first run still owns the order: its own ending settles it
     result = Runner.finish(waiting)
-    assert (result.code, result.line["order_status"]) == (1, "cancelled") and statuses_sent(sandbox) == ["4"]
+    assert (result.code, result.line["order_status"]) == (130, "cancelled") and statuses_sent(sandbox) == ["4"]
 
 
 def test_a_settled_order_is_never_moved_back_or_settled_twice(tmp_path, make_sandbox):

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from e2e_support import SCRIPT, orders_in
+from e2e_support import SCRIPT, Runner, orders_in, side_by_side
 
 SOUL = ("--country", "China", "--service", "Soul")
 SILENT = ("--country", "1", "--service", "199", "--operator", "13")
@@ -20,13 +20,17 @@ def test_the_number_comes_in_every_form_a_site_may_want(run, sandbox):
     assert line["number"] == "+1" + line["national_number"] and len(line["national_number"]) == 10
 
 
-def test_a_pipe_gets_one_plain_progress_line_per_period(run, sandbox):
-    result = run("receive", *SILENT, "--timeout", "3.2", "--interval", "1", SMSONLINE_PROGRESS_EVERY="1")
+def test_a_pipe_gets_one_plain_progress_line_per_period(tmp_path, sandbox):
+    flags = {"plain": ("--timeout", "3.2"), "quiet": ("--timeout", "1.2", "-q")}
+
+    def receive(way, home):
+        return Runner(home, [sandbox.base_url])("receive", *SILENT, *flags[way], "--interval", "1",
+                                                SMSONLINE_PROGRESS_EVERY="1")
+    result, quiet = side_by_side(receive, list(flags), tmp_path).values()
     lines = [l for l in result.err.splitlines() if l.startswith("still waiting for an SMS on +86")]
     assert [line.rsplit(": ", 1)[1] for line in lines] == ["1/3.2 s, 1 poll", "2/3.2 s, 2 polls", "3/3.2 s, 3 polls"]
     assert "\r" not in result.err and result.line["status"] == "timeout"
-    quiet = run("receive", *SILENT, "--timeout", "1.2", "--interval", "1", "-q", SMSONLINE_PROGRESS_EVERY="1")
-    assert quiet.err == ""
+    assert quiet.err == "" and quiet.line["status"] == "timeout"
 
 
 def test_a_terminal_gets_one_live_line_rewritten_in_place_and_cleared(run, sandbox):
