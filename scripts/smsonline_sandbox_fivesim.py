@@ -1,12 +1,12 @@
 """The sandbox speaking 5sim (`smsonline_sandbox.py --protocol 5sim`): REST under /v1, the key as the header
 `Authorization: Bearer KEY`, JSON answers, every refusal 5sim's plain text with HTTP 400 (reference/sandbox.md, "The
-5sim protocol"). The platform (catalogue, orders, balance, faults) is smsonline_sandbox's; this is only how 5sim
+5sim protocol"). The platform (catalogue, orders, balance) is smsonline_sandbox_market's; this is only how 5sim
 speaks it (standard library only)."""
 import time
 from urllib.parse import unquote
 
-from smsonline_sandbox import (COUNTRY, NO_CODE_SERVICE, SA_PRICE_SCALE, SILENT_SERVICE, Refused, SandboxApi,
-                               float_or_zero)
+from smsonline_sandbox_market import (COUNTRY, NO_CODE_SERVICE, SA_PRICE_SCALE, SILENT_SERVICE, Refused, SandboxApi,
+                                      float_or_zero)
 
 FS_PATH = "/v1"
 # 5sim's country names: (the catalogue's country id, ISO code, dial code)

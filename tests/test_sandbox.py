@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 
 import smsonline_sandbox as sandbox_module
-from smsonline_sandbox import Platform, Refused
+from smsonline_sandbox_market import COUNTRIES, Platform, Refused, phone_number
 
 
 def wait_until(predicate, timeout):
@@ -206,13 +206,13 @@ def test_get_sms_refuses_a_closed_order_as_the_closed_answer_says(platform, answ
 EXPECTED_REGIONS = {1: "CN", 2: "US", 3: "GB", 4: "ID", 5: "RU"}
 
 
-@pytest.mark.parametrize("country", sandbox_module.COUNTRIES, ids=lambda c: c[1])
+@pytest.mark.parametrize("country", COUNTRIES, ids=lambda c: c[1])
 def test_numbers_are_valid_mobile_numbers_of_their_country(country):
     import phonenumbers
 
     mobile = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
     for order_id in [*range(0, 100000, 97), 99999, 500001, 1234567]:
-        number = phonenumbers.parse(sandbox_module.phone_number(country, order_id))
+        number = phonenumbers.parse(phone_number(country, order_id))
         assert phonenumbers.is_valid_number(number), (order_id, number)
         assert phonenumbers.region_code_for_number(number) == EXPECTED_REGIONS[country[0]]
         assert phonenumbers.number_type(number) in mobile

@@ -3,7 +3,7 @@ repeatable with --seed."""
 import pytest
 
 import smsonline_sandbox as sandbox_module
-from smsonline_sandbox import Platform
+from smsonline_sandbox_market import Platform
 
 
 def landed(platform, operator, purchases):

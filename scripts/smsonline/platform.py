@@ -19,7 +19,8 @@ Adding a protocol takes exactly:
        read(op, reply, order=None, code_regex=None, seen=())    a Reply -> the common shape for op, or a Failure
      (a strict protocol reads its answers with strict.py, as sms_activate and fivesim do);
   2. one line in REGISTRY below (before the last, SMSOnline v1, which speaks for every URL nobody else claims);
-  3. its sandbox class in scripts/smsonline_sandbox.py's PROTOCOLS, under the same name (`--protocol NAME`);
+  3. its sandbox class, in its own scripts/smsonline_sandbox_<module>.py on smsonline_sandbox_market's platform (as
+     _v1, _sms_activate and _fivesim are), and one line in smsonline_sandbox.py's PROTOCOLS under the same name;
   4. its tests (a module test like tests/test_fivesim.py, a row in tests/e2e/test_both_protocols.py's PROTOCOLS);
   5. its docs: a section of reference/api.md listing every accepted answer (its tables are tied to the module's by a
      test), a section of reference/sandbox.md, a row in README's protocol list.
