@@ -32,27 +32,19 @@ class Reading:
         assert (caught.kind, caught.reason) == ("api", "unreadable"), caught.message
 
 
-class Clock:
-    """The sandbox platform's clock, moved by the test."""
+def serving(protocol, key):
+    """A `serve` fixture: serve(*flags) starts a sandbox speaking `protocol` with `key`, on the test's `clock` (the
+    FakeClock of conftest.py, moved by the test); every one started is stopped after the test."""
+    @pytest.fixture
+    def serve(clock):
+        started = []
 
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-def serving(clock, protocol, key):
-    """serve(*flags) starts a sandbox speaking `protocol` with `key`, on `clock`; stop() stops every one started."""
-    started = []
-
-    def serve(*argv):
-        parsed = smsonline_sandbox.build_parser().parse_args(["--protocol", protocol, "--api-key", key, *argv])
-        started.append(smsonline_sandbox.build(parsed))
-        started[-1].platform.now = clock
-        return started[-1].start_background()
-
-    def stop():
+        def start(*argv):
+            parsed = smsonline_sandbox.build_parser().parse_args(["--protocol", protocol, "--api-key", key, *argv])
+            started.append(smsonline_sandbox.build(parsed))
+            started[-1].platform.now = clock
+            return started[-1].start_background()
+        yield start
         for running in started:
             running.stop()
-    return serve, stop
+    return serve

@@ -6,21 +6,10 @@ from urllib.error import HTTPError
 
 import pytest
 
-from strict_support import Clock, serving
+from strict_support import serving
 
 KEY = "test-key-sandbox-5sim"
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def serve(clock):
-    serve, stop = serving(clock, "5sim", KEY)
-    yield serve
-    stop()
+serve = serving("5sim", KEY)
 
 
 def get(server, path, key=KEY, query=""):

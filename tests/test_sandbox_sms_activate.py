@@ -10,23 +10,11 @@ from urllib.parse import urlencode
 import pytest
 
 import smsonline_sandbox as sandbox_module
-from strict_support import Clock, serving
+from strict_support import serving
 
 KEY = "test-key-sandbox-sa"
 START = 5000.0  # the default balance in sms-activate's RUB-like amounts
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def serve(clock):
-    """Start sms-activate sandboxes with command-line flags, on the test's clock; stopped after the test."""
-    serve, stop = serving(clock, "sms-activate", KEY)
-    yield serve
-    stop()
+serve = serving("sms-activate", KEY)
 
 
 def get(url):
