@@ -13,6 +13,7 @@ def make_sandbox():
 
     def make(**options):
         parsed = smsonline_sandbox.build_parser().parse_args([])
+        # the SMS is there at the first poll unless a test asks for a wait: the suite's time goes on what is tested
         settings = {"api_key": E2E_KEY, "sms_delay": 0, **options}
         sandbox = smsonline_sandbox.build(parsed, **settings).start_background()
         started.append(sandbox)
