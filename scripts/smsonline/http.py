@@ -249,12 +249,17 @@ def origin(url):
 
 
 def refuse_off_site_redirects(response, *args, **kwargs):
-    """A response hook: a redirect that leaves the site is closed and raised, never followed."""
+    """A response hook: a redirect that leaves the site, or whose address cannot be read, is closed and raised, never
+    followed."""
     if response.is_redirect:
-        target = urljoin(response.url, response.headers["Location"])
-        if origin(target) != origin(response.url):
+        try:
+            target = urljoin(response.url, response.headers["Location"])
+            moved = origin(target) != origin(response.url) and shown_base(target)
+        except ValueError:  # urlsplit: "Invalid IPv6 URL" and the like
+            moved = "an address that cannot be read"
+        if moved:
             response.close()
-            raise OffSiteRedirect(shown_base(target))
+            raise OffSiteRedirect(moved)
     return response
 
 

@@ -162,16 +162,19 @@ def moved_to(origin):
                   f"get-countries?apiKey={KEY}\r\n".encode())
 
 
-@pytest.mark.parametrize("target", ["http://127.0.0.1:{other}", "http://localhost:{port}", "https://127.0.0.1:{port}"],
-                         ids=["port", "host", "scheme"])
-def test_a_redirect_to_another_scheme_host_or_port_is_refused_and_reported(cli, platform, target):
+@pytest.mark.parametrize("target, shown", [("http://127.0.0.1:{other}", "{target}/api/v1"),
+                                           ("http://localhost:{port}", "{target}/api/v1"),
+                                           ("https://127.0.0.1:{port}", "{target}/api/v1"),
+                                           ("http://[::1", "an address that cannot be read")],
+                         ids=["port", "host", "scheme", "unreadable"])
+def test_a_redirect_to_another_scheme_host_or_port_is_refused_and_reported(cli, platform, target, shown):
     other = platform()
     server = platform()
     origin = target.format(other=other.port, port=server.port)
     server.answers["get-countries"] = [moved_to(origin)]
     run = cli("countries")
     assert (run.code, run.kind) == (3, "api") and server.connections == 1 and other.requests == []
-    assert f"moved to {origin}/api/v1: update the base URL" in run.line["error"]["message"]
+    assert f"moved to {shown.format(target=origin)}: update the base URL" in run.line["error"]["message"]
     assert "--base-url" in run.line["error"]["attempts"][0]["next_step"]
 
 
