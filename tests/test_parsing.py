@@ -456,3 +456,15 @@ def test_nan_and_infinity_are_no_price():
                                      "Service closed for today", "not found"])
 def test_words_about_other_things_are_not_a_closed_or_unknown_order(message):
     assert smsonline_reader.kind_of_message(message) not in ("order_closed", "not_found")
+
+
+@pytest.mark.parametrize("body, price, unreadable", [
+    ('{"activationId": 5, "phoneNumber": "+7916", "activationCost": "abc"}', None, True),  # stated, no price
+    ('{"orderId": 5, "number": "+7916", "price": 0.5, "totalCost": 0.9}', 0.9, False),  # the highest stated
+    ('{"orderId": 5, "number": "+7916", "amount": {"value": 9}}', None, True),  # a price the reader cannot read
+    ('{"orderId": 5, "number": "+7916", "currency": 643}', None, False),  # no price stated: the offer's counts
+    ("ACCESS_NUMBER:5:79161234567:12,5", None, True),
+])
+def test_a_purchase_read_past_its_refusal_states_its_price_or_says_it_cannot(body, price, unreadable):
+    purchase = smsonline_reader.purchase_in(decoding.Reply(400, "Bad Request", "text/plain", body.encode()))
+    assert (purchase["price"], purchase["price_unreadable"]) == (price, unreadable)

@@ -374,3 +374,21 @@ def test_a_bare_price_over_the_limit_is_budget_with_its_stock_said_unknown(cli, 
     run = cli("buy", "--country", "186", "--service", "tg")
     assert (run.code, run.kind, run.line["cheapest"]["stock"]) == (3, "budget", None)
     assert "0.22 (stock unknown, operator any)" in run.line["error"]["message"] and store.orders() == []
+
+
+@activate
+@pytest.mark.parametrize("answer", [
+    {"activationId": 7001, "phoneNumber": "+79161234567", "activationCost": 999, "currency": 643},  # a "+": misread
+    {"activationId": 7001.0, "phoneNumber": "79161234567", "activationCost": "999.00"},  # a float id: misread
+    "ACCESS_NUMBER:7001:79161234567:999",  # a field the protocol does not have
+], ids=["json-plus", "json-float-id", "text-extra-field"])
+def test_a_purchase_read_past_its_refusal_is_charged_at_the_price_it_states(cli, site, env, store, answer):
+    """A purchase answer the strict reader refuses is still taken as bought (its order must not be lost); a price
+    it states in a field of its own counts: 999 is past the limit, so the order is cancelled at once."""
+    env["SMSONLINE_MAX_PRICE_SA_EXAMPLE_TEST"] = "15"
+    listed()
+    action("getNumber", answer, service="tg", country="0", maxPrice="15")
+    action("setStatus", "ACCESS_CANCEL", id="7001", status="8")
+    run = cli(*BUY)
+    assert (run.code, run.kind) == (3, "budget") and "charged 999" in run.line["error"]["message"]
+    assert sent_statuses() == ["8"] and store.order("7001")["state"] == "cancelled"

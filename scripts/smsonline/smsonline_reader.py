@@ -258,15 +258,22 @@ def price_unreadable(mapping):
     return any(to_number(value) is None or to_number(value) <= 0 for value in given)
 
 
+PRICE_LIKE_KEY = r"(?i)price|cost|amount|charge"  # activationCost, totalPrice …: read only past a refusal
+
+
 def purchase_in(reply):
     """An order id and a number in a buy-service answer that was read as a refusal (a success in a shape we misread
     must not lose an order), or None. A text that names ACCESS_NUMBER in any case, spacing or extra field counts
-    too: an order whose id is known is cancelled if unused, never left open unseen."""
+    too: an order whose id is known is cancelled if unused, never left open unseen. Its price is the highest any
+    price-like field states (a trailing number after ACCESS_NUMBER's, activationCost …), so that a charge the answer
+    states in a field the reader does not know can never pass the user's limits unseen."""
     text = decode(reply).text
-    named = re.search(r"(?i)access_number\s*:\s*([A-Za-z0-9_-]+)\s*:\s*(\+?\d[\d ]{4,20}\d)", text[:2000])
+    named = re.search(r"(?i)access_number\s*:\s*([A-Za-z0-9_-]+)\s*:\s*(\+?\d[\d ]{4,20}\d)(?:\s*:\s*(\d[\d.,]*))?",
+                      text[:2000])
     if named:
-        return {"order_id": named.group(1), "number": re.sub(r" ", "", named.group(2)), "price": None,
-                "price_unreadable": False}
+        purchase = {"order_id": named.group(1), "number": re.sub(r" ", "", named.group(2)), "price": None,
+                    "price_unreadable": False}
+        return charged_as_stated(purchase, [named.group(3)] if named.group(3) else [])
     try:
         decoded = json.loads(text, parse_constant=str)
     except (ValueError, RecursionError):
@@ -276,10 +283,22 @@ def purchase_in(reply):
     for candidate in [decoded, *(decoded.get(key) for key in WRAPPER_KEYS)]:
         if isinstance(candidate, dict):
             try:
-                return read_purchase(Answer(candidate, True))
+                purchase = read_purchase(Answer(candidate, True))
             except Failure:
                 continue
+            stated = [value for key, value in candidate.items() if re.search(PRICE_LIKE_KEY, str(key))
+                      and value is not None]
+            return charged_as_stated(purchase, stated)
     return None
+
+
+def charged_as_stated(purchase, stated):
+    """The purchase charged at the highest price stated; a stated price that is no price above 0 makes the charge
+    unknown (price_unreadable), as in read_purchase."""
+    prices = [to_number(value) for value in stated]
+    readable = [price for price in prices if price is not None and price > 0]
+    return {**purchase, "price": max([*readable, *([purchase["price"]] if purchase["price"] else [])], default=None),
+            "price_unreadable": purchase["price_unreadable"] or len(readable) < len(prices)}
 
 
 # ----------------------------------------------------------------------------- SMS
