@@ -74,6 +74,17 @@ def test_receive_takes_the_code_from_the_sms_and_finishes(cli, site, store):
 
 
 @ordered
+def test_a_code_field_its_text_contradicts_is_handed_over_never_confirmed(cli, site, store):
+    contradicted = {**SMS, "text": "Telegram code 482913. Do not give this code to anyone. Ref 77120", "code": "77120"}
+    bought()
+    answer("/user/check/7001", order(status="RECEIVED", sms=[contradicted]))
+    run = cli(*RECEIVE)
+    assert (run.code, run.line["status"], run.line["code"]) == (9, "sms_without_code", None)
+    assert run.line["sms"] == contradicted["text"] and store.order("7001")["state"] == "sms_without_code"
+    assert not sent("finish") and not sent("cancel")
+
+
+@ordered
 def test_no_sms_by_the_deadline_is_cancelled(cli, site, store):
     bought()
     for _ in range(3):  # at once, after 1 s, at the deadline

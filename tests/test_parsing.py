@@ -217,9 +217,16 @@ def test_message_is_the_sms_only_inside_a_payload():
 
 
 @pytest.mark.parametrize("key", ["smsCode", "sms_code", "otp", "verifyCode"])
-def test_code_keys_win_over_extraction(key):
-    state = smsonline_reader.read_sms(answer({"data": {key: "A1B2", "sms": "code 999999"}}))
-    assert state.code == "A1B2"
+@pytest.mark.parametrize("text", ["Your code: A1B2", "Welcome! A1B2", "Your code: A1-B2"])
+def test_a_code_field_counts_where_its_text_agrees_or_names_no_other_code(key, text):
+    assert smsonline_reader.read_sms(answer({"data": {key: "A1B2", "sms": text}})).code == "A1B2"
+
+
+@pytest.mark.parametrize("key", ["smsCode", "otp", "code"])
+@pytest.mark.parametrize("text", ["code 999999 A1B2", "【Soul】验证码482913，5分钟内有效。订单号A1B2"])
+def test_a_code_field_its_text_contradicts_is_no_code_and_the_sms_is_handed_over(key, text):
+    state = smsonline_reader.read_sms(answer({"data": {key: "A1B2", "sms": text}}))
+    assert (state.code, state.new_texts) == (None, (text,))
 
 
 def test_a_bare_code_field_that_its_text_does_not_name_is_not_taken():

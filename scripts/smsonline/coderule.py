@@ -331,7 +331,11 @@ def not_codes_of(order):
 
 
 def code_of(message, not_codes, code_regex):
-    """The code an SMS gives: its code field (judged as evidence), else its text's (rule c); --code-regex first."""
+    """The code an SMS gives: its code field (judged as evidence), else its text's (rule c); --code-regex first.
+    A field and a text that name different codes are evidence of neither: no code, so the SMS is handed over as it
+    is (the text "code 482913 … Ref 77120" beside a field 77120 is never confirmed with 77120)."""
     from_text = extract_code(message.text, code_regex, not_codes) if message.text else None
     field = plausible_code(message.code, not_codes)
-    return from_text or field if code_regex else field or from_text
+    if code_regex:
+        return from_text or field
+    return None if field and from_text and field != from_text else field or from_text
