@@ -387,7 +387,8 @@ def test_redactor_covers_the_key_anywhere_typed_or_url_encoded():
     redact = output.Redactor()
     key = "test-key-a/b+c=d"
     redact.use([key])
-    for leak in (key, "test-key-a%2Fb%2Bc%3Dd", "test-key-a/b%2Bc%3Dd", "test-key-a%2fb%2bc%3dd"):
+    for leak in (key, "test-key-a%2Fb%2Bc%3Dd", "test-key-a/b%2Bc%3Dd", "test-key-a%2fb%2bc%3dd",
+                 "test-key-a%252Fb%252Bc%253Dd", "test%252Dkey-a/b+c=d"):  # twice: a link quoting the request URL
         assert redact(f"x {leak} y") == "x *** y"
     assert redact("GET /x?apiKey=abc&id=1") == "GET /x?apiKey=***&id=1"
 

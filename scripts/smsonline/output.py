@@ -146,13 +146,13 @@ KEY_GAP = r"(?:\x00|\\u0000)*"  # between a key's characters: NULs, raw or JSON-
 
 
 def key_pattern(key):
-    """A key as typed, or with any character percent-encoded (%2D, %2d), JSON-escaped (\\/, \\u002f) or, for a
-    space, "+", and with NULs between its characters (UTF-16 or UTF-32 read byte by byte): a platform may echo the
-    key back in any of these."""
+    """A key as typed, or with any character percent-encoded once or twice (%2D, %2d, %252D: a block page that
+    quotes the request URL in a link), JSON-escaped (\\/, \\u002f) or, for a space, "+", and with NULs between its
+    characters (UTF-16 or UTF-32 read byte by byte): a platform may echo the key back in any of these."""
     def forms(char):
         encoded = "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
-        options = [re.escape(char), re.escape(encoded), re.escape(f"\\u{ord(char):04x}"), f"&#0*{ord(char)};",
-                   f"&#x0*{ord(char):x};"]
+        options = [re.escape(char), re.escape(encoded), re.escape(encoded.replace("%", "%25")),
+                   re.escape(f"\\u{ord(char):04x}"), f"&#0*{ord(char)};", f"&#x0*{ord(char):x};"]
         options += {"/": [re.escape("\\/")], " ": [r"\+"], "+": [" "], '"': [re.escape('\\"')],
                     "\\": [re.escape("\\\\")]}.get(char, [])  # JSON's own escapes of / " and \\
         return "(?:" + "|".join(options) + ")"
