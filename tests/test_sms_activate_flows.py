@@ -165,6 +165,24 @@ def test_wait_next_asks_for_another_sms_with_3_and_takes_only_a_new_code(cli, si
     assert run.line["code"] == "771204" and sent_statuses() == ["3"]
 
 
+@pytest.mark.parametrize("answer, kind, state", [("BAD_STATUS", "api", "received"),
+                                                  ("ACCESS_READY", "api", "received"),  # no answer to setStatus 3
+                                                  ("STATUS_CANCEL", "order_closed", "finished")])
+@ordered
+def test_a_request_for_another_sms_refused_leaves_the_order_said_and_a_closed_one_closed(cli, site, store, answer,
+                                                                                        kind, state):
+    """The line carries the order whatever the refusal; a platform that says the order is over ends it in the ledger
+    too (it had its code: used). A request bound to the order's site never says "no base URL worked"."""
+    bought()
+    action("getStatus", "STATUS_OK:482913", id="7001")
+    assert cli("receive", "--country", "0", "--service", "tg", "--no-finish").line["code"] == "482913"
+    action("setStatus", answer, id="7001", status="3")
+    run = cli("wait", "--id", "7001", "--next", "--interval", "1")
+    assert (run.code, run.kind) == (3, kind) and "no base URL" not in run.line["error"]["message"]
+    assert (run.line["order_id"], run.line["order_status"]) == ("7001", state) == ("7001", store.order("7001")["state"])
+    assert sent_statuses() == ["3"]
+
+
 @ordered
 def test_names_resolve_in_the_sites_own_lists(cli, site, store):
     action("getCountries", COUNTRIES)

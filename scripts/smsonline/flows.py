@@ -399,9 +399,20 @@ def heard(ctx, order):
 
 def ask_for_another_sms(ctx, order):
     """wait --next: where the protocol has it (ANOTHER_SMS), tell the platform another SMS is expected; elsewhere
-    the site's resend is enough, and the next SMS shows up in the order's list."""
-    if declared(order["base_url"]).has(Op.ANOTHER_SMS):
+    the site's resend is enough, and the next SMS shows up in the order's list. A platform that says the order is
+    closed closes it here too; any other refusal leaves it as it was, and the line says so with its fields."""
+    if not declared(order["base_url"]).has(Op.ANOTHER_SMS):
+        return
+    try:
         ctx.api.call(Op.ANOTHER_SMS, {"order_id": order["order_id"]}, bases=[order["base_url"]])
+    except Failure as failure:
+        if failure.kind in ("not_found", "order_closed"):
+            raise closed_by_platform(ctx, order, {}) from None
+        failure.message = f"the platform did not take the request for another SMS on order {order['order_id']} " \
+                          f"({failure.message}); the order is as it was (order_status): try `wait --id " \
+                          f"{order['order_id']} --next` again in a moment, or settle it with `finish` or `cancel`."
+        failure.data.update(public_order(order))
+        raise
 
 
 def closed_by_platform(ctx, order, facts):

@@ -492,8 +492,12 @@ def attempt(host, error, step):
 
 
 def all_bases_failed(attempts, answered):
-    """One failure naming every base URL with what happened there and the next step for each."""
+    """One failure naming every base URL with what happened there and the next step for each (a request bound to
+    one site, as an order's are, just says what happened there)."""
     summary = "; ".join(f"{a['host']}: {a['error']} (next: {a['next_step']})" for a in attempts)
+    one_site = len(attempts) == 1
     if answered:
-        return Failure(answered.kind, f"no base URL worked. {summary}", attempts=attempts, reason=answered.reason)
-    return Failure("network", f"no base URL could be reached. {summary}", attempts=attempts)
+        return Failure(answered.kind, summary if one_site else f"no base URL worked. {summary}", attempts=attempts,
+                       reason=answered.reason)
+    return Failure("network", f"could not reach {summary}" if one_site else f"no base URL could be reached. {summary}",
+                   attempts=attempts)
