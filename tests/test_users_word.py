@@ -179,7 +179,8 @@ def test_a_confirm_refused_as_over_with_the_code_in_hand_is_done(cli, store):
     fakes.status(3, body={"status": 0, "message": "order 500001 is finished"})
     fakes.poll({"status": 1, "data": {"orderId": 500001, "status": "finished", "sms": fakes.SMS_TEXT}})
     run = cli("finish", "--id", fakes.ORDER_ID)
-    assert (run.code, run.line["order_status"]) == (0, "finished") and store.order(fakes.ORDER_ID)["state"] == "finished"
+    assert (run.code, run.line["order_status"]) == (0, "finished")
+    assert store.order(fakes.ORDER_ID)["state"] == "finished"
 
 
 def test_a_look_for_the_users_word_never_waits_for_a_ledger_another_process_holds(store, env):

@@ -137,7 +137,8 @@ def test_a_trickling_platform_cannot_hold_a_run_past_its_deadline(tmp_path, make
     assert (cancel_trickled.code, cancel_trickled.kind) == (6, "cancel_failed")
     assert "cleanup" in cancel_trickled.line["error"]["message"]
     assert (polls_trickled.code, polls_trickled.line["order_status"]) == (1, "cancelled")
-    assert confirm_trickled.code == 0 and confirm_trickled.line["code"] and "cleanup" in confirm_trickled.line["warning"]
+    assert confirm_trickled.code == 0 and confirm_trickled.line["code"]
+    assert "cleanup" in confirm_trickled.line["warning"]
 
 
 def test_an_oversize_answer_is_abandoned_at_1_mib_without_the_memory(tmp_path, make_sandbox):
