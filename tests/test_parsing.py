@@ -470,6 +470,7 @@ def test_words_about_other_things_are_not_a_closed_or_unknown_order(message):
     ('{"orderId": 5, "number": "+7916", "price": 0.5, "totalCost": 0.9}', 0.9, False),  # the highest stated
     ('{"orderId": 5, "number": "+7916", "amount": {"value": 9}}', None, True),  # a price the reader cannot read
     ('{"orderId": 5, "number": "+7916", "currency": 643}', None, False),  # no price stated: the offer's counts
+    ('{"orderId": 5, "number": "+7916", "cost": 9, "balanceAmount": 500}', 9.0, False),  # a balance is no charge
     ("ACCESS_NUMBER:5:79161234567:12,5", None, True),
 ])
 def test_a_purchase_read_past_its_refusal_states_its_price_or_says_it_cannot(body, price, unreadable):

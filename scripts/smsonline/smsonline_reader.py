@@ -258,7 +258,7 @@ def price_unreadable(mapping):
     return any(to_number(value) is None or to_number(value) <= 0 for value in given)
 
 
-PRICE_LIKE_KEY = r"(?i)price|cost|amount|charge"  # activationCost, totalPrice …: read only past a refusal
+PRICE_LIKE_KEY = r"(?i)^(?!.*balance).*(price|cost|amount|charge)"  # activationCost, totalPrice (never a balance)
 
 
 def purchase_in(reply):
