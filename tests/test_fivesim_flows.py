@@ -85,6 +85,17 @@ def test_a_code_field_its_text_contradicts_is_handed_over_never_confirmed(cli, s
 
 
 @ordered
+def test_an_older_code_never_stands_in_for_a_newer_sms_whose_field_its_text_contradicts(cli, site, store):
+    older = {**SMS, "text": "Telegram code 111222", "code": "111222"}
+    newer = {**SMS, "date": "2026-12-05T10:03:00Z", "text": "Telegram: 482913. Ref 77120", "code": "77120"}
+    bought()
+    answer("/user/check/7001", order(status="RECEIVED", sms=[older, newer]))
+    run = cli(*RECEIVE)
+    assert (run.code, run.line["status"], run.line["sms"]) == (9, "sms_without_code", newer["text"])
+    assert not sent("finish") and not sent("cancel")
+
+
+@ordered
 def test_no_sms_by_the_deadline_is_cancelled(cli, site, store):
     bought()
     for _ in range(3):  # at once, after 1 s, at the deadline

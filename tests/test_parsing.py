@@ -223,10 +223,21 @@ def test_a_code_field_counts_where_its_text_agrees_or_names_no_other_code(key, t
 
 
 @pytest.mark.parametrize("key", ["smsCode", "otp", "code"])
-@pytest.mark.parametrize("text", ["code 999999 A1B2", "【Soul】验证码482913，5分钟内有效。订单号A1B2"])
+@pytest.mark.parametrize("text", ["code 999999 A1B2", "【Soul】验证码482913，5分钟内有效。订单号A1B2",
+                                  # the rule reads no code in these, but the text names the field as a reference
+                                  "Telegram: 482913. Ref A1B2", "【Soul】482913，订单号A1B2", "Telegram 482913 (ref A1B2)",
+                                  "482913 — Telegram. Order A1B2", "Telegram login: 482 913. Ref A1B2"])
 def test_a_code_field_its_text_contradicts_is_no_code_and_the_sms_is_handed_over(key, text):
     state = smsonline_reader.read_sms(answer({"data": {key: "A1B2", "sms": text}}))
     assert (state.code, state.new_texts) == (None, (text,))
+
+
+def test_an_older_code_never_stands_in_for_a_newer_sms_whose_field_its_text_contradicts():
+    older, newer = {"text": "Telegram code 111222", "code": "111222"}, {"text": "code 482913. Ref 77120", "code": "77120"}
+    state = smsonline_reader.read_sms(answer({"data": {"messages": [older, newer]}}))
+    assert (state.code, state.new_texts) == (None, (newer["text"],))
+    plain_newer = {"text": "Welcome to Telegram! Tap the link to continue"}  # no field, no code: the older code counts
+    assert smsonline_reader.read_sms(answer({"data": {"messages": [older, plain_newer]}})).code == "111222"
 
 
 def test_a_bare_code_field_that_its_text_does_not_name_is_not_taken():

@@ -332,10 +332,30 @@ def not_codes_of(order):
 
 def code_of(message, not_codes, code_regex):
     """The code an SMS gives: its code field (judged as evidence), else its text's (rule c); --code-regex first.
-    A field and a text that name different codes are evidence of neither: no code, so the SMS is handed over as it
-    is (the text "code 482913 … Ref 77120" beside a field 77120 is never confirmed with 77120)."""
+    A field that its own text speaks against is evidence of nothing: no code, so the SMS is handed over as it is
+    (the text "code 482913 … Ref 77120" beside a field 77120 is never confirmed with 77120)."""
     from_text = extract_code(message.text, code_regex, not_codes) if message.text else None
     field = plausible_code(message.code, not_codes)
     if code_regex:
         return from_text or field
-    return None if field and from_text and field != from_text else field or from_text
+    return None if spoken_against(field, from_text, message.text) else field or from_text
+
+
+def is_contradicted(message, not_codes, code_regex):
+    """Whether the SMS's code field and its text disagree (see code_of): the newest word on the order is then the
+    agent's to read, and no older SMS may stand in for it."""
+    if code_regex or not message.text:
+        return False
+    field = plausible_code(message.code, not_codes)
+    return spoken_against(field, extract_code(message.text, None, not_codes) if field else None, message.text)
+
+
+def spoken_against(field, from_text, text):
+    """A code field its text speaks against: the text gives another code, or names the field's value only where a
+    reference, an order number or an amount stands ("Telegram: 482913. Ref 77120", "订单号77120": DECOY_BEFORE)."""
+    if not field or not text:
+        return False
+    if from_text:
+        return from_text != field
+    places = [m.start() for m in re.finditer(rf"(?<![0-9A-Za-z]){re.escape(field)}(?![0-9A-Za-z])", text)]
+    return bool(places) and all(re.search(DECOY_BEFORE, text[max(0, place - 16):place]) for place in places)

@@ -13,7 +13,7 @@ import math
 import re
 import unicodedata
 
-from .coderule import BARE_CODE, WAITING, code_of, is_status_text, not_codes_of, reads_as_an_sms
+from .coderule import BARE_CODE, WAITING, code_of, is_contradicted, is_status_text, not_codes_of, reads_as_an_sms
 from .decoding import declared_charset, decode, looks_like_html, parse_json
 from .output import Failure, excerpt
 from .shapes import Message, SmsState, identity, to_number
@@ -521,13 +521,15 @@ def read_sms(answer, order=None, code_regex=None, seen=()):
             fresh.append(message)
     not_codes, seen_codes = not_codes_of(order), {item[5:] for item in seen if item.startswith("code:")}
     code, text, without_code = None, (fresh or messages or [Message()])[0].text, []
-    for message in fresh:  # newest first: the first with a code not taken before
+    for message in fresh:  # newest first: the first with a code not taken before, unless one newer is contradicted
         found = code_of(message, not_codes, code_regex)
         if found and found not in seen_codes:
             code, text = found, message.text
             break
         if not found and is_sms_text(message.text):
             without_code.append(message.text)
+        if is_contradicted(message, not_codes, code_regex):
+            break
     return SmsState(code=code, sms=text, closed=state == "closed" and not code,
                     said_received=state == "received" and not messages, texts=tuple(map(identity, messages)),
                     payload=payload, new_texts=() if code else tuple(without_code))

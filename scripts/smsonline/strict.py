@@ -13,7 +13,7 @@ from __future__ import annotations
 import collections
 import re
 
-from .coderule import code_of, not_codes_of, reads_as_an_sms
+from .coderule import code_of, is_contradicted, not_codes_of, reads_as_an_sms
 from .decoding import decode
 from .output import Failure, excerpt
 from .shapes import identity
@@ -91,9 +91,12 @@ def taken_codes(seen):
 
 def new_code(messages, order, code_regex, seen):
     """(code, its SMS's text) of the newest SMS not seen before (`seen`: a multiset of identities) whose code was
-    not taken before; (None, None) when none has one."""
+    not taken before; (None, None) when none has one, or when an SMS newer than it has a code field its own text
+    speaks against (that SMS is the agent's to read: an older code never stands in for it)."""
     taken, not_codes = taken_codes(seen), not_codes_of(order)
     for message in fresh(messages, seen):
+        if is_contradicted(message, not_codes, code_regex):
+            return None, None
         code = code_of(message, not_codes, code_regex)
         if code and code not in taken:
             return code, message.text
