@@ -233,7 +233,8 @@ def test_a_code_field_its_text_contradicts_is_no_code_and_the_sms_is_handed_over
 
 
 def test_an_older_code_never_stands_in_for_a_newer_sms_whose_field_its_text_contradicts():
-    older, newer = {"text": "Telegram code 111222", "code": "111222"}, {"text": "code 482913. Ref 77120", "code": "77120"}
+    older = {"text": "Telegram code 111222", "code": "111222"}
+    newer = {"text": "code 482913. Ref 77120", "code": "77120"}
     state = smsonline_reader.read_sms(answer({"data": {"messages": [older, newer]}}))
     assert (state.code, state.new_texts) == (None, (newer["text"],))
     plain_newer = {"text": "Welcome to Telegram! Tap the link to continue"}  # no field, no code: the older code counts

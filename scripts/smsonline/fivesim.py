@@ -21,7 +21,7 @@ from urllib.parse import quote
 from .decoding import parse_json
 from .output import Failure
 from .platform import Op, declare
-from .shapes import Message, SmsState, identity, to_number
+from .shapes import Message, SmsState, identity, stated_charge, to_number
 from .strict import (NOT_A_PRICE_LIST, Refusal, Unreadable, answer_text, new_code, plain_id, raise_for_http,
                      refused, texts_without_code, unreadable)
 
@@ -194,8 +194,9 @@ def purchase(decoded, *_):
     if order_id is None or phone is None or decoded["status"] not in STATES:
         raise ValueError(decoded)
     price = to_number(decoded.get("price"))
-    return {"order_id": order_id, "number": phone, "price": price if price is not None and price > 0 else None,
-            "price_unreadable": decoded.get("price") is not None and (price is None or price <= 0)}
+    return stated_charge({"order_id": order_id, "number": phone, "price": price if price and price > 0 else None,
+                          "price_unreadable": decoded.get("price") is not None and (price is None or price <= 0)},
+                         decoded)
 
 
 def sms_state(decoded, order, code_regex, seen, _op):

@@ -1,10 +1,12 @@
 """The common shapes every protocol's reader returns and the flows read: an order's SMS state, one SMS, how an SMS
-is recognised again (`wait --next`), and a number read from an answer. Protocol-free and dependency-free, so the
-flows and the platform layer use them without importing any protocol's reader."""
+is recognised again (`wait --next`), a number read from an answer, and what a purchase answer says it charged.
+Protocol-free and dependency-free, so the flows and the platform layer use them without importing any protocol's
+reader."""
 from __future__ import annotations
 
 import collections
 import math
+import re
 
 # said_received: the order's state says received/success but no SMS or code could be read (payload kept to show it);
 # new_texts: the SMS texts not seen before (`seen`) in which the code rule found no code, newest first, as the
@@ -34,3 +36,35 @@ def seen_after(seen, state):
     counts = collections.Counter(seen)
     counts |= collections.Counter([*state.texts, *([f"code:{state.code}"] if state.code else [])])
     return list(counts.elements())
+
+
+# the words of a key naming what a purchase charged (activationCost, totalPrice, fee …), and of one that never does
+CHARGE_WORDS = frozenset(("price", "cost", "amount", "charge", "charged", "fee", "total", "paid", "sum"))
+NOT_A_CHARGE_WORDS = frozenset(("balance", "count", "qty", "stock", "max", "min", "limit", "rate"))
+
+
+def stated_charge(purchase, answer, depth=2):
+    """The purchase charged at the highest price that any field of its answer naming a charge states (activationCost,
+    totalPrice, fee …, in the answer or an object in it, `depth` levels down), and price_unreadable where such a
+    field holds something that is no number: a charge in a field its reader does not know still meets the user's
+    limits (reference/response-shapes.md). A zero or negative one charges nothing more."""
+    prices, unreadable = stated_prices(answer, depth)
+    known = [purchase["price"]] if purchase.get("price") else []
+    return {**purchase, "price": max([*known, *prices], default=None),
+            "price_unreadable": bool(purchase.get("price_unreadable")) or unreadable}
+
+
+def stated_prices(mapping, depth):
+    """([the prices stated], whether some charge could not be read) in a mapping's charge-named fields."""
+    prices, unreadable = [], False
+    for key, value in mapping.items() if isinstance(mapping, dict) and depth > 0 else ():
+        words = set(re.sub(r"([a-z])([A-Z])", r"\1 \2", str(key)).lower().replace("_", " ").split())
+        names_a_charge = bool(words & CHARGE_WORDS) and not words & NOT_A_CHARGE_WORDS
+        if isinstance(value, dict):
+            inner, inner_unreadable = stated_prices(value, depth - 1)
+            prices, unreadable = prices + inner, unreadable or inner_unreadable or names_a_charge and not inner
+        elif names_a_charge and value not in (None, "") and not isinstance(value, bool):
+            price = to_number(value)
+            prices += [price] if price is not None and price > 0 else []
+            unreadable = unreadable or price is None
+    return prices, unreadable

@@ -25,7 +25,7 @@ from .coderule import BARE_CODE, code_of, not_codes_of, reads_as_an_sms
 from .decoding import parse_json
 from .output import Failure, excerpt
 from .platform import Op, declare
-from .shapes import Message, SmsState, to_number
+from .shapes import Message, SmsState, stated_charge, to_number
 from .strict import Refusal, Unreadable, answer_text, plain_id, raise_for_http, taken_codes
 
 # refused: the answer proves nothing was bought (a BUY may be retried elsewhere); False: an order MAY exist
@@ -443,8 +443,8 @@ def purchase_v2(decoded, _order):
     if order_id is None or number is None:
         raise ValueError(decoded)
     price = to_number(cost)
-    return {"order_id": order_id, "number": number, "price": price if price is not None and price > 0 else None,
-            "price_unreadable": cost not in (None, "") and price is None}
+    return stated_charge({"order_id": order_id, "number": number, "price": price if price and price > 0 else None,
+                          "price_unreadable": cost not in (None, "") and price is None}, decoded)
 
 
 JSON_READERS = {Op.COUNTRIES: countries, Op.SERVICES: services, Op.PRODUCTS: products, Op.BUY: purchase_v2}

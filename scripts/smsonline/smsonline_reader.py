@@ -16,7 +16,7 @@ import unicodedata
 from .coderule import BARE_CODE, WAITING, code_of, is_contradicted, is_status_text, not_codes_of, reads_as_an_sms
 from .decoding import declared_charset, decode, looks_like_html, parse_json
 from .output import Failure, excerpt
-from .shapes import Message, SmsState, identity, to_number
+from .shapes import Message, SmsState, identity, stated_charge, to_number
 
 # unwrapped: the payload came from under data/result/body (or is a list, or a text answer), not the envelope itself
 Answer = collections.namedtuple("Answer", "payload unwrapped")
@@ -234,8 +234,8 @@ def read_purchase(answer):
                              f"the website's orders page. Answer: "
                              f"{excerpt(json.dumps(answer.payload, ensure_ascii=False))}",
                       reason="uncertain")
-    return {"order_id": order_id, "number": str(number), "price": price_of(payload),
-            "price_unreadable": price_unreadable(payload)}
+    return stated_charge({"order_id": order_id, "number": str(number), "price": price_of(payload),
+                          "price_unreadable": price_unreadable(payload)}, payload)
 
 
 def scalar_id(value):
@@ -258,47 +258,32 @@ def price_unreadable(mapping):
     return any(to_number(value) is None or to_number(value) <= 0 for value in given)
 
 
-PRICE_LIKE_KEY = r"(?i)^(?!.*balance).*(price|cost|amount|charge)"  # activationCost, totalPrice (never a balance)
-
-
 def purchase_in(reply):
     """An order id and a number in a buy-service answer that was read as a refusal (a success in a shape we misread
     must not lose an order), or None. A text that names ACCESS_NUMBER in any case, spacing or extra field counts
-    too: an order whose id is known is cancelled if unused, never left open unseen. Its price is the highest any
-    price-like field states (a trailing number after ACCESS_NUMBER's, activationCost …), so that a charge the answer
-    states in a field the reader does not know can never pass the user's limits unseen."""
+    too: an order whose id is known is cancelled if unused, never left open unseen. Its price is the highest the
+    answer states anywhere (shapes.stated_charge; a fourth field after ACCESS_NUMBER's three that holds a digit)."""
     text = decode(reply).text
-    named = re.search(r"(?i)access_number\s*:\s*([A-Za-z0-9_-]+)\s*:\s*(\+?\d[\d ]{4,20}\d)(?:\s*:\s*(\d[\d.,]*))?",
-                      text[:2000])
-    if named:
-        purchase = {"order_id": named.group(1), "number": re.sub(r" ", "", named.group(2)), "price": None,
-                    "price_unreadable": False}
-        return charged_as_stated(purchase, [named.group(3)] if named.group(3) else [])
     try:
         decoded = json.loads(text, parse_constant=str)
     except (ValueError, RecursionError):
-        return None
+        decoded = None
+    named = re.search(r"(?i)access_number\s*:\s*([A-Za-z0-9_-]+)\s*:\s*(\+?\d[\d ]{4,20}\d)(?:\s*:\s*([^:\s\"]+))?",
+                      text[:2000])
+    if named:
+        extra = named.group(3) if named.group(3) and re.search(r"\d", named.group(3)) else None
+        purchase = {"order_id": named.group(1), "number": re.sub(r" ", "", named.group(2)), "price": None,
+                    "price_unreadable": False}
+        return stated_charge(purchase, {"price": extra, "answer": decoded if isinstance(decoded, dict) else None})
     if not isinstance(decoded, dict):
         return None
     for candidate in [decoded, *(decoded.get(key) for key in WRAPPER_KEYS)]:
         if isinstance(candidate, dict):
             try:
-                purchase = read_purchase(Answer(candidate, True))
+                return stated_charge(read_purchase(Answer(candidate, True)), decoded)
             except Failure:
                 continue
-            stated = [value for key, value in candidate.items() if re.search(PRICE_LIKE_KEY, str(key))
-                      and value is not None]
-            return charged_as_stated(purchase, stated)
     return None
-
-
-def charged_as_stated(purchase, stated):
-    """The purchase charged at the highest price stated; a stated price that is no price above 0 makes the charge
-    unknown (price_unreadable), as in read_purchase."""
-    prices = [to_number(value) for value in stated]
-    readable = [price for price in prices if price is not None and price > 0]
-    return {**purchase, "price": max([*readable, *([purchase["price"]] if purchase["price"] else [])], default=None),
-            "price_unreadable": purchase["price_unreadable"] or len(readable) < len(prices)}
 
 
 # ----------------------------------------------------------------------------- SMS
