@@ -96,6 +96,21 @@ def test_an_older_code_never_stands_in_for_a_newer_sms_whose_field_its_text_cont
 
 
 @ordered
+def test_an_sms_that_came_as_5sim_closed_the_order_is_handed_over_paid_and_no_next_number_is_bought(cli, site, env,
+                                                                                                   store):
+    welcome = {**SMS, "text": "Welcome to Telegram! Tap the link to continue", "code": ""}
+    env["SMSONLINE_DAILY_BUDGET_5SIM_NET"] = "20"
+    bought()
+    answer("/user/check/7001", order(status="FINISHED", sms=[welcome]))
+    run = cli(*RECEIVE, "--attempts", "4")
+    assert (run.code, run.kind, run.line["order_status"], run.line["sms"]) == (3, "order_closed", "closed",
+                                                                               welcome["text"])
+    assert run.line["attempts_summary"] == "1 number tried, number 1 got an SMS without a code; 1 closed, 18 spent."
+    assert len(sent("buy")) == 1 and not sent("cancel") and not sent("finish")
+    assert store.order("7001")["sms"] == welcome["text"] and store.money() == (18.0, 0.0)  # paid: the budget knows
+
+
+@ordered
 def test_no_sms_by_the_deadline_is_cancelled(cli, site, store):
     bought()
     for _ in range(3):  # at once, after 1 s, at the deadline

@@ -101,3 +101,14 @@ def test_the_folders_the_ledger_creates_are_private(tmp_path):
     ledger.Store(tmp_path / "home" / ".smsonline" / "sandbox")
     for folder in (tmp_path / "home", tmp_path / "home" / ".smsonline", tmp_path / "home" / ".smsonline" / "sandbox"):
         assert folder.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize("facts, spent", [
+    ({"sms": "Welcome to Telegram! Tap the link"}, 0.5),  # its SMS came, then the platform closed it: paid
+    ({"code": "482913"}, 0.5),
+    ({}, 0.0),  # closed before any SMS: a refund
+])
+def test_an_order_the_platform_closed_counts_as_spent_once_its_sms_had_come(store, facts, spent):
+    store.record(store.adopt("9", PRIMARY), price=0.5, state="sms_without_code" if facts else "waiting", **facts)
+    store.record(store.order("9"), state="closed")
+    assert store.money() == (spent, 0.0)

@@ -7,8 +7,8 @@ import os
 import types
 
 from .config import Budget, host_of, site_of, site_token, user_limit
-from .ledger import (CANCEL, DAY_S, DONE_STATE, FINISH, HELD_FOR_THE_AGENT, OPEN_STATES, PENDING_ACTION, REFUND,
-                     SETTLED_STATES, SPENT_STATES, iso_time, public_order, reference, run_gone, shown_state)
+from .ledger import (AFTER_AN_SMS, CANCEL, DAY_S, DONE_STATE, FINISH, HELD_FOR_THE_AGENT, OPEN_STATES, PENDING_ACTION,
+                     REFUND, SETTLED_STATES, SPENT_STATES, iso_time, public_order, reference, run_gone, shown_state)
 from .names import cached_catalog, catalog, list_products, matches, resolve
 from .output import Failure, copy_to_clipboard, stderr_is_a_terminal, to_stderr
 from .platform import DEFAULT, declared, protocol_of
@@ -153,7 +153,8 @@ def cmd_receive(ctx, args):
         try:
             line = flows().with_bought_number(ctx, args, wait_for_it)
         except Failure as failure:
-            numbers.append(attempt_of(failure.data, failure.kind))
+            numbers.append(attempt_of(failure.data, "sms_without_code" if failure.reason == AFTER_AN_SMS else
+                                      failure.kind))
             if len(numbers) == args.attempts or not worth_another_number(failure):
                 raise with_receive_facts(ctx, failure, failure.data, numbers, clipboard, args) from None
             next_number(ctx, args, numbers)
@@ -179,9 +180,11 @@ def attempt_of(data, outcome):
 
 
 def worth_another_number(failure):
-    """The next number only after a timeout or a platform close that left nothing open (rule 3), never after a
-    failed cancel, a purchase that may have reached the platform, a limit, or a signal."""
-    return failure.kind in ("timeout", "order_closed") and failure.data.get("order_status") in ("cancelled", "closed")
+    """The next number only after a timeout or a platform close that left nothing open (rule 3), never after an SMS
+    came (closed after it, the SMS is the agent's to read), a failed cancel, a purchase that may have reached the
+    platform, a limit, or a signal."""
+    return failure.kind in ("timeout", "order_closed") and failure.data.get("order_status") in ("cancelled", "closed") \
+        and failure.reason != AFTER_AN_SMS
 
 
 def next_number(ctx, args, numbers):
@@ -225,7 +228,8 @@ def summary_of(tried):
     states = collections.Counter(n["order_status"] for n in tried)
     fates = f"all {len(tried)} {tried[0]['order_status']}" if len(states) == 1 and len(tried) > 1 else \
         ", ".join(f"{count} {state}" for state, count in states.items())
-    spent = sum(n["price"] or 0 for n in tried if n["order_status"] in SPENT_STATES)
+    spent = sum(n["price"] or 0 for n in tried if n["order_status"] in SPENT_STATES or n["order_status"] == "closed"
+                and n["outcome"] in ("received", "sms_without_code"))  # closed after its SMS came: paid
     held = sum(n["price"] or 0 for n in tried if n["order_status"] in OPEN_STATES and
                n["order_status"] not in SPENT_STATES)
     money = ", ".join(filter(None, [f"{spent:g} spent" if spent else "", f"{held:g} held until settled" if held

@@ -17,8 +17,8 @@ import json
 import sqlite3
 
 from .config import host_of
-from .ledger import (CANCEL, DONE_STATE, FINISH, HELD_FOR_THE_AGENT, INTENT_STATE, ORDER_FIELDS, PENDING_ACTION, REFUND,
-                     describe_order, iso_time, public_order, reference)
+from .ledger import (AFTER_AN_SMS, CANCEL, DONE_STATE, FINISH, HELD_FOR_THE_AGENT, INTENT_STATE, ORDER_FIELDS,
+                     PENDING_ACTION, REFUND, describe_order, iso_time, public_order, reference)
 from .names import list_products, load_countries_for, number_fields, region_of
 from .offers import charged_within_limits, what_to_buy
 from .output import Failure, Interrupted, Progress, as_failure, excerpt
@@ -354,6 +354,8 @@ def wait_and_settle(ctx, order, args, on_code=None, give_up_s=None):
     if outcome.timed_out:
         raise timed_out(ctx, order, args, outcome, facts)
     if outcome.state.closed:
+        if outcome.state.new_texts:  # an SMS came as the platform closed the order: the agent's to read, and paid
+            held_for_the_agent(ctx, order, outcome.state, seen)
         raise closed_by_platform(ctx, order, facts)
     if not outcome.state.code:
         held_for_the_agent(ctx, order, outcome.state, seen)
@@ -420,9 +422,12 @@ def closed_by_platform(ctx, order, facts):
     "closed" must not leave money held: the platform refuses it if the order really is closed, and the order is
     read again); with a code (--next), the order counts as used."""
     if order["state"] == "sms_without_code":  # nothing more can come; whether the SMS was used is the agent's word
-        ctx.store.update(order, state="closed", note="the platform closed the order after an SMS without a code")
-        return Failure("order_closed", f"the platform says order {order['order_id']} is no longer open (after an SMS "
-                       "in which no code was found); buy a new number.", **facts, **public_order(order))
+        ctx.store.update(order, state="closed", note="the platform closed the order after an SMS without a code: "
+                         "counted as spent")
+        return Failure("order_closed", f"the platform says order {order['order_id']} is no longer open, after an SMS "
+                       "came in which no code was found (its text is in `sms`: read it if you need its code). It "
+                       "counts as spent; buy a new number only if the SMS holds none.", reason=AFTER_AN_SMS,
+                       **{**facts, "sms": order["sms"]}, **public_order(order))
     if order["state"] == "received":
         ctx.store.update(order, state="finished", note="the platform closed the order after its code")
         return Failure("order_closed", f"the platform says order {order['order_id']} is no longer waiting (it had "

@@ -28,6 +28,7 @@ NO_CODE_STATES = ("buying", "waiting", "cancelling")  # rule 3: while one of the
 OPEN_STATES = ("buying", "waiting", "received", "sms_without_code", "cancelling", "finishing", "refunding", "unknown")
 SETTLED_STATES = ("finished", "cancelled", "refunded", "closed", "forgotten")
 SPENT_STATES = ("received", "finishing", "finished")
+AFTER_AN_SMS = "after_an_sms"  # why an order is closed: the platform closed it once its SMS had come (it is paid)
 HELD_STATES = ("buying", "waiting", "sms_without_code", "cancelling", "refunding", "unknown")
 FACT_COLUMNS = ("code", "sms", "seen", "code_from", "sms_at")  # what an order learned: kept even once it is settled
 FREE_TEXT_COLUMNS = ("note", "sms", "seen")  # what a platform may echo a key in: redacted before it is written
@@ -418,16 +419,13 @@ class Store:
         platform may charge them all the same. With only_test, those bought with --test alone; with counts, those
         whose base URL it accepts (the sites that share a currency and a budget)."""
         spent = held = 0.0
-        for order in self.orders(SPENT_STATES + HELD_STATES + ("forgotten",)):
-            if order["state"] == "forgotten" and not order["code"]:
-                continue  # settled by hand on the website, without its code: nothing spent here (one that had its
-                # code was used, and stays spent)
+        for order in self.orders(SPENT_STATES + HELD_STATES + ("forgotten", "closed")):
             if only_test and not order["test"] or not order["price"] or since and order["created_at"] < since or \
                     counts and not counts(order["base_url"]):
                 continue
-            if order["state"] in SPENT_STATES + ("forgotten",):
+            if costs_its_price(order):
                 spent += order["price"]
-            else:
+            elif order["state"] in HELD_STATES:
                 held += order["price"]
         return round(spent, 4), round(held, 4)
 
@@ -515,6 +513,17 @@ def reference(order):
 
 def iso_time(timestamp):
     return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(timestamp))
+
+
+def costs_its_price(order):
+    """Whether an order's price is spent: its code came and it is (being) confirmed; settled by hand on the website
+    with its code (without it, nothing is spent here); or closed by the platform after its SMS came, a code or a
+    text: a platform charges an order whose SMS came, whatever it later calls it."""
+    if order["state"] == "forgotten":
+        return bool(order["code"])
+    if order["state"] == "closed":
+        return bool(order["code"] or order["sms_at"])
+    return order["state"] in SPENT_STATES
 
 
 def public_order(order):
