@@ -393,6 +393,16 @@ def test_redactor_covers_the_key_anywhere_typed_or_url_encoded():
     assert redact("GET /x?apiKey=abc&id=1") == "GET /x?apiKey=***&id=1"
 
 
+def test_redactor_covers_the_key_html_escaped_and_in_a_query_where_it_holds_an_ampersand():
+    redact = output.Redactor()
+    key = "test-key-Rt4+Key/Seg=99&z~x<y>\"q"
+    redact.use([key])
+    for leak in ("test-key-Rt4+Key/Seg=99&amp;z~x&lt;y&gt;&quot;q", "test-key-Rt4%2BKey%2FSeg%3D99%26amp%3Bz~x<y>\"q",
+                 "test-key-Rt4+Key/Seg=99&#38;z~x&#x3c;y>&#34;q"):
+        assert redact(f"x {leak} y") == "x *** y", leak
+    assert redact(f"GET /x?api_key={key}&id=1") == "GET /x?api_key=***&id=1"  # the whole key, not up to its "&"
+
+
 # --- HTTP layer --------------------------------------------------------------------------------------
 
 @ordered

@@ -98,11 +98,9 @@ class Redactor:
         text = str(text)
         if text in self.short:
             return "***"
-        text = re.sub(r"((?:apiKey|api_key)=)[^&\s\"'<>]+", r"\1***", text) if "=" in text else text
-        if len(text) < self.shortest or not self.secrets:
-            return text
-        pattern = self.pattern
-        return pattern.sub("***", text) if pattern else text
+        if len(text) >= self.shortest and self.secrets and self.pattern:  # the whole key first, in any of its forms
+            text = self.pattern.sub("***", text)
+        return re.sub(r"((?:apiKey|api_key)=)[^&\s\"'<>]+", r"\1***", text) if "=" in text else text
 
     def fields(self, value, structured=False):
         """A JSON value redacted field by field: free text is, the structured fields (STRUCTURED_FIELDS: ids,
@@ -153,8 +151,9 @@ def key_pattern(key):
         encoded = "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
         options = [re.escape(char), re.escape(encoded), re.escape(encoded.replace("%", "%25")),
                    re.escape(f"\\u{ord(char):04x}"), f"&#0*{ord(char)};", f"&#x0*{ord(char):x};"]
-        options += {"/": [re.escape("\\/")], " ": [r"\+"], "+": [" "], '"': [re.escape('\\"')],
-                    "\\": [re.escape("\\\\")]}.get(char, [])  # JSON's own escapes of / " and \\
+        options += {"/": [re.escape("\\/")], " ": [r"\+"], "+": [" "], '"': [re.escape('\\"'), "&quot;"],
+                    "\\": [re.escape("\\\\")], "&": ["&amp;", "%26amp%3B"], "<": ["&lt;"],
+                    ">": ["&gt;"]}.get(char, [])  # JSON's own escapes of / " and \\; HTML's named ones of & < > "
         return "(?:" + "|".join(options) + ")"
     return KEY_GAP.join(forms(char) for char in key)
 
