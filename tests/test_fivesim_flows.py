@@ -111,6 +111,21 @@ def test_an_sms_that_came_as_5sim_closed_the_order_is_handed_over_paid_and_no_ne
 
 
 @ordered
+def test_an_sms_seen_only_once_the_cancel_is_refused_and_5sim_closed_the_order_is_paid_and_handed_over(cli, site,
+                                                                                                      store):
+    welcome = {**SMS, "text": "Welcome to Telegram! Tap the link to continue", "code": ""}
+    bought()
+    for _ in range(3):
+        answer("/user/check/7001", order())
+    answer("/user/cancel/7001", "order has sms", 400)
+    answer("/user/check/7001", order(status="FINISHED", sms=[welcome]))
+    run = cli(*RECEIVE, "--attempts", "3")
+    assert (run.code, run.kind, run.line["order_status"], run.line["sms"]) == (1, "timeout", "closed", welcome["text"])
+    assert run.line["attempts_summary"] == "1 number tried, number 1 got an SMS without a code; 1 closed, 18 spent."
+    assert len(sent("buy")) == 1 and store.money() == (18.0, 0.0)
+
+
+@ordered
 def test_no_sms_by_the_deadline_is_cancelled(cli, site, store):
     bought()
     for _ in range(3):  # at once, after 1 s, at the deadline

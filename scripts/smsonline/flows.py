@@ -18,7 +18,7 @@ import sqlite3
 
 from .config import host_of
 from .ledger import (AFTER_AN_SMS, CANCEL, DONE_STATE, FINISH, HELD_FOR_THE_AGENT, INTENT_STATE, ORDER_FIELDS,
-                     PENDING_ACTION, REFUND, describe_order, iso_time, public_order, reference)
+                     PENDING_ACTION, REFUND, costs_its_price, describe_order, iso_time, public_order, reference)
 from .names import list_products, load_countries_for, number_fields, region_of
 from .offers import charged_within_limits, what_to_buy
 from .output import Failure, Interrupted, Progress, as_failure, excerpt
@@ -54,7 +54,7 @@ def settle(ctx, order, action=CANCEL, reason=""):
         state = recheck(ctx, order) if refusal.kind != "network" else None
         ended = refusal.kind in ("not_found", "order_closed")  # the platform says the order is over
         if state and state.closed or ended and (not state or action == FINISH and state.code):
-            return closed(ctx, order, action, refusal.message)  # a confirm refused so, with the code in hand: done
+            return closed(ctx, order, action, refusal.message, state)  # a confirm refused so, code in hand: done
         if state and state.code and action == CANCEL:
             return record_code(ctx, order, state, note=f"cancel refused: {refusal.message}")
         if state and state.new_texts and action == CANCEL:  # the SMS came, and the rule finds no code in it
@@ -66,9 +66,12 @@ def settle(ctx, order, action=CANCEL, reason=""):
         raise unsettled(order, action, refusal, state, reason)
 
 
-def closed(ctx, order, action, why):
-    """The platform no longer has the order open: a confirm is done (the code came), anything else costs nothing."""
-    return ctx.store.update(order, state="finished" if action == FINISH else "closed", note=f"platform: {why}")
+def closed(ctx, order, action, why, state=None):
+    """The platform no longer has the order open: a confirm is done (the code came); anything else costs nothing,
+    unless an SMS shows in the order as it closes: it is recorded, and the order counts as spent (costs_its_price)."""
+    came = {"sms": state.new_texts[0]} if state and state.new_texts and not order.get("sms") else {}
+    return ctx.store.update(order, state="finished" if action == FINISH else "closed", note=f"platform: {why}",
+                            **came)
 
 
 def recheck(ctx, order):
@@ -309,6 +312,10 @@ def settled_failure(ctx, order, args, exc):
                     return without_code(order, facts_of(failure, order), [order["sms"]], warning=
                                         f"The run was ending ({failure.kind}) when the platform refused the cancel "
                                         "because an SMS had arrived: its text is here.")
+                if order["state"] == "closed" and costs_its_price(order):  # its SMS came as the run was ending
+                    failure.message += " An SMS came as the cancel was refused, and the platform has closed the " \
+                                       "order: it counts as spent (its text is in `sms`)."
+                    failure.data["sms"], failure.reason = order["sms"], AFTER_AN_SMS
                 failure.data.update(public_order(order))
                 raise failure
         except Interrupted as late:

@@ -516,12 +516,10 @@ def iso_time(timestamp):
 
 
 def costs_its_price(order):
-    """Whether an order's price is spent: its code came and it is (being) confirmed; settled by hand on the website
-    with its code (without it, nothing is spent here); or closed by the platform after its SMS came, a code or a
-    text: a platform charges an order whose SMS came, whatever it later calls it."""
-    if order["state"] == "forgotten":
-        return bool(order["code"])
-    if order["state"] == "closed":
+    """Whether an order's price is spent: its code came and it is (being) confirmed; or settled by hand on the website
+    (forgotten) or closed by the platform after its SMS came, a code or a text: a platform charges an order whose SMS
+    came, whatever it later calls it. Forgotten or closed with no SMS ever seen, nothing is spent here."""
+    if order["state"] in ("forgotten", "closed"):
         return bool(order["code"] or order["sms_at"])
     return order["state"] in SPENT_STATES
 
