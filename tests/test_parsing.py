@@ -480,7 +480,7 @@ def test_words_about_other_things_are_not_a_closed_or_unknown_order(message):
 @pytest.mark.parametrize("body, price, unreadable", [
     ('{"activationId": 5, "phoneNumber": "+7916", "activationCost": "abc"}', None, True),  # stated, no price
     ('{"orderId": 5, "number": "+7916", "price": 0.5, "totalCost": 0.9}', 0.9, False),  # the highest stated
-    ('{"orderId": 5, "number": "+7916", "amount": {"value": 9}}', None, True),  # a price the reader cannot read
+    ('{"orderId": 5, "number": "+7916", "amount": {"value": 9}}', 9.0, False),  # inside a charge's object
     ('{"orderId": 5, "number": "+7916", "currency": 643}', None, False),  # no price stated: the offer's counts
     ('{"orderId": 5, "number": "+7916", "cost": 9, "balanceAmount": 500}', 9.0, False),  # a balance is no charge
     ("ACCESS_NUMBER:5:79161234567:12,5", None, True),

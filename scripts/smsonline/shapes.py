@@ -38,33 +38,59 @@ def seen_after(seen, state):
     return list(counts.elements())
 
 
-# the words of a key naming what a purchase charged (activationCost, totalPrice, fee …), and of one that never does
-CHARGE_WORDS = frozenset(("price", "cost", "amount", "charge", "charged", "fee", "total", "paid", "sum"))
-NOT_A_CHARGE_WORDS = frozenset(("balance", "count", "qty", "stock", "max", "min", "limit", "rate"))
+# what a key naming a purchase's charge holds (in any of its words: activationCost, totalprice, USDprice, fees), or is
+# (sum); and the words of a key that never names one (a balance, a count, a limit, a currency or time of a charge)
+CHARGE_STEMS = ("price", "cost", "amount", "charge", "fee", "total", "paid")
+CHARGE_WORDS = frozenset(("sum",))
+NOT_A_CHARGE_WORDS = frozenset(("balance", "count", "qty", "quantity", "stock", "max", "min", "limit", "rate", "rates",
+                                "currency", "time", "date", "at", "type", "status", "id", "unit", "name", "code",
+                                "left", "remaining", "discount"))
 
 
-def stated_charge(purchase, answer, depth=2):
+def stated_charge(purchase, answer, depth=3):
     """The purchase charged at the highest price that any field of its answer naming a charge states (activationCost,
-    totalPrice, fee …, in the answer or an object in it, `depth` levels down), and price_unreadable where such a
-    field holds something that is no number: a charge in a field its reader does not know still meets the user's
-    limits (reference/response-shapes.md). A zero or negative one charges nothing more."""
+    total-price, fees …, in the answer or its objects and lists, `depth` levels down), and price_unreadable where
+    such a field holds something that is no number: a charge in a field its reader does not know still meets the
+    user's limits (reference/response-shapes.md). A zero charges nothing, nor does a label inside a charge's object
+    ({"price": {"value": 9, "tier": "standard"}})."""
     prices, unreadable = stated_prices(answer, depth)
     known = [purchase["price"]] if purchase.get("price") else []
     return {**purchase, "price": max([*known, *prices], default=None),
             "price_unreadable": bool(purchase.get("price_unreadable")) or unreadable}
 
 
-def stated_prices(mapping, depth):
-    """([the prices stated], whether some charge could not be read) in a mapping's charge-named fields."""
+def key_words(key):
+    """A key's words: activationCost -> {activation, cost}; total-price -> {total, price}; USDprice -> {usdprice}."""
+    return set(re.split(r"[^a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", str(key)).lower())) - {""}
+
+
+def names_a_charge(words, within_a_charge=False):
+    """Whether a key's words name a charge, or, inside a field that does, leave it one (its currency, time or id
+    never is)."""
+    named = bool(words & CHARGE_WORDS or any(stem in word for word in words for stem in CHARGE_STEMS))
+    return (named or within_a_charge) and not words & NOT_A_CHARGE_WORDS
+
+
+def stated_prices(value, depth, charge=False):
+    """([the prices stated], whether some charge could not be read) in a value: every field naming a charge, and
+    every number or text in one."""
     prices, unreadable = [], False
-    for key, value in mapping.items() if isinstance(mapping, dict) and depth > 0 else ():
-        words = set(re.sub(r"([a-z])([A-Z])", r"\1 \2", str(key)).lower().replace("_", " ").split())
-        names_a_charge = bool(words & CHARGE_WORDS) and not words & NOT_A_CHARGE_WORDS
-        if isinstance(value, dict):
-            inner, inner_unreadable = stated_prices(value, depth - 1)
-            prices, unreadable = prices + inner, unreadable or inner_unreadable or names_a_charge and not inner
-        elif names_a_charge and value not in (None, "") and not isinstance(value, bool):
-            price = to_number(value)
+    if depth <= 0:
+        return prices, unreadable
+    if isinstance(value, dict):  # (named a charge itself, within one, the value)
+        items = [(names_a_charge(key_words(key)), names_a_charge(key_words(key), charge), inner)
+                 for key, inner in value.items()]
+    elif isinstance(value, list):
+        items = [(False, charge, inner) for inner in value]
+    else:
+        items = []
+    for named, is_charge, inner in items:
+        if isinstance(inner, (dict, list)):
+            found, lost = stated_prices(inner, depth - 1, is_charge)
+            prices, unreadable = prices + found, unreadable or lost
+        elif is_charge and isinstance(inner, (int, float, str)) and not isinstance(inner, bool) and \
+                (named or re.search(r"\d", str(inner))):  # a label beside a charge ("standard") is none
+            price = to_number(inner) if str(inner).strip() else 0
             prices += [price] if price is not None and price > 0 else []
             unreadable = unreadable or price is None
     return prices, unreadable

@@ -262,19 +262,22 @@ def purchase_in(reply):
     """An order id and a number in a buy-service answer that was read as a refusal (a success in a shape we misread
     must not lose an order), or None. A text that names ACCESS_NUMBER in any case, spacing or extra field counts
     too: an order whose id is known is cancelled if unused, never left open unseen. Its price is the highest the
-    answer states anywhere (shapes.stated_charge; a fourth field after ACCESS_NUMBER's three that holds a digit)."""
+    answer states anywhere (shapes.stated_charge); after ACCESS_NUMBER's id and number, anything with a digit is a
+    charge: a `:price` field, else an unreadable one (`:RUB:999`, `;price=999`)."""
     text = decode(reply).text
     try:
         decoded = json.loads(text, parse_constant=str)
     except (ValueError, RecursionError):
         decoded = None
-    named = re.search(r"(?i)access_number\s*:\s*([A-Za-z0-9_-]+)\s*:\s*(\+?\d[\d ]{4,20}\d)(?:\s*:\s*([^:\s\"]+))?",
-                      text[:2000])
+    named = re.search(r"(?i)access_number\s*:\s*([A-Za-z0-9_-]+)\s*:\s*(\+?\d[\d ]{4,20}\d)(?![\d ]*\d)", text[:2000])
     if named:
-        extra = named.group(3) if named.group(3) and re.search(r"\d", named.group(3)) else None
         purchase = {"order_id": named.group(1), "number": re.sub(r" ", "", named.group(2)), "price": None,
                     "price_unreadable": False}
-        return stated_charge(purchase, {"price": extra, "answer": decoded if isinstance(decoded, dict) else None})
+        after = re.split(r"[\"\n]", text[named.end():], maxsplit=1)[0]
+        price = re.fullmatch(r"\s*:\s*(\d+(?:\.\d+)?)\s*", after)
+        if re.search(r"\d", after):  # a word there (an operator's name) is no charge
+            purchase = stated_charge(purchase, {"price": price.group(1) if price else after})
+        return stated_charge(purchase, decoded) if isinstance(decoded, (dict, list)) else purchase
     if not isinstance(decoded, dict):
         return None
     for candidate in [decoded, *(decoded.get(key) for key in WRAPPER_KEYS)]:
