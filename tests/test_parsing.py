@@ -226,10 +226,29 @@ def test_a_code_field_counts_where_its_text_agrees_or_names_no_other_code(key, t
 @pytest.mark.parametrize("text", ["code 999999 A1B2", "【Soul】验证码482913，5分钟内有效。订单号A1B2",
                                   # the rule reads no code in these, but the text names the field as a reference
                                   "Telegram: 482913. Ref A1B2", "【Soul】482913，订单号A1B2", "Telegram 482913 (ref A1B2)",
-                                  "482913 — Telegram. Order A1B2", "Telegram login: 482 913. Ref A1B2"])
+                                  "482913 — Telegram. Order A1B2", "Telegram login: 482 913. Ref A1B2",
+                                  # red-team round 5: other words, and the field written otherwise in the text
+                                  "Telegram: 482913. Ref. A1B2", "Telegram: 482913. Order number A1B2",
+                                  "【Soul】482913，流水号A1B2", "Telegram: 482913. Booking A1B2",
+                                  "Telegram: 482913. Order_A1B2", "Telegram: 482913. Ref A1-B2",
+                                  "Telegram: 482913. Reference number for your records: A1B2"])
 def test_a_code_field_its_text_contradicts_is_no_code_and_the_sms_is_handed_over(key, text):
     state = smsonline_reader.read_sms(answer({"data": {key: "A1B2", "sms": text}}))
     assert (state.code, state.new_texts) == (None, (text,))
+
+
+@pytest.mark.parametrize("text", ["Telegram: 482913. Ref 77 120", "Telegram: 482913. Ref ７７１２０",
+                                  "Telegram: 482913. OrderID77120", "Telegram: 482913. Номер заказа 77120"])
+def test_a_digit_field_beside_another_number_the_rule_does_not_read_is_no_code(text):
+    state = smsonline_reader.read_sms(answer({"data": {"smsCode": "77120", "sms": text}}))
+    assert (state.code, state.new_texts) == (None, (text,))
+
+
+@pytest.mark.parametrize("text", ["Welcome to Telegram! 77120", "Welcome to Telegram 2026! 77120",
+                                  "Telegram: 77120 (order 500001)"])
+def test_a_digit_field_the_text_names_beside_no_other_number_counts(text):
+    assert smsonline_reader.read_sms(answer({"data": {"smsCode": "77120", "sms": text}}),
+                                     order={"order_id": "500001"}).code == "77120"
 
 
 def test_an_older_code_never_stands_in_for_a_newer_sms_whose_field_its_text_contradicts():

@@ -338,7 +338,7 @@ def code_of(message, not_codes, code_regex):
     field = plausible_code(message.code, not_codes)
     if code_regex:
         return from_text or field
-    return None if spoken_against(field, from_text, message.text) else field or from_text
+    return None if spoken_against(field, from_text, message.text, not_codes) else field or from_text
 
 
 def is_contradicted(message, not_codes, code_regex):
@@ -347,15 +347,21 @@ def is_contradicted(message, not_codes, code_regex):
     if code_regex or not message.text:
         return False
     field = plausible_code(message.code, not_codes)
-    return spoken_against(field, extract_code(message.text, None, not_codes) if field else None, message.text)
+    return spoken_against(field, extract_code(message.text, None, not_codes) if field else None, message.text,
+                          not_codes)
 
 
-def spoken_against(field, from_text, text):
-    """A code field its text speaks against: the text gives another code, or names the field's value only where a
-    reference, an order number or an amount stands ("Telegram: 482913. Ref 77120", "订单号77120": DECOY_BEFORE)."""
+def spoken_against(field, from_text, text, not_codes=()):
+    """A code field its text speaks against: the text gives another code; or, where the rule reads none, the text
+    holds another number a code could be (4 to 8 digits: "Telegram: 482913. Ref. 77120" beside 77120, whatever
+    word the reference has), or names the field's value only where a reference or an order number stands
+    ("订单号77120" alone: DECOY_BEFORE). Years and the order's own id and number are no other code."""
     if not field or not text:
         return False
     if from_text:
         return from_text != field
+    text = unicodedata.normalize("NFKC", text)
+    others = {re.sub(r"\D", "", text[start:end]) for start, end, count in digit_runs(text) if 4 <= count <= 8
+              and not is_year(text, start, end, False)} - {field} - set(not_codes)
     places = [m.start() for m in re.finditer(rf"(?<![0-9A-Za-z]){re.escape(field)}(?![0-9A-Za-z])", text)]
-    return bool(places) and all(re.search(DECOY_BEFORE, text[max(0, place - 16):place]) for place in places)
+    return bool(others) or bool(places) and all(re.search(DECOY_BEFORE, text[max(0, at - 16):at]) for at in places)
