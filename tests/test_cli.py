@@ -398,9 +398,19 @@ def test_redactor_covers_the_key_html_escaped_and_in_a_query_where_it_holds_an_a
     key = "test-key-Rt4+Key/Seg=99&z~x<y>\"q"
     redact.use([key])
     for leak in ("test-key-Rt4+Key/Seg=99&amp;z~x&lt;y&gt;&quot;q", "test-key-Rt4%2BKey%2FSeg%3D99%26amp%3Bz~x<y>\"q",
-                 "test-key-Rt4+Key/Seg=99&#38;z~x&#x3c;y>&#34;q"):
+                 "test-key-Rt4+Key/Seg=99&#38;z~x&#x3c;y>&#34;q",
+                 # red-team round 5: escaped twice, escaped then percent-encoded twice, JavaScript's \x
+                 "test-key-Rt4+Key/Seg=99&amp;amp;z~x&amp;lt;y&amp;gt;&amp;quot;q",
+                 "test-key-Rt4+Key/Seg=99%2526amp%253Bz~x%2526lt%253By%2526gt%253B%2526quot%253Bq",
+                 "test-key-Rt4\\x2bKey\\x2fSeg\\x3d99\\x26z~x\\x3cy\\x3e\\x22q",
+                 "test-key-Rt4+Key/Seg=99%26%2338%3Bz~x<y>%26%23x22%3Bq"):
         assert redact(f"x {leak} y") == "x *** y", leak
     assert redact(f"GET /x?api_key={key}&id=1") == "GET /x?api_key=***&id=1"  # the whole key, not up to its "&"
+    apostrophe = output.Redactor()
+    apostrophe.use(["test-key-Rt5'Key"])
+    for leak in ("test-key-Rt5&apos;Key", "test-key-Rt5%26%23x27%3BKey", "test-key-Rt5%2526%2523x27%253BKey",
+                 "test-key-Rt5%26apos%3BKey", "test-key-Rt5&#39;Key"):
+        assert apostrophe(f"x {leak} y") == "x *** y", leak
 
 
 # --- HTTP layer --------------------------------------------------------------------------------------

@@ -143,17 +143,29 @@ STRUCTURED_FIELDS = frozenset(("order_id", "number", "dial_code", "national_numb
 KEY_GAP = r"(?:\x00|\\u0000)*"  # between a key's characters: NULs, raw or JSON-escaped, of UTF-16/32 read as bytes
 
 
+HTML_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
+
+
 def key_pattern(key):
     """A key as typed, or with any character percent-encoded once or twice (%2D, %2d, %252D: a block page that
-    quotes the request URL in a link), JSON-escaped (\\/, \\u002f) or, for a space, "+", and with NULs between its
-    characters (UTF-16 or UTF-32 read byte by byte): a platform may echo the key back in any of these."""
+    quotes the request URL in a link), HTML-escaped (&amp;, &#38;, &amp;amp;, and so percent-encoded once or twice),
+    JSON- or JavaScript-escaped (\\/, \\u002f, \\x26) or, for a space, "+", and with NULs between its characters
+    (UTF-16 or UTF-32 read byte by byte): a platform may echo the key back in any of these."""
     def forms(char):
         encoded = "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
+        html = [f"&#0*{ord(char)};", f"&#x0*{ord(char):x};"]
+        if ord(char) < 128 and not char.isalnum():  # numeric entities in a percent-encoded URL, once or twice
+            html += [f"%26%23x?0*{number}%3B" for number in (ord(char), f"{ord(char):x}")]
+            html += [f"%2526%2523x?0*{number}%253B" for number in (ord(char), f"{ord(char):x}")]
+        if char in HTML_NAMED:
+            named = HTML_NAMED[char]
+            once = named.replace("&", "%26").replace(";", "%3B")
+            html += [re.escape(text) for text in (named, named.replace("&", "&amp;"), once, once.replace("%", "%25"))]
         options = [re.escape(char), re.escape(encoded), re.escape(encoded.replace("%", "%25")),
-                   re.escape(f"\\u{ord(char):04x}"), f"&#0*{ord(char)};", f"&#x0*{ord(char):x};"]
-        options += {"/": [re.escape("\\/")], " ": [r"\+"], "+": [" "], '"': [re.escape('\\"'), "&quot;"],
-                    "\\": [re.escape("\\\\")], "&": ["&amp;", "%26amp%3B"], "<": ["&lt;"],
-                    ">": ["&gt;"]}.get(char, [])  # JSON's own escapes of / " and \\; HTML's named ones of & < > "
+                   re.escape(f"\\u{ord(char):04x}"), *html]
+        options += [re.escape(f"\\x{ord(char):02x}")] if ord(char) < 128 and not char.isalnum() else []
+        options += {"/": [re.escape("\\/")], " ": [r"\+"], "+": [" "], '"': [re.escape('\\"')],
+                    "\\": [re.escape("\\\\")]}.get(char, [])  # JSON's own escapes of / " and \\
         return "(?:" + "|".join(options) + ")"
     return KEY_GAP.join(forms(char) for char in key)
 
