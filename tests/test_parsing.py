@@ -244,6 +244,15 @@ def test_a_digit_field_beside_another_number_the_rule_does_not_read_is_no_code(t
     assert (state.code, state.new_texts) == (None, (text,))
 
 
+@pytest.mark.parametrize("text", ["Your order number 77120 has been shipped.", "Telegram: thank you. Ref. 77120",
+                                  "Booking 77120 confirmed", "【Soul】流水号77120", "Номер заказа 77120",
+                                  "Order_77120 received", "Your parcel with tracking number 77120 is on its way",
+                                  "Order 77 120 confirmed", "Your balance is 77120", "Paid 77120 RUB"])
+def test_a_digit_field_the_text_names_only_as_a_reference_an_order_or_money_is_no_code(text):
+    state = smsonline_reader.read_sms(answer({"data": {"smsCode": "77120", "sms": text}}))
+    assert (state.code, state.new_texts) == (None, (text,))
+
+
 @pytest.mark.parametrize("text", ["Welcome to Telegram! 77120", "Welcome to Telegram 2026! 77120",
                                   "Telegram: 77120 (order 500001)"])
 def test_a_digit_field_the_text_names_beside_no_other_number_counts(text):

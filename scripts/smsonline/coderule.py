@@ -351,17 +351,30 @@ def is_contradicted(message, not_codes, code_regex):
                           not_codes)
 
 
+# a word before a number that makes it a reference, an order, a booking or money, however it is joined to it
+# ("order number 77120", "Ref. 77120", "Order_77120", "流水号77120", "Номер заказа 77120", "Paid 77120"): a code field
+# the text names only after one is no code
+REFERENCE_WORD = (r"(?i)(?<![a-z])(order|ref|reference|booking|reservation|ticket|tracking|invoice|txn|transaction"
+                  r"|parcel|shipment|account|balance|paid|payment|amount|total|pedido|reserva|заказ\w*|номер\w*"
+                  r"|订单|流水号|单号|编号|运单|余额|金额)(?:[^\d\n]{0,24})$")
+
+
 def spoken_against(field, from_text, text, not_codes=()):
     """A code field its text speaks against: the text gives another code; or, where the rule reads none, the text
     holds another number a code could be (4 to 8 digits: "Telegram: 482913. Ref. 77120" beside 77120, whatever
-    word the reference has), or names the field's value only where a reference or an order number stands
-    ("订单号77120" alone: DECOY_BEFORE). Years and the order's own id and number are no other code."""
+    word the reference has), or names the field's value (as typed or in groups: "77 120") only after a word that
+    makes it a reference, an order or money (REFERENCE_WORD, DECOY_BEFORE). Years and the order's own id and number
+    are no other code."""
     if not field or not text:
         return False
     if from_text:
         return from_text != field
     text = unicodedata.normalize("NFKC", text)
-    others = {re.sub(r"\D", "", text[start:end]) for start, end, count in digit_runs(text) if 4 <= count <= 8
-              and not is_year(text, start, end, False)} - {field} - set(not_codes)
+    runs = [(start, re.sub(r"\D", "", text[start:end])) for start, end, count in digit_runs(text)
+            if 4 <= count <= 8 and not is_year(text, start, end, False)]
+    others = {digits for _, digits in runs} - {field} - set(not_codes)
     places = [m.start() for m in re.finditer(rf"(?<![0-9A-Za-z]){re.escape(field)}(?![0-9A-Za-z])", text)]
-    return bool(others) or bool(places) and all(re.search(DECOY_BEFORE, text[max(0, at - 16):at]) for at in places)
+    places += [start for start, digits in runs if digits == field and start not in places]
+    after_a_reference = [re.search(DECOY_BEFORE, text[max(0, at - 16):at]) or
+                         re.search(REFERENCE_WORD, text[max(0, at - 40):at]) for at in places]
+    return bool(others) or bool(places) and all(after_a_reference)
