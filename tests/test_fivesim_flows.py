@@ -125,6 +125,25 @@ def test_an_sms_seen_only_once_the_cancel_is_refused_and_5sim_closed_the_order_i
     assert len(sent("buy")) == 1 and store.money() == (18.0, 0.0)
 
 
+@pytest.mark.parametrize("then", ["FINISHED", "RECEIVED"])
+@ordered
+def test_an_sms_the_rule_reads_as_a_status_line_still_makes_the_order_paid_once_the_cancel_is_refused(cli, site,
+                                                                                                    store, then):
+    """"order has sms": whatever its text (here one the skill reads as a status line), the SMS came and the order is
+    paid, closed by the platform or later forgotten by hand (red-team round 6)."""
+    status_like = {**SMS, "text": "Your Telegram code was sent to the app", "code": ""}
+    bought()
+    for _ in range(3):
+        answer("/user/check/7001", order())
+    answer("/user/cancel/7001", "order has sms", 400)
+    answer("/user/check/7001", order(status=then, sms=[status_like]))
+    run = cli(*RECEIVE)
+    assert run.line["order_status"] == ("closed" if then == "FINISHED" else "cancelling")
+    if then == "RECEIVED":
+        assert cli("cleanup", "--forget", "7001").code == 0
+    assert store.order("7001")["sms"] == status_like["text"] and store.money() == (18.0, 0.0)
+
+
 @ordered
 def test_no_sms_by_the_deadline_is_cancelled(cli, site, store):
     bought()

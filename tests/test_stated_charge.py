@@ -32,6 +32,7 @@ PURCHASE = {"order_id": "1", "number": "+79001234567", "price": None, "price_unr
     ({"fees": 999}, 999.0, False),
     ({"charges": [{"amount": 999}]}, 999.0, False),
     ({"order": {"billing": {"price": 999}}}, 999.0, False),  # two objects down
+    ({"data": {"items": [{"price": 999}]}}, 999.0, False),  # a list is no level (red-team round 6)
     ({"price": 10, "priceCurrency": "RUB", "paidAt": "2026-12-05 10:00:00", "costType": "activation",
       "chargeStatus": "ok", "feeCurrency": "RUB", "priceId": 77120}, 10.0, False),
 ], ids=lambda value: None)

@@ -52,9 +52,11 @@ def settle(ctx, order, action=CANCEL, reason=""):
                 raise
             refusal = failure
         state = recheck(ctx, order) if refusal.kind != "network" else None
+        if state and state.texts and state.sms and not order.get("sms"):  # an SMS shows: paid, whatever comes next
+            ctx.store.update(order, sms=state.sms)
         ended = refusal.kind in ("not_found", "order_closed")  # the platform says the order is over
         if state and state.closed or ended and (not state or action == FINISH and state.code):
-            return closed(ctx, order, action, refusal.message, state)  # a confirm refused so, code in hand: done
+            return closed(ctx, order, action, refusal.message)  # a confirm refused so, with the code in hand: done
         if state and state.code and action == CANCEL:
             return record_code(ctx, order, state, note=f"cancel refused: {refusal.message}")
         if state and state.new_texts and action == CANCEL:  # the SMS came, and the rule finds no code in it
@@ -66,12 +68,10 @@ def settle(ctx, order, action=CANCEL, reason=""):
         raise unsettled(order, action, refusal, state, reason)
 
 
-def closed(ctx, order, action, why, state=None):
+def closed(ctx, order, action, why):
     """The platform no longer has the order open: a confirm is done (the code came); anything else costs nothing,
-    unless an SMS shows in the order as it closes: it is recorded, and the order counts as spent (costs_its_price)."""
-    came = {"sms": state.new_texts[0]} if state and state.new_texts and not order.get("sms") else {}
-    return ctx.store.update(order, state="finished" if action == FINISH else "closed", note=f"platform: {why}",
-                            **came)
+    unless an SMS had shown in the order (settle records it): then it counts as spent (costs_its_price)."""
+    return ctx.store.update(order, state="finished" if action == FINISH else "closed", note=f"platform: {why}")
 
 
 def recheck(ctx, order):

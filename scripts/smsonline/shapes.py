@@ -47,9 +47,9 @@ NOT_A_CHARGE_WORDS = frozenset(("balance", "count", "qty", "quantity", "stock", 
                                 "left", "remaining", "discount"))
 
 
-def stated_charge(purchase, answer, depth=3):
+def stated_charge(purchase, answer, depth=4):
     """The purchase charged at the highest price that any field of its answer naming a charge states (activationCost,
-    total-price, fees …, in the answer or its objects and lists, `depth` levels down), and price_unreadable where
+    total-price, fees …, in the answer and its objects and lists, `depth` levels down), and price_unreadable where
     such a field holds something that is no number: a charge in a field its reader does not know still meets the
     user's limits (reference/response-shapes.md). A zero charges nothing, nor does a label inside a charge's object
     ({"price": {"value": 9, "tier": "standard"}})."""
