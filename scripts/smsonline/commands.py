@@ -228,14 +228,20 @@ def summary_of(tried):
     states = collections.Counter(n["order_status"] for n in tried)
     fates = f"all {len(tried)} {tried[0]['order_status']}" if len(states) == 1 and len(tried) > 1 else \
         ", ".join(f"{count} {state}" for state, count in states.items())
-    spent = sum(n["price"] or 0 for n in tried if n["order_status"] in SPENT_STATES or n["order_status"] == "closed"
-                and n["outcome"] in ("received", "sms_without_code"))  # closed after its SMS came: paid
+    spent = sum(n["price"] or 0 for n in tried if paid_for(n))
     held = sum(n["price"] or 0 for n in tried if n["order_status"] in OPEN_STATES and
                n["order_status"] not in SPENT_STATES)
     money = ", ".join(filter(None, [f"{spent:g} spent" if spent else "", f"{held:g} held until settled" if held
                                     else ""])) or "nothing spent"
     tries = f"{len(tried)} number{'s' if len(tried) != 1 else ''} tried"
     return f"{tries}, {', '.join(got) or 'none got an SMS'}; {fates}, {money}."
+
+
+def paid_for(number):
+    """Whether a number `receive --attempts` tried is spent: its code came and it is (being) confirmed, or the
+    platform closed it once its SMS had come (as ledger.costs_its_price says of an order)."""
+    came = number["outcome"] in ("received", "sms_without_code")
+    return number["order_status"] in SPENT_STATES or number["order_status"] == "closed" and came
 
 
 def tell_the_outcome(ctx, line):

@@ -153,8 +153,8 @@ def key_pattern(key):
     (UTF-16 or UTF-32 read byte by byte): a platform may echo the key back in any of these."""
     def forms(char):
         encoded = "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
-        html = [f"&#0*{ord(char)};", f"&#x0*{ord(char):x};"]
-        if ord(char) < 128 and not char.isalnum():  # numeric entities in a percent-encoded URL, once or twice
+        html, punctuation = [f"&#0*{ord(char)};", f"&#x0*{ord(char):x};"], ord(char) < 128 and not char.isalnum()
+        if punctuation:  # numeric entities in a percent-encoded URL, once or twice
             html += [f"%26%23x?0*{number}%3B" for number in (ord(char), f"{ord(char):x}")]
             html += [f"%2526%2523x?0*{number}%253B" for number in (ord(char), f"{ord(char):x}")]
         if char in HTML_NAMED:
@@ -163,7 +163,7 @@ def key_pattern(key):
             html += [re.escape(text) for text in (named, named.replace("&", "&amp;"), once, once.replace("%", "%25"))]
         options = [re.escape(char), re.escape(encoded), re.escape(encoded.replace("%", "%25")),
                    re.escape(f"\\u{ord(char):04x}"), *html]
-        options += [re.escape(f"\\x{ord(char):02x}")] if ord(char) < 128 and not char.isalnum() else []
+        options += [re.escape(f"\\x{ord(char):02x}")] if punctuation else []
         options += {"/": [re.escape("\\/")], " ": [r"\+"], "+": [" "], '"': [re.escape('\\"')],
                     "\\": [re.escape("\\\\")]}.get(char, [])  # JSON's own escapes of / " and \\
         return "(?:" + "|".join(options) + ")"

@@ -516,7 +516,7 @@ def read_sms(answer, order=None, code_regex=None, seen=()):
             break
         if not found and is_sms_text(message.text):
             without_code.append(message.text)
-        if is_contradicted(message, not_codes, code_regex):
+        if is_contradicted(message, not_codes, found):
             break
     return SmsState(code=code, sms=text, closed=state == "closed" and not code,
                     said_received=state == "received" and not messages, texts=tuple(map(identity, messages)),

@@ -95,9 +95,9 @@ def new_code(messages, order, code_regex, seen):
     speaks against (that SMS is the agent's to read: an older code never stands in for it)."""
     taken, not_codes = taken_codes(seen), not_codes_of(order)
     for message in fresh(messages, seen):
-        if is_contradicted(message, not_codes, code_regex):
-            return None, None
         code = code_of(message, not_codes, code_regex)
+        if is_contradicted(message, not_codes, code):
+            return None, None
         if code and code not in taken:
             return code, message.text
     return None, None
